@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/rokflow/rokflow/cmd/rokflow/views"
+	"github.com/rokflow/rokflow/steps"
+	"github.com/rokflow/rokflow/steps/builtin"
+)
+
+// Version is rokflow's version, set at build time with
+// -ldflags "-X main.Version=…".
+var Version = "0.1.0-dev"
+
+// Exit codes, the contract of DESIGN §8.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+	exitPaused = 3
+)
+
+// Env is what a command may touch of the outside world, injected so
+// commands are testable.
+type Env struct {
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Getenv  func(string) string
+	Environ func() []string
+}
+
+// App is bound into every command's Run.
+type App struct {
+	Env
+	Streams  views.Streams
+	Registry *steps.Registry
+	Ctx      context.Context
+	// ErrColor says whether diagnostics on stderr may be colored.
+	ErrColor bool
+}
+
+// CLI is the command line.
+type CLI struct {
+	NoColor bool `help:"Never color output (NO_COLOR in the environment does the same)." name:"no-color"`
+
+	Validate ValidateCmd `cmd:"" help:"Check a playbook: syntax, references, kinds, arguments, cycles."`
+	Plan     PlanCmd     `cmd:"" help:"Show what a run would do, step by step and node by node."`
+	Graph    GraphCmd    `cmd:"" help:"Print the step instance graph in Graphviz DOT."`
+	Fmt      FmtCmd      `cmd:"" help:"Rewrite playbook files in canonical HCL style."`
+	Steps    StepsCmd    `cmd:"" help:"List step kinds, or document one."`
+	Version  VersionCmd  `cmd:"" help:"Print rokflow's version."`
+}
+
+// exitError carries an exit code out of a command; its message, if any,
+// has not been printed yet.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// failed is returned by commands that already reported why.
+var failed = &exitError{code: exitFailed}
+
+// Main runs rokflow with the given arguments and returns the exit code.
+func Main(args []string, env Env) int {
+	var cli CLI
+	exitCode := -1
+	parser, err := kong.New(&cli,
+		kong.Name("rokflow"),
+		kong.Description("rokflow runs cluster upgrades written as HCL playbooks: validate, plan, then apply, step by step, resumably."),
+		kong.Writers(env.Stdout, env.Stderr),
+		kong.Exit(func(code int) { exitCode = code }),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
+		return exitFailed
+	}
+	kctx, err := parser.Parse(args)
+	if exitCode >= 0 {
+		// --help or --version printed and asked to exit.
+		if exitCode != 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
+		var pe *kong.ParseError
+		if errors.As(err, &pe) {
+			fmt.Fprintln(env.Stderr, "Run \"rokflow --help\" for usage.")
+		}
+		return exitUsage
+	}
+	reg, err := builtin.Registry()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
+		return exitFailed
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app := &App{
+		Env:      env,
+		Registry: reg,
+		Ctx:      ctx,
+		Streams: views.Streams{
+			Out:   env.Stdout,
+			Err:   env.Stderr,
+			Color: views.WantColor(env.Stdout, cli.NoColor, env.Getenv),
+		},
+		ErrColor: views.WantColor(env.Stderr, cli.NoColor, env.Getenv),
+	}
+	err = kctx.Run(app)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintf(env.Stderr, "rokflow: %s\n", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
+	return exitFailed
+}
+
+// report prints diagnostics and returns failed when any is an error.
+func (a *App) report(files map[string]*hcl.File, diags hcl.Diagnostics) error {
+	s := a.Streams
+	s.Color = a.ErrColor
+	if views.Diagnostics(s, files, diags) > 0 {
+		return failed
+	}
+	return nil
+}
+
+// usageError reports a bad combination of options (exit code 2).
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+)
+
+// FmtCmd rewrites .hcl files in canonical style.
+type FmtCmd struct {
+	Paths []string `arg:"" optional:"" help:"Files or directories (searched recursively); the current directory when none." type:"path"`
+	Check bool     `help:"Change nothing; list the files that are not formatted and exit 1 if any."`
+	Diff  bool     `help:"Show what would change, as a unified diff, instead of writing."`
+}
+
+// Run formats the files.
+func (c *FmtCmd) Run(a *App) error {
+	paths := c.Paths
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	files, err := hclFiles(paths)
+	if err != nil {
+		return &exitError{code: exitFailed, msg: err.Error()}
+	}
+	unformatted := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return &exitError{code: exitFailed, msg: err.Error()}
+		}
+		// Refuse to format what does not parse: hclwrite would keep the
+		// broken bytes and the user would not learn why.
+		if _, diags := hclsyntax.ParseConfig(src, f, hcl.InitialPos); diags.HasErrors() {
+			if err := a.report(map[string]*hcl.File{f: {Bytes: src}}, diags); err != nil {
+				return err
+			}
+		}
+		out := hclwrite.Format(src)
+		if bytes.Equal(src, out) {
+			continue
+		}
+		unformatted++
+		switch {
+		case c.Check:
+			fmt.Fprintln(a.Stdout, f)
+		case c.Diff:
+			fmt.Fprint(a.Stdout, lineDiff(f, string(src), string(out)))
+		default:
+			info, err := os.Stat(f)
+			if err != nil {
+				return &exitError{code: exitFailed, msg: err.Error()}
+			}
+			if err := writeFileAtomic(f, out, info.Mode()); err != nil {
+				return &exitError{code: exitFailed, msg: err.Error()}
+			}
+			fmt.Fprintln(a.Stdout, f)
+		}
+	}
+	if c.Check && unformatted > 0 {
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("%d file(s) need formatting; run \"rokflow fmt\" to fix them", unformatted)}
+	}
+	return nil
+}
+
+// hclFiles expands paths to the .hcl files they name, sorted.
+func hclFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.HasSuffix(path, ".hcl") {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode.Perm()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

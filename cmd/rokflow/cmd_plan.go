@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/rokflow/rokflow/cmd/rokflow/views"
+	"github.com/rokflow/rokflow/runtime"
+)
+
+// PlanCmd shows what a run would do.
+type PlanCmd struct {
+	Path string `arg:"" help:"Playbook directory, or one .hcl file." type:"path"`
+	InputFlags
+	Discover bool   `help:"Run read-only steps (member lists, RAPI queries, file reads) while planning, so the plan is concrete per node."`
+	JSON     bool   `help:"Print the plan as one JSON document (see docs/plan-json.md)." name:"json"`
+	Out      string `help:"Save the plan to FILE, for 'rokflow apply FILE'." placeholder:"FILE" type:"path"`
+}
+
+// Run plans the playbook and prints the plan.
+func (c *PlanCmd) Run(a *App) error {
+	l, err := a.load(c.Path, c.InputFlags, false)
+	if err != nil {
+		return err
+	}
+	opts := runtime.Options{Discover: c.Discover}
+	if c.Discover {
+		opts.Hosts = a.hosts()
+	}
+	p, err := a.plan(l, opts)
+	if err != nil {
+		return err
+	}
+	p.Hash = runtime.Hash(l.pb, l.inputs)
+	if c.Out != "" {
+		if err := runtime.SavePlan(c.Out, p); err != nil {
+			return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot save the plan: %s", err)}
+		}
+	}
+	if c.JSON {
+		runtime.EncodeArgs(p)
+		var b bytes.Buffer
+		if err := views.PlanJSON(&b, p); err != nil {
+			return err
+		}
+		_, err := a.Stdout.Write(b.Bytes())
+		return err
+	}
+	views.PlanText(a.Stdout, p, a.Streams.Color)
+	if c.Out != "" {
+		fmt.Fprintf(a.Stdout, "Saved the plan to %s; run it exactly with: rokflow apply %s\n", c.Out, c.Out)
+	}
+	return nil
+}

@@ -1,0 +1,17 @@
+package main
+
+import (
+	"fmt"
+	goruntime "runtime"
+
+	"github.com/rokflow/rokflow/runtime/plan"
+)
+
+// VersionCmd prints the version.
+type VersionCmd struct{}
+
+// Run prints rokflow's version and the formats it writes.
+func (VersionCmd) Run(a *App) error {
+	fmt.Fprintf(a.Stdout, "rokflow %s (%s, plan format %s)\n", Version, goruntime.Version(), plan.FormatVersion)
+	return nil
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/runtime"
+	"github.com/rokflow/rokflow/runtime/plan"
+)
+
+// InputFlags are the options that give a playbook its inputs.
+type InputFlags struct {
+	Var     []string `help:"Set a variable: NAME=VALUE (repeatable). Lists and maps are HCL: --var 'nodes=[\"a\",\"b\"]'." short:"v" placeholder:"NAME=VALUE"`
+	VarFile []string `help:"Read variables from an HCL (or .json) file of NAME = VALUE lines (repeatable)." name:"var-file" type:"existingfile" placeholder:"FILE"`
+}
+
+// loaded is a playbook with its bound inputs.
+type loaded struct {
+	pb     *lang.Playbook
+	inputs map[string]cty.Value
+	raw    *lang.InputSet
+	files  map[string]*hcl.File
+}
+
+// load reads the playbook and binds its inputs: the environment first, then
+// variable files in order, then --var flags, later ones winning. With
+// allowMissing, required variables without a value are left unknown.
+func (a *App) load(path string, in InputFlags, allowMissing bool) (*loaded, error) {
+	pb, diags := lang.Load(path)
+	files := make(map[string]*hcl.File, len(pb.Files))
+	for name, f := range pb.Files {
+		files[name] = f
+	}
+	if diags.HasErrors() {
+		return nil, a.report(files, diags)
+	}
+	raw := lang.NewInputSet()
+	raw.AddEnv(a.Environ())
+	p := hclparse.NewParser()
+	for _, f := range in.VarFile {
+		diags = append(diags, raw.AddFile(f, p)...)
+	}
+	for _, v := range in.Var {
+		diags = append(diags, raw.AddFlag(v)...)
+	}
+	for name, f := range p.Files() {
+		files[name] = f
+	}
+	if diags.HasErrors() {
+		return nil, a.report(files, diags)
+	}
+	vals, ds := lang.BindInputs(pb.Root, raw, allowMissing)
+	diags = append(diags, ds...)
+	if diags.HasErrors() {
+		return nil, a.report(files, diags)
+	}
+	if err := a.report(files, diags); err != nil {
+		return nil, err
+	}
+	return &loaded{pb: pb, inputs: vals, raw: raw, files: files}, nil
+}
+
+// plan plans a loaded playbook and reports its diagnostics.
+func (a *App) plan(l *loaded, opts runtime.Options) (*plan.Plan, error) {
+	opts.Inputs = l.inputs
+	opts.Version = Version
+	p, diags := runtime.Plan(a.Ctx, l.pb, a.Registry, opts)
+	if err := a.report(l.files, diags); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,30 @@
+package lang
+
+import (
+	"fmt"
+
+	"github.com/agext/levenshtein"
+)
+
+// didYouMean returns " Did you mean \"x\"?" for the nearest of candidates
+// to given, or "" when none is near enough.
+func didYouMean(given string, candidates []string) string {
+	if s := Nearest(given, candidates); s != "" {
+		return fmt.Sprintf(" Did you mean %q?", s)
+	}
+	return ""
+}
+
+// Nearest returns the candidate closest to given by edit distance, or "" if
+// none is within a third of the name's length (at least 1, at most 3).
+func Nearest(given string, candidates []string) string {
+	limit := min(max(len(given)/3, 1), 3)
+	best, bestDist := "", limit+1
+	for _, c := range candidates {
+		d := levenshtein.Distance(given, c, nil)
+		if d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}

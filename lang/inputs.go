@@ -1,0 +1,277 @@
+package lang
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/rokflow/rokflow/lang/marks"
+)
+
+// VarsEnvPrefix is the prefix of environment variables that set inputs:
+// ROKFLOW_VAR_cluster=prod sets var.cluster.
+const VarsEnvPrefix = "ROKFLOW_VAR_"
+
+// RawInput is one input value as given by the user, before it is parsed
+// against the variable's type.
+type RawInput struct {
+	// Text is the value from -var or the environment; Expr is set instead
+	// for values from a variable file.
+	Text   string
+	Expr   hcl.Expression
+	Source string // "-var", "environment", or the file name
+}
+
+// InputSet collects raw inputs; later additions override earlier ones, so
+// callers add the environment first, then files, then -var flags.
+type InputSet struct {
+	Values map[string]RawInput
+	// Ranges of names given in variable files, to point at them in errors.
+	Ranges map[string]hcl.Range
+}
+
+// NewInputSet returns an empty input set.
+func NewInputSet() *InputSet {
+	return &InputSet{Values: map[string]RawInput{}, Ranges: map[string]hcl.Range{}}
+}
+
+// AddEnv adds every ROKFLOW_VAR_* variable of environ.
+func (in *InputSet) AddEnv(environ []string) {
+	for _, kv := range environ {
+		if !strings.HasPrefix(kv, VarsEnvPrefix) {
+			continue
+		}
+		name, val, ok := strings.Cut(strings.TrimPrefix(kv, VarsEnvPrefix), "=")
+		if ok && name != "" {
+			in.Values[name] = RawInput{Text: val, Source: "environment variable " + VarsEnvPrefix + name}
+		}
+	}
+}
+
+// AddFlag adds one -var NAME=VALUE.
+func (in *InputSet) AddFlag(arg string) hcl.Diagnostics {
+	name, val, ok := strings.Cut(arg, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid -var option",
+			Detail:   fmt.Sprintf("The value %q is not of the form NAME=VALUE, such as --var platform=ganeti.", arg),
+		}}
+	}
+	in.Values[name] = RawInput{Text: val, Source: "-var"}
+	return nil
+}
+
+// AddFile adds every attribute of a variable file (HCL, or JSON when the
+// name ends in .json).
+func (in *InputSet) AddFile(path string, p interface {
+	ParseHCL([]byte, string) (*hcl.File, hcl.Diagnostics)
+	ParseJSON([]byte, string) (*hcl.File, hcl.Diagnostics)
+}) hcl.Diagnostics {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read variable file", Detail: cleanErr(err)}}
+	}
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(path, ".json") {
+		f, diags = p.ParseJSON(src, path)
+	} else {
+		f, diags = p.ParseHCL(src, path)
+	}
+	if f == nil || diags.HasErrors() {
+		return diags
+	}
+	attrs, ds := f.Body.JustAttributes()
+	diags = append(diags, ds...)
+	for name, attr := range attrs {
+		in.Values[name] = RawInput{Expr: attr.Expr, Source: path}
+		in.Ranges[name] = attr.NameRange
+	}
+	return diags
+}
+
+// BindInputs checks the raw inputs against the root module's variables and
+// returns every variable's value: converted to its type, defaults applied,
+// validations run, sensitive ones marked. When allowMissing is set (for
+// validate), a required variable without a value is an unknown of its type.
+// The result holds a value for every declared variable even when there are
+// errors (unknown where the input was bad).
+func BindInputs(m *Module, in *InputSet, allowMissing bool) (map[string]cty.Value, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	vals := make(map[string]cty.Value, len(m.Variables))
+	for _, name := range sortedInputNames(in) {
+		if _, ok := m.Variables[name]; !ok {
+			var subj *hcl.Range
+			if r, ok := in.Ranges[name]; ok {
+				subj = r.Ptr()
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Value for undeclared variable",
+				Detail:   fmt.Sprintf("The playbook declares no variable named %q (set by %s).%s", name, in.Values[name].Source, didYouMean(name, keys(m.Variables))),
+				Subject:  subj,
+			})
+		}
+	}
+	for _, name := range keys(m.Variables) {
+		v := m.Variables[name]
+		raw, given := in.Values[name]
+		var val cty.Value
+		switch {
+		case given:
+			var ds hcl.Diagnostics
+			val, ds = parseInput(v, raw)
+			diags = append(diags, ds...)
+		case !v.Required():
+			val = v.Default
+		case allowMissing:
+			val = cty.UnknownVal(v.Type)
+		default:
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "No value for required variable",
+				Detail:   fmt.Sprintf("The variable %q has no default. Give it a value with --var %s=VALUE, a --var-file, or the environment variable %s%s.", name, name, VarsEnvPrefix, name),
+				Subject:  v.DeclRange.Ptr(),
+			})
+			val = cty.UnknownVal(v.Type)
+		}
+		vals[name] = FinishVariable(v, val)
+	}
+	for _, name := range keys(m.Variables) {
+		diags = append(diags, ValidateVariable(m.Variables[name], vals[name], nil)...)
+	}
+	return vals, diags
+}
+
+func sortedInputNames(in *InputSet) []string {
+	names := make([]string, 0, len(in.Values))
+	for n := range in.Values {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// parseInput turns one raw input into a value of the variable's type. Text
+// for a string variable is taken literally; for other types it is parsed as
+// an HCL expression, so --var 'nodes=["a","b"]' works.
+func parseInput(v *Variable, raw RawInput) (cty.Value, hcl.Diagnostics) {
+	bad := func(detail string, subj *hcl.Range) (cty.Value, hcl.Diagnostics) {
+		return cty.UnknownVal(v.Type), hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail:   fmt.Sprintf("The value of %q (from %s) is not valid: %s", v.Name, raw.Source, detail),
+			Subject:  subj,
+		}}
+	}
+	var val cty.Value
+	if raw.Expr != nil {
+		var diags hcl.Diagnostics
+		val, diags = raw.Expr.Value(nil)
+		if diags.HasErrors() {
+			return cty.UnknownVal(v.Type), diags
+		}
+	} else if v.Type == cty.String || (v.Type.IsPrimitiveType() && v.Type != cty.DynamicPseudoType) {
+		val = cty.StringVal(raw.Text)
+	} else {
+		expr, diags := hclsyntax.ParseExpression([]byte(raw.Text), raw.Source, hcl.InitialPos)
+		if diags.HasErrors() {
+			return bad("it does not parse as an HCL value ("+diags[0].Detail+").", nil)
+		}
+		var ds hcl.Diagnostics
+		val, ds = expr.Value(nil)
+		if ds.HasErrors() {
+			return bad(ds[0].Detail, nil)
+		}
+	}
+	if v.TypeDefaults != nil {
+		val = v.TypeDefaults.Apply(val)
+	}
+	conv, err := convert.Convert(val, v.Type)
+	if err != nil {
+		var subj *hcl.Range
+		if raw.Expr != nil {
+			subj = raw.Expr.Range().Ptr()
+		}
+		return bad(err.Error()+".", subj)
+	}
+	if conv.IsNull() && !v.Nullable {
+		if !v.Required() {
+			return v.Default, nil
+		}
+		return bad("it must not be null.", nil)
+	}
+	return conv, nil
+}
+
+// FinishVariable marks a variable's value sensitive when the variable is.
+func FinishVariable(v *Variable, val cty.Value) cty.Value {
+	if v.Sensitive {
+		return val.Mark(marks.Sensitive)
+	}
+	return val
+}
+
+// ValidateVariable runs a variable's validation blocks against its value.
+// Unknown values are not checked. A sensitive value is never shown in the
+// message.
+func ValidateVariable(v *Variable, val cty.Value, funcs map[string]function) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if !val.IsWhollyKnown() {
+		return nil
+	}
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{v.Name: val})},
+		Functions: funcs,
+	}
+	if ctx.Functions == nil {
+		ctx.Functions = DefaultFunctions()
+	}
+	for _, chk := range v.Validations {
+		res, ds := chk.Condition.Value(ctx)
+		if ds.HasErrors() {
+			diags = append(diags, ds...)
+			continue
+		}
+		res, _ = res.Unmark()
+		if !res.IsKnown() || res.IsNull() {
+			continue
+		}
+		res, err := convert.Convert(res, cty.Bool)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid validation condition",
+				Detail:   "A validation condition must be true or false.",
+				Subject:  chk.Condition.Range().Ptr(),
+			})
+			continue
+		}
+		if res.True() {
+			continue
+		}
+		msg := "the value does not meet the variable's validation rule"
+		if m, ds := chk.ErrorMessage.Value(ctx); !ds.HasErrors() && m.Type() == cty.String && m.IsKnown() && !m.IsNull() {
+			if m.IsMarked() {
+				msg = "(the message refers to a sensitive value and is not shown)"
+			} else {
+				msg = m.AsString()
+			}
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail:   fmt.Sprintf("%s\n\nThis was checked by the validation rule at %s.", msg, chk.DeclRange),
+			Subject:  v.DeclRange.Ptr(),
+		})
+	}
+	return diags
+}

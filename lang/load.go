@@ -1,0 +1,244 @@
+package lang
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+)
+
+// Load reads the playbook at path — a directory of .hcl and .hcl.json files,
+// or a single such file — decodes it and loads its child modules. The
+// returned playbook is usable for rendering diagnostics even when the
+// diagnostics hold errors, but must not be planned then.
+func Load(path string) (*Playbook, hcl.Diagnostics) {
+	l := &loader{parser: hclparse.NewParser(), loading: map[string]bool{}}
+	pb := &Playbook{Files: l.parser.Files()}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return pb, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read playbook", Detail: err.Error()}}
+	}
+	info, err := os.Stat(abs)
+	if err != nil {
+		return pb, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read playbook",
+			Detail:   fmt.Sprintf("%s. Give the path of a playbook directory or of one .hcl file.", cleanErr(err)),
+		}}
+	}
+	var files []string
+	if info.IsDir() {
+		pb.Dir = abs
+		files, err = playbookFiles(abs)
+		if err != nil {
+			return pb, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read playbook", Detail: cleanErr(err)}}
+		}
+		if len(files) == 0 {
+			return pb, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "No playbook files",
+				Detail:   fmt.Sprintf("The directory %s holds no .hcl or .hcl.json files.", path),
+			}}
+		}
+	} else {
+		pb.Dir = filepath.Dir(abs)
+		files = []string{abs}
+	}
+	l.loading[abs] = true
+	root, diags := l.loadModule(pb.Dir, files, nil, pb)
+	pb.Root = root
+	pb.Files = l.parser.Files()
+	if pb.Meta == nil && !diags.HasErrors() {
+		pb.Meta = &Meta{Name: filepath.Base(pb.Dir)}
+	}
+	return pb, diags
+}
+
+func cleanErr(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return fmt.Sprintf("%s: %s", pe.Path, pe.Err)
+	}
+	return err.Error()
+}
+
+// playbookFiles lists the .hcl and .hcl.json files of dir, sorted, leaving
+// out variable files (*.vars.hcl), which are inputs, not playbook code.
+func playbookFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".vars.hcl") || strings.HasSuffix(n, ".vars.hcl.json") {
+			continue
+		}
+		if strings.HasSuffix(n, ".hcl") || strings.HasSuffix(n, ".hcl.json") {
+			files = append(files, filepath.Join(dir, n))
+		}
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+type loader struct {
+	parser  *hclparse.Parser
+	loading map[string]bool // module directories on the current load path
+}
+
+// parseFile parses one file by its suffix. The display name is relative to
+// the working directory when possible, so diagnostics are short.
+func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read file", Detail: cleanErr(err)}}
+	}
+	name := displayName(path)
+	if strings.HasSuffix(path, ".json") {
+		return l.parser.ParseJSON(src, name)
+	}
+	return l.parser.ParseHCL(src, name)
+}
+
+func displayName(path string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return path
+}
+
+func (l *loader) loadModule(dir string, files []string, path []string, pb *Playbook) (*Module, hcl.Diagnostics) {
+	m := newModule(dir, path)
+	var diags hcl.Diagnostics
+	for _, f := range files {
+		file, fd := l.parseFile(f)
+		diags = append(diags, fd...)
+		if file == nil || file.Body == nil {
+			continue
+		}
+		diags = append(diags, decodeFile(file.Body, m, pb)...)
+	}
+	diags = append(diags, l.loadCalls(m, pb)...)
+	return m, diags
+}
+
+func (l *loader) loadCalls(m *Module, pb *Playbook) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	load := func(call *ModuleCall) {
+		diags = append(diags, l.loadCall(m, call, pb)...)
+	}
+	for _, it := range m.Order {
+		switch {
+		case it.Call != nil:
+			load(it.Call)
+		case it.Group != nil:
+			for _, git := range it.Group.Order {
+				if git.Call != nil {
+					load(git.Call)
+				}
+			}
+		}
+	}
+	return diags
+}
+
+func (l *loader) loadCall(parent *Module, call *ModuleCall, pb *Playbook) hcl.Diagnostics {
+	if !strings.HasPrefix(call.Source, "./") && !strings.HasPrefix(call.Source, "../") {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Unsupported module source",
+			Detail:   fmt.Sprintf("Module sources are local directories and must start with \"./\" or \"../\", relative to %s.", displayName(parent.Dir)),
+			Subject:  call.SourceRange.Ptr(),
+		}}
+	}
+	dir := filepath.Clean(filepath.Join(parent.Dir, call.Source))
+	if l.loading[dir] {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Module calls itself",
+			Detail:   fmt.Sprintf("The module at %s is already being loaded higher up this chain of calls; a module cannot include itself.", displayName(dir)),
+			Subject:  call.SourceRange.Ptr(),
+		}}
+	}
+	files, err := playbookFiles(dir)
+	if err != nil || len(files) == 0 {
+		detail := fmt.Sprintf("No .hcl files found in %s.", displayName(dir))
+		if err != nil {
+			detail = fmt.Sprintf("Cannot read module directory: %s.", cleanErr(err))
+		}
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Module not found", Detail: detail, Subject: call.SourceRange.Ptr()}}
+	}
+	l.loading[dir] = true
+	defer delete(l.loading, dir)
+	path := append(append([]string(nil), parent.Path...), call.Name)
+	child, diags := l.loadModule(dir, files, path, nil)
+	call.Module = child
+	diags = append(diags, checkCallInputs(call)...)
+	return diags
+}
+
+func newModule(dir string, path []string) *Module {
+	return &Module{
+		Path:        path,
+		Dir:         dir,
+		Variables:   map[string]*Variable{},
+		Locals:      map[string]*Local{},
+		Connections: map[string]*Connection{},
+		Steps:       map[string]*Step{},
+		Groups:      map[string]*Group{},
+		Calls:       map[string]*ModuleCall{},
+		Outputs:     map[string]*Output{},
+	}
+}
+
+// checkCallInputs reports inputs the module does not declare and required
+// variables the call leaves out.
+func checkCallInputs(call *ModuleCall) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	m := call.Module
+	names := make([]string, 0, len(call.Inputs))
+	for n := range call.Inputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if _, ok := m.Variables[n]; !ok {
+			attr := call.Inputs[n]
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unsupported argument",
+				Detail:   fmt.Sprintf("The module %q declares no variable named %q.%s", call.Source, n, didYouMean(n, keys(m.Variables))),
+				Subject:  attr.NameRange.Ptr(),
+			})
+		}
+	}
+	vnames := keys(m.Variables)
+	for _, n := range vnames {
+		v := m.Variables[n]
+		if _, ok := call.Inputs[n]; !ok && v.Required() {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Missing required argument",
+				Detail:   fmt.Sprintf("The module %q needs a value for its variable %q; add %s = … to this module block.", call.Source, n, n),
+				Subject:  call.DeclRange.Ptr(),
+			})
+		}
+	}
+	return diags
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

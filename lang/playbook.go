@@ -1,0 +1,200 @@
+package lang
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Playbook is a decoded playbook: its metadata, its root module (with child
+// modules loaded) and the source files, kept for diagnostics. It is not
+// changed after Load returns.
+type Playbook struct {
+	Meta *Meta
+	Root *Module
+	// Files holds every parsed file by name, for rendering diagnostics.
+	Files map[string]*hcl.File
+	// Dir is the root module's directory.
+	Dir string
+}
+
+// Meta is the playbook block.
+type Meta struct {
+	Name            string
+	From, To        string
+	Description     string
+	RequiresRokflow string
+	DeclRange       hcl.Range
+}
+
+// Module is one directory of blocks: the root module or a child module
+// loaded from a module call's source.
+type Module struct {
+	// Path is the chain of module call names from the root; nil for the root.
+	Path []string
+	Dir  string
+
+	Variables   map[string]*Variable
+	Locals      map[string]*Local
+	Connections map[string]*Connection
+	Steps       map[string]*Step
+	Groups      map[string]*Group
+	Calls       map[string]*ModuleCall
+	Outputs     map[string]*Output
+
+	// Order lists the module's steps, groups and calls in source order, so
+	// plans and graphs are stable and read like the file.
+	Order []Item
+}
+
+// Item is a block that takes part in the graph: a step, a group or a module
+// call, in the order it was declared.
+type Item struct {
+	Step  *Step
+	Group *Group
+	Call  *ModuleCall
+}
+
+// Name is the item's name within its module or group.
+func (it Item) Name() string {
+	switch {
+	case it.Step != nil:
+		return it.Step.Name
+	case it.Group != nil:
+		return it.Group.Name
+	default:
+		return it.Call.Name
+	}
+}
+
+// Variable is a declared input.
+type Variable struct {
+	Name        string
+	Description string
+	Type        cty.Type
+	// Defaults holds nested defaults of an object type constraint.
+	TypeDefaults *typeexpr.Defaults
+	Default      cty.Value // cty.NilVal when the variable is required
+	Sensitive    bool
+	Nullable     bool
+	Validations  []*Check
+	DeclRange    hcl.Range
+}
+
+// Required reports whether the variable has no default.
+func (v *Variable) Required() bool { return v.Default == cty.NilVal }
+
+// Check is a condition with the message shown when it is false: a
+// variable's validation, or a step's precondition or postcondition.
+type Check struct {
+	Condition    hcl.Expression
+	ErrorMessage hcl.Expression
+	DeclRange    hcl.Range
+}
+
+// Local is one named value in a locals block.
+type Local struct {
+	Name      string
+	Expr      hcl.Expression
+	DeclRange hcl.Range
+}
+
+// Output is a named value the playbook or module exposes.
+type Output struct {
+	Name        string
+	Description string
+	Expr        hcl.Expression
+	Sensitive   bool
+	DeclRange   hcl.Range
+}
+
+// Connection says how to reach hosts: a transport and its settings. Its body
+// is kept raw and evaluated when a step that uses it is planned or run.
+type Connection struct {
+	Name      string
+	Config    hcl.Body
+	DeclRange hcl.Range
+}
+
+// Step is one unit of work of a given kind.
+type Step struct {
+	Name      string
+	Kind      string
+	KindRange hcl.Range
+
+	Description string
+	On          hcl.Expression // nil when the step has no target
+	Connection  string         // name of a connection block, "" for the default
+	ConnRange   hcl.Range
+	DependsOn   []hcl.Traversal
+	When        hcl.Expression
+	ForEach     hcl.Expression
+	Timeout     hcl.Expression
+	Once        bool
+	OnceSet     bool
+	Retry       *Retry
+	Pre, Post   []*Check
+	Undo        *Undo
+
+	// Config is the rest of the body: the kind's arguments, decoded later
+	// with the kind's schema.
+	Config    hcl.Body
+	DeclRange hcl.Range
+	// Group is the enclosing group, nil for a module-level step.
+	Group *Group
+}
+
+// Retry says how a failed step is tried again.
+type Retry struct {
+	Attempts  hcl.Expression
+	Delay     hcl.Expression
+	MaxDelay  hcl.Expression
+	DeclRange hcl.Range
+}
+
+// Undo names the step that compensates this one once it has succeeded
+// (evacuate ⇄ migrate back, pin ⇄ restore): the runtime owes it on failure
+// or abort.
+type Undo struct {
+	Step      string
+	DeclRange hcl.Range
+}
+
+// Group is a sequence of steps (and module calls) applied to each element
+// of a collection, usually nodes, in rolling batches.
+type Group struct {
+	Name      string
+	ForEach   hcl.Expression
+	Rolling   *Rolling
+	DependsOn []hcl.Traversal
+	When      hcl.Expression
+
+	Steps map[string]*Step
+	Calls map[string]*ModuleCall
+	Order []Item
+
+	DeclRange hcl.Range
+}
+
+// Rolling controls how a group's elements are run: Batch elements at a time,
+// stopping once more than MaxFailures elements failed, waiting Pause between
+// batches. Expressions are nil where the block left them out.
+type Rolling struct {
+	Batch       hcl.Expression
+	MaxFailures hcl.Expression
+	Pause       hcl.Expression
+	DeclRange   hcl.Range
+}
+
+// ModuleCall reuses a directory of blocks with inputs.
+type ModuleCall struct {
+	Name        string
+	Source      string
+	SourceRange hcl.Range
+	Inputs      map[string]*hcl.Attribute
+	DependsOn   []hcl.Traversal
+	When        hcl.Expression
+	Module      *Module
+	DeclRange   hcl.Range
+	Group       *Group
+}

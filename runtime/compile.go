@@ -1,0 +1,486 @@
+package runtime
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hcldec"
+
+	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/steps"
+)
+
+// compiled is the static analysis of a playbook: for each module and group,
+// its items in an order that respects every reference and depends_on, and
+// for each step its kind and the references of its body. It is computed once
+// and shared by every walk.
+type compiled struct {
+	root    *lang.Module
+	reg     *steps.Registry
+	modules map[*lang.Module]*cmodule
+	groups  map[*lang.Group]*cgroup
+	steps   map[*lang.Step]*cstep
+}
+
+// node is one evaluable thing of a module or group, for ordering.
+type node struct {
+	local *lang.Local
+	item  lang.Item
+	out   *lang.Output
+}
+
+func (n node) addr() string {
+	switch {
+	case n.local != nil:
+		return "local." + n.local.Name
+	case n.out != nil:
+		return "output." + n.out.Name
+	case n.item.Step != nil:
+		return "step." + n.item.Step.Name
+	case n.item.Group != nil:
+		return "group." + n.item.Group.Name
+	default:
+		return "module." + n.item.Call.Name
+	}
+}
+
+func (n node) rng() hcl.Range {
+	switch {
+	case n.local != nil:
+		return n.local.DeclRange
+	case n.out != nil:
+		return n.out.DeclRange
+	case n.item.Step != nil:
+		return n.item.Step.DeclRange
+	case n.item.Group != nil:
+		return n.item.Group.DeclRange
+	default:
+		return n.item.Call.DeclRange
+	}
+}
+
+type cmodule struct {
+	order []node
+}
+
+type cgroup struct {
+	order []lang.Item
+	// outer lists the module-level references the group's body makes, which
+	// must be evaluated before the group.
+}
+
+type cstep struct {
+	kind    steps.Kind
+	schema  *steps.Schema
+	spec    hcldec.Spec
+	refs    []lang.Ref // references of the kind body
+	metaRef []lang.Ref // references of on, when, timeout, retry, preconditions
+	once    bool
+}
+
+func compile(pb *lang.Playbook, reg *steps.Registry) (*compiled, hcl.Diagnostics) {
+	c := &compiled{
+		root:    pb.Root,
+		reg:     reg,
+		modules: map[*lang.Module]*cmodule{},
+		groups:  map[*lang.Group]*cgroup{},
+		steps:   map[*lang.Step]*cstep{},
+	}
+	diags := c.compileModule(pb.Root)
+	return c, diags
+}
+
+func (c *compiled) compileModule(m *lang.Module) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	cm := &cmodule{}
+	c.modules[m] = cm
+
+	var nodes []node
+	for _, name := range sortedKeys(m.Locals) {
+		nodes = append(nodes, node{local: m.Locals[name]})
+	}
+	for _, it := range m.Order {
+		nodes = append(nodes, node{item: it})
+	}
+	for _, name := range sortedKeys(m.Outputs) {
+		nodes = append(nodes, node{out: m.Outputs[name]})
+	}
+	index := map[string]int{}
+	for i, n := range nodes {
+		index[n.addr()] = i
+	}
+	edges := make([][]int, len(nodes))
+	for i, n := range nodes {
+		refs, ds := c.nodeRefs(m, n)
+		diags = append(diags, ds...)
+		for _, r := range refs {
+			target, ds := resolveModuleRef(m, r, n)
+			diags = append(diags, ds...)
+			if target == "" {
+				continue
+			}
+			if j, ok := index[target]; ok && !slices.Contains(edges[i], j) {
+				edges[i] = append(edges[i], j)
+			}
+		}
+	}
+	order, cycle := topoSort(len(nodes), edges)
+	if cycle != nil {
+		diags = append(diags, cycleDiag(cycle, func(i int) string { return nodes[i].addr() }, nodes[cycle[0]].rng()))
+		return diags
+	}
+	for _, i := range order {
+		cm.order = append(cm.order, nodes[i])
+	}
+	for _, it := range m.Order {
+		if it.Call != nil && it.Call.Module != nil {
+			diags = append(diags, c.compileModule(it.Call.Module)...)
+		}
+	}
+	return diags
+}
+
+// nodeRefs returns every reference a node makes, compiling steps and groups
+// on the way.
+func (c *compiled) nodeRefs(m *lang.Module, n node) ([]lang.Ref, hcl.Diagnostics) {
+	switch {
+	case n.local != nil:
+		return lang.References(n.local.Expr)
+	case n.out != nil:
+		return lang.References(n.out.Expr)
+	case n.item.Step != nil:
+		return c.compileStep(m, n.item.Step)
+	case n.item.Group != nil:
+		return c.compileGroup(m, n.item.Group)
+	default:
+		return callRefs(n.item.Call)
+	}
+}
+
+func callRefs(call *lang.ModuleCall) ([]lang.Ref, hcl.Diagnostics) {
+	var refs []lang.Ref
+	var diags hcl.Diagnostics
+	for _, name := range sortedKeys(call.Inputs) {
+		rs, ds := lang.References(call.Inputs[name].Expr)
+		refs, diags = append(refs, rs...), append(diags, ds...)
+	}
+	rs, ds := lang.References(call.When)
+	refs, diags = append(refs, rs...), append(diags, ds...)
+	rs, ds = lang.TraversalRefs(call.DependsOn)
+	return append(refs, rs...), append(diags, ds...)
+}
+
+func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	cs := &cstep{once: s.Once}
+	c.steps[s] = cs
+	kind, ok := c.reg.Lookup(s.Kind)
+	if !ok {
+		if s.Kind != "" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown step kind",
+				Detail:   fmt.Sprintf("There is no step kind %q.%s Run \"rokflow steps\" to list the kinds.", s.Kind, didYouMean(s.Kind, c.reg.Names())),
+				Subject:  s.KindRange.Ptr(),
+			})
+		}
+	} else {
+		cs.kind = kind
+		cs.schema = kind.Schema()
+		cs.spec = cs.schema.Args.DecoderSpec()
+		cs.once = s.Once || cs.schema.Effect == steps.Once
+		if s.OnceSet && !s.Once && cs.schema.Effect == steps.Once {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Step kind is always once",
+				Detail:   fmt.Sprintf("Kind %q must never run twice unattended, so once = false cannot apply; remove the once argument.", s.Kind),
+				Subject:  s.DeclRange.Ptr(),
+			})
+		}
+		if s.On != nil && cs.schema.Target == steps.TargetNone {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Step kind has no target host",
+				Detail:   fmt.Sprintf("Kind %q talks to a service named in its arguments, not to a host; remove the on argument.", s.Kind),
+				Subject:  s.On.Range().Ptr(),
+			})
+		}
+		for _, tr := range hcldec.Variables(s.Config, cs.spec) {
+			r, ds := lang.ParseRef(tr)
+			diags = append(diags, ds...)
+			if !ds.HasErrors() {
+				cs.refs = append(cs.refs, r)
+			}
+		}
+	}
+	if s.Connection != "" {
+		if m.Connections[s.Connection] == nil && c.root.Connections[s.Connection] == nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown connection",
+				Detail:   fmt.Sprintf("No connection block named %q is declared in this module or the playbook.%s", s.Connection, didYouMean(s.Connection, append(sortedKeys(m.Connections), sortedKeys(c.root.Connections)...))),
+				Subject:  s.ConnRange.Ptr(),
+			})
+		}
+	}
+	for _, e := range stepMetaExprs(s) {
+		rs, ds := lang.References(e)
+		diags = append(diags, ds...)
+		cs.metaRef = append(cs.metaRef, rs...)
+	}
+	for _, chk := range s.Post {
+		// self is allowed only here; other references still order the step.
+		for _, e := range []hcl.Expression{chk.Condition, chk.ErrorMessage} {
+			rs, ds := lang.References(e)
+			diags = append(diags, ds...)
+			for _, r := range rs {
+				if r.Kind != lang.RefSelf {
+					cs.metaRef = append(cs.metaRef, r)
+				}
+			}
+		}
+	}
+	for _, r := range append(append([]lang.Ref(nil), cs.refs...), cs.metaRef...) {
+		if r.Kind == lang.RefSelf {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid self reference",
+				Detail:   "self refers to the step's own outputs and may be used only in a postcondition.",
+				Subject:  r.Range.Ptr(),
+			})
+		}
+		if r.Kind == lang.RefEach && s.ForEach == nil && s.Group == nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "each outside for_each",
+				Detail:   "each.key and each.value exist only in a step with for_each or in a step inside a group.",
+				Subject:  r.Range.Ptr(),
+			})
+		}
+	}
+	refs := append(append([]lang.Ref(nil), cs.refs...), cs.metaRef...)
+	rs, ds := lang.References(s.ForEach)
+	diags = append(diags, ds...)
+	for _, r := range rs {
+		if r.Kind == lang.RefEach {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "each in for_each",
+				Detail:   "A for_each expression cannot refer to each; it defines it.",
+				Subject:  r.Range.Ptr(),
+			})
+		}
+	}
+	refs = append(refs, rs...)
+	rs, ds = lang.TraversalRefs(s.DependsOn)
+	diags = append(diags, ds...)
+	refs = append(refs, rs...)
+	if s.Undo != nil {
+		refs = append(refs, lang.Ref{Kind: lang.RefStep, Name: s.Undo.Step, Range: s.Undo.DeclRange})
+	}
+	return refs, diags
+}
+
+func stepMetaExprs(s *lang.Step) []hcl.Expression {
+	es := []hcl.Expression{s.On, s.When, s.Timeout}
+	if s.Retry != nil {
+		es = append(es, s.Retry.Attempts, s.Retry.Delay, s.Retry.MaxDelay)
+	}
+	for _, chk := range s.Pre {
+		es = append(es, chk.Condition, chk.ErrorMessage)
+	}
+	return es
+}
+
+func (c *compiled) compileGroup(m *lang.Module, g *lang.Group) ([]lang.Ref, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	cg := &cgroup{}
+	c.groups[g] = cg
+	var outer []lang.Ref
+	rs, ds := lang.References(g.ForEach)
+	diags = append(diags, ds...)
+	outer = append(outer, rs...)
+	for _, e := range []hcl.Expression{g.When, rollingExpr(g, 0), rollingExpr(g, 1), rollingExpr(g, 2)} {
+		rs, ds := lang.References(e)
+		diags = append(diags, ds...)
+		outer = append(outer, rs...)
+	}
+	rs, ds = lang.TraversalRefs(g.DependsOn)
+	diags = append(diags, ds...)
+	outer = append(outer, rs...)
+
+	index := map[string]int{}
+	for i, it := range g.Order {
+		index[node{item: it}.addr()] = i
+	}
+	edges := make([][]int, len(g.Order))
+	for i, it := range g.Order {
+		var refs []lang.Ref
+		if it.Step != nil {
+			refs, ds = c.compileStep(m, it.Step)
+		} else {
+			refs, ds = callRefs(it.Call)
+		}
+		diags = append(diags, ds...)
+		for _, r := range refs {
+			key := ""
+			switch r.Kind {
+			case lang.RefStep:
+				if g.Steps[r.Name] != nil {
+					key = "step." + r.Name
+				}
+			case lang.RefModule:
+				if g.Calls[r.Name] != nil {
+					key = "module." + r.Name
+				}
+			}
+			if j, ok := index[key]; ok {
+				if !slices.Contains(edges[i], j) {
+					edges[i] = append(edges[i], j)
+				}
+				continue
+			}
+			outer = append(outer, r)
+		}
+	}
+	order, cycle := topoSort(len(g.Order), edges)
+	if cycle != nil {
+		diags = append(diags, cycleDiag(cycle, func(i int) string {
+			return "group." + g.Name + "." + node{item: g.Order[i]}.addr()
+		}, node{item: g.Order[cycle[0]]}.rng()))
+		return outer, diags
+	}
+	for _, i := range order {
+		cg.order = append(cg.order, g.Order[i])
+	}
+	return outer, diags
+}
+
+func rollingExpr(g *lang.Group, i int) hcl.Expression {
+	if g.Rolling == nil {
+		return nil
+	}
+	return [...]hcl.Expression{g.Rolling.Batch, g.Rolling.MaxFailures, g.Rolling.Pause}[i]
+}
+
+// resolveModuleRef checks that r names something that exists in m and
+// returns the address of the module-level node it orders after ("" for
+// variables, each, playbook and self, which need no ordering).
+func resolveModuleRef(m *lang.Module, r lang.Ref, from node) (string, hcl.Diagnostics) {
+	notFound := func(noun string, names []string) hcl.Diagnostics {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Reference to undeclared " + noun,
+			Detail:   fmt.Sprintf("No %s named %q is declared in %s.%s", noun, r.Name, moduleWhere(m), didYouMean(r.Name, names)),
+			Subject:  r.Range.Ptr(),
+		}}
+	}
+	var group *lang.Group
+	if from.item.Group != nil {
+		group = from.item.Group
+	}
+	switch r.Kind {
+	case lang.RefVar:
+		if m.Variables[r.Name] == nil {
+			return "", notFound("input variable", sortedKeys(m.Variables))
+		}
+	case lang.RefLocal:
+		if m.Locals[r.Name] == nil {
+			return "", notFound("local value", sortedKeys(m.Locals))
+		}
+		return "local." + r.Name, nil
+	case lang.RefStep:
+		if group != nil && group.Steps[r.Name] != nil {
+			return "", nil
+		}
+		if m.Steps[r.Name] == nil {
+			names := sortedKeys(m.Steps)
+			if group != nil {
+				names = append(names, sortedKeys(group.Steps)...)
+			}
+			return "", notFound("step", names)
+		}
+		return "step." + r.Name, nil
+	case lang.RefGroup:
+		if m.Groups[r.Name] == nil {
+			return "", notFound("group", sortedKeys(m.Groups))
+		}
+		return "group." + r.Name, nil
+	case lang.RefModule:
+		if group != nil && group.Calls[r.Name] != nil {
+			return "", checkOutput(group.Calls[r.Name], r)
+		}
+		call := m.Calls[r.Name]
+		if call == nil {
+			names := sortedKeys(m.Calls)
+			if group != nil {
+				names = append(names, sortedKeys(group.Calls)...)
+			}
+			return "", notFound("module call", names)
+		}
+		return "module." + r.Name, checkOutput(call, r)
+	case lang.RefEach:
+		if from.item.Group == nil && (from.item.Step == nil || from.item.Step.ForEach == nil) {
+			return "", hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "each outside for_each",
+				Detail:   "each.key and each.value exist only in a step with for_each or in a step inside a group.",
+				Subject:  r.Range.Ptr(),
+			}}
+		}
+	case lang.RefPlaybook:
+		switch r.Name {
+		case "name", "from", "to":
+		default:
+			return "", hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown playbook attribute",
+				Detail:   fmt.Sprintf("playbook has name, from and to, not %q.", r.Name),
+				Subject:  r.Range.Ptr(),
+			}}
+		}
+	}
+	return "", nil
+}
+
+func checkOutput(call *lang.ModuleCall, r lang.Ref) hcl.Diagnostics {
+	if call.Module == nil || call.Module.Outputs[r.Attr] != nil {
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Unknown module output",
+		Detail:   fmt.Sprintf("The module %q (%s) has no output named %q.%s", call.Name, call.Source, r.Attr, didYouMean(r.Attr, sortedKeys(call.Module.Outputs))),
+		Subject:  r.Range.Ptr(),
+	}}
+}
+
+func moduleWhere(m *lang.Module) string {
+	if len(m.Path) == 0 {
+		return "the playbook"
+	}
+	return "module." + strings.Join(m.Path, ".module.")
+}
+
+func didYouMean(given string, names []string) string {
+	if s := lang.Nearest(given, names); s != "" {
+		return fmt.Sprintf(" Did you mean %q?", s)
+	}
+	return ""
+}
+
+func cycleDiag(cycle []int, name func(int) string, rng hcl.Range) *hcl.Diagnostic {
+	parts := make([]string, 0, len(cycle)+1)
+	for _, i := range cycle {
+		parts = append(parts, name(i))
+	}
+	parts = append(parts, name(cycle[0]))
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Dependency cycle",
+		Detail:   fmt.Sprintf("These refer to each other in a loop: %s. Break the loop by removing one of the references or depends_on entries.", strings.Join(parts, " → ")),
+		Subject:  rng.Ptr(),
+	}
+}

@@ -1,0 +1,126 @@
+// Package plan holds a plan as plain data: what rokflow will do, step
+// instance by step instance, in an order a person can follow, and the JSON
+// form documented in docs/plan-json.md. It has no behaviour beyond encoding
+// and imports nothing of rokflow's.
+package plan
+
+import (
+	"encoding/json"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// FormatVersion is the version of the JSON plan document. The minor number
+// grows when fields are added; the major number when a field changes meaning
+// or goes away.
+const FormatVersion = "1.0"
+
+// Plan is the result of planning a playbook.
+type Plan struct {
+	FormatVersion string            `json:"format_version"`
+	Rokflow       string            `json:"rokflow_version"`
+	Playbook      Playbook          `json:"playbook"`
+	Hash          string            `json:"hash"`
+	Discovered    bool              `json:"discovered"`
+	Variables     map[string]Value  `json:"variables"`
+	Instances     []*Instance       `json:"instances"`
+	Groups        []*Group          `json:"groups"`
+	Outputs       map[string]Value  `json:"outputs"`
+	Facts         map[string]string `json:"facts,omitempty"`
+}
+
+// Playbook identifies the playbook a plan was made from.
+type Playbook struct {
+	Name        string `json:"name"`
+	From        string `json:"from,omitempty"`
+	To          string `json:"to,omitempty"`
+	Description string `json:"description,omitempty"`
+	Path        string `json:"path"`
+}
+
+// Action is what will happen to a step instance. Its value is the word
+// shown to people.
+type Action string
+
+// The actions a step instance can have in a plan.
+const (
+	// Run: the step will run.
+	Run Action = "run"
+	// Gate: the step waits for an operator's approval or its completion check.
+	Gate Action = "gate"
+	// Skip: the step's when condition is false.
+	Skip Action = "skip"
+	// Conditional: whether the step runs depends on values known at run time.
+	Conditional Action = "conditional"
+	// Deferred: the step belongs to a for_each whose collection is known only
+	// at run time; the instance shown is a template for every element.
+	Deferred Action = "deferred"
+	// Read: a read-only step that ran during plan --discover.
+	Read Action = "read"
+)
+
+// Instance is one step instance: one step, or one element of a step's
+// for_each, or one step of one element of a group.
+type Instance struct {
+	Address   string   `json:"address"`
+	Step      string   `json:"step"`
+	Kind      string   `json:"kind"`
+	Action    Action   `json:"action"`
+	Target    string   `json:"target"`
+	DependsOn []string `json:"depends_on"`
+	ReadOnly  bool     `json:"read_only"`
+	Once      bool     `json:"once"`
+	Gate      bool     `json:"gate"`
+	Effect    string   `json:"effect"`
+	// Module is the module path ("module.ganeti"), "" at the root.
+	Module string `json:"module,omitempty"`
+	// Group, Key and Batch place the instance in a rolling group.
+	Group string `json:"group,omitempty"`
+	Key   string `json:"key,omitempty"`
+	Batch int    `json:"batch,omitempty"`
+
+	Description  string           `json:"description,omitempty"`
+	Summary      string           `json:"summary"`
+	Command      []string         `json:"command,omitempty"`
+	Request      string           `json:"request,omitempty"`
+	Instructions string           `json:"instructions,omitempty"`
+	Diff         string           `json:"diff,omitempty"`
+	Reason       string           `json:"reason,omitempty"`
+	Timeout      string           `json:"timeout,omitempty"`
+	Retry        *Retry           `json:"retry,omitempty"`
+	Undo         string           `json:"undo,omitempty"`
+	Args         map[string]Value `json:"args"`
+	// ArgValues holds the evaluated arguments, sensitive parts marked, from
+	// which Args is filled when the plan is encoded.
+	ArgValues cty.Value        `json:"-"`
+	Outputs   map[string]Value `json:"outputs,omitempty"`
+	Source    string           `json:"source"`
+}
+
+// Retry is a step's retry policy.
+type Retry struct {
+	Attempts int    `json:"attempts"`
+	Delay    string `json:"delay"`
+	MaxDelay string `json:"max_delay"`
+}
+
+// Group is one group in a plan: its elements and how they roll.
+type Group struct {
+	Address     string   `json:"address"`
+	Keys        []string `json:"keys"`
+	Deferred    bool     `json:"deferred"`
+	KnownAfter  string   `json:"known_after,omitempty"`
+	Batch       int      `json:"batch"`
+	Batches     int      `json:"batches"`
+	MaxFailures int      `json:"max_failures"`
+	Pause       string   `json:"pause"`
+}
+
+// Value is a value as a plan shows it: its JSON form, with sensitive parts
+// replaced by "(sensitive)" and unknown parts by "(known after step.x)".
+// Sensitive and Unknown say whether any part is so.
+type Value struct {
+	JSON      json.RawMessage `json:"value"`
+	Sensitive bool            `json:"sensitive,omitempty"`
+	Unknown   bool            `json:"unknown,omitempty"`
+}

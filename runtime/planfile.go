@@ -1,0 +1,93 @@
+package runtime
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/runtime/plan"
+)
+
+// Hash is the content hash a saved plan is bound to: every source file of
+// the playbook and its modules, and every input value. Sensitive inputs
+// are left out (only their names count), so a secret never influences a
+// value that is stored in clear; changing a password does not change what
+// the plan does.
+func Hash(pb *lang.Playbook, inputs map[string]cty.Value) string {
+	h := sha256.New()
+	names := make([]string, 0, len(pb.Files))
+	for n := range pb.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(h, "file %s %d\n", filepath.ToSlash(n), len(pb.Files[n].Bytes))
+		h.Write(pb.Files[n].Bytes)
+	}
+	vnames := make([]string, 0, len(inputs))
+	for n := range inputs {
+		vnames = append(vnames, n)
+	}
+	sort.Strings(vnames)
+	for _, n := range vnames {
+		v := inputs[n]
+		if marks.IsSensitive(v) {
+			fmt.Fprintf(h, "var %s (sensitive)\n", n)
+			continue
+		}
+		fmt.Fprintf(h, "var %s %s\n", n, PlanValue(v).JSON)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// SavePlan writes a plan file: the JSON plan, arguments encoded with
+// secrets masked. The file is written atomically and readable only by its
+// owner.
+func SavePlan(path string, p *plan.Plan) error {
+	EncodeArgs(p)
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// LoadPlan reads a plan file written by SavePlan.
+func LoadPlan(path string) (*plan.Plan, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var p plan.Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%s is not a rokflow plan file: %w", path, err)
+	}
+	if p.FormatVersion == "" || p.Hash == "" {
+		return nil, fmt.Errorf("%s is not a rokflow plan file (no format version or hash)", path)
+	}
+	return &p, nil
+}

@@ -1,0 +1,839 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	ctyfunc "github.com/zclconf/go-cty/cty/function"
+
+	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/runtime/plan"
+	"github.com/rokflow/rokflow/steps"
+)
+
+// Options control a plan.
+type Options struct {
+	// Inputs are the root variables' values, from lang.BindInputs.
+	Inputs map[string]cty.Value
+	// Known holds the outputs of step instances that already ran, by
+	// address; those steps plan as done and their outputs are known.
+	Known map[string]cty.Value
+	// Discover runs read-only steps whose arguments are known during the
+	// plan, through Hosts, so later steps see their outputs.
+	Discover bool
+	// Hosts resolves a step's target to a host for discovery. Nil disables
+	// discovery and file diffs.
+	Hosts HostResolver
+	// Pure makes impure functions (env, file) unknown, for validate.
+	Pure bool
+	// Version is rokflow's version, recorded in the plan.
+	Version string
+}
+
+// HostResolver returns the host a step instance runs on, given its target
+// and the evaluated connection block (null when the step names none).
+type HostResolver func(ctx context.Context, target string, conn cty.Value) (steps.Host, error)
+
+// planner holds the state of one planning walk.
+type planner struct {
+	ctx         context.Context
+	pb          *lang.Playbook
+	c           *compiled
+	opts        Options
+	funcs       map[string]ctyfunc.Function
+	playbookVal cty.Value
+
+	plan      *plan.Plan
+	deps      []deps // per instance
+	diags     hcl.Diagnostics
+	connCache map[*lang.Connection]cty.Value
+}
+
+// Plan plans the playbook. The plan is usable only when the diagnostics
+// hold no errors.
+func Plan(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts Options) (*plan.Plan, hcl.Diagnostics) {
+	c, diags := compile(pb, reg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	p := &planner{
+		ctx:       ctx,
+		pb:        pb,
+		c:         c,
+		opts:      opts,
+		funcs:     lang.Functions(pb.Dir, opts.Pure),
+		diags:     diags,
+		connCache: map[*lang.Connection]cty.Value{},
+	}
+	meta := pb.Meta
+	if meta == nil {
+		meta = &lang.Meta{}
+	}
+	p.playbookVal = cty.ObjectVal(map[string]cty.Value{
+		"name": cty.StringVal(meta.Name),
+		"from": cty.StringVal(meta.From),
+		"to":   cty.StringVal(meta.To),
+	})
+	p.plan = &plan.Plan{
+		FormatVersion: plan.FormatVersion,
+		Rokflow:       opts.Version,
+		Playbook: plan.Playbook{
+			Name: meta.Name, From: meta.From, To: meta.To, Description: meta.Description,
+			Path: displayPath(pb.Dir),
+		},
+		Discovered: opts.Discover,
+		Variables:  map[string]plan.Value{},
+		Outputs:    map[string]plan.Value{},
+	}
+	root := newModuleScope(pb.Root, "")
+	for _, name := range sortedKeys(pb.Root.Variables) {
+		v, ok := opts.Inputs[name]
+		if !ok {
+			v = cty.UnknownVal(pb.Root.Variables[name].Type)
+		}
+		root.vars[name] = val{v: v}
+		p.plan.Variables[name] = PlanValue(v)
+	}
+	outs := p.walkModule(root)
+	for name, o := range outs {
+		p.plan.Outputs[name] = PlanValue(o.v)
+	}
+	p.finish()
+	return p.plan, p.diags
+}
+
+func displayPath(dir string) string {
+	if rel, err := filepath.Rel(".", dir); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return dir
+}
+
+// walkModule evaluates a module instance's nodes in order and returns its
+// outputs.
+func (p *planner) walkModule(s *scope) map[string]val {
+	outs := map[string]val{}
+	for _, n := range p.c.modules[s.mod].order {
+		switch {
+		case n.local != nil:
+			v, ds := p.eval(s, n.local.Expr)
+			p.diags = append(p.diags, ds...)
+			s.locals[n.local.Name] = v
+		case n.out != nil:
+			v, ds := p.eval(s, n.out.Expr)
+			p.diags = append(p.diags, ds...)
+			if n.out.Sensitive {
+				v.v = v.v.Mark(marks.Sensitive)
+			}
+			outs[n.out.Name] = v
+		case n.item.Step != nil:
+			s.steps[n.item.Step.Name] = p.planStep(s, n.item.Step)
+		case n.item.Group != nil:
+			s.groups[n.item.Group.Name] = p.planGroup(s, n.item.Group)
+		default:
+			s.calls[n.item.Call.Name] = p.planCall(s, n.item.Call)
+		}
+	}
+	return outs
+}
+
+// planCall evaluates a module call's inputs and walks the child module.
+func (p *planner) planCall(s *scope, call *lang.ModuleCall) val {
+	child := newModuleScope(call.Module, s.prefix+"module."+call.Name+".")
+	child.extra = s.extra.union(p.explicitDeps(s, call.DependsOn))
+	child.cond = p.condOf(s, call.When)
+	child.group = s.group
+	for _, name := range sortedKeys(call.Module.Variables) {
+		v := call.Module.Variables[name]
+		in, ok := call.Inputs[name]
+		if !ok {
+			child.vars[name] = val{v: lang.FinishVariable(v, v.Default)}
+			continue
+		}
+		got, ds := p.eval(s, in.Expr)
+		p.diags = append(p.diags, ds...)
+		if ds.HasErrors() {
+			got.v = cty.UnknownVal(v.Type)
+		}
+		if v.TypeDefaults != nil && got.v.IsWhollyKnown() {
+			got.v = v.TypeDefaults.Apply(got.v)
+		}
+		conv, err := convert.Convert(got.v, v.Type)
+		if err != nil {
+			p.diags = append(p.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid value for module argument",
+				Detail:   fmt.Sprintf("The module's variable %q needs %s: %s.", name, typeName(v.Type), err),
+				Subject:  in.Expr.Range().Ptr(),
+			})
+			conv = cty.UnknownVal(v.Type)
+		}
+		conv = lang.FinishVariable(v, conv)
+		p.diags = append(p.diags, lang.ValidateVariable(v, conv, p.funcs)...)
+		child.vars[name] = val{v: conv, deps: got.deps}
+	}
+	outs := p.walkModule(child)
+	attrs := make(map[string]cty.Value, len(outs))
+	var d deps
+	for name, o := range outs {
+		attrs[name] = o.v
+		d = d.union(o.deps)
+	}
+	// Depending on a module means depending on every step in it.
+	for _, sv := range child.steps {
+		d = d.union(sv.deps)
+	}
+	for _, gv := range child.groups {
+		d = d.union(gv.deps)
+	}
+	for _, cv := range child.calls {
+		d = d.union(cv.deps)
+	}
+	return val{v: cty.ObjectVal(attrs), deps: d}
+}
+
+// explicitDeps resolves depends_on references to the instances they name.
+func (p *planner) explicitDeps(s *scope, trs []hcl.Traversal) deps {
+	var d deps
+	for _, tr := range trs {
+		r, ds := lang.ParseRef(tr)
+		if ds.HasErrors() {
+			continue
+		}
+		if v, ok := s.lookup(r.Kind, r.Name); ok {
+			d = d.union(v.deps)
+		}
+	}
+	return d
+}
+
+// condOf combines the enclosing condition of s with a when expression.
+func (p *planner) condOf(s *scope, when hcl.Expression) cond {
+	c := s.cond
+	if when == nil || c.skip {
+		return c
+	}
+	v, ds := p.eval(s, when)
+	p.diags = append(p.diags, ds...)
+	if ds.HasErrors() {
+		return c
+	}
+	switch {
+	case !v.v.IsKnown():
+		if c.unknown == "" {
+			c.unknown = marks.UnknownText(v.v)
+		}
+	default:
+		b, err := convert.Convert(v.v, cty.Bool)
+		b, _ = b.Unmark()
+		if err != nil || b.IsNull() {
+			p.diags = append(p.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid when condition",
+				Detail:   "A when condition must be true or false.",
+				Subject:  when.Range().Ptr(),
+			})
+			return c
+		}
+		if b.False() {
+			c.skip = true
+			c.reason = "its when condition is false (" + rangeText(when.Range()) + ")"
+		}
+	}
+	return c
+}
+
+func rangeText(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}
+
+// element is one key of a for_each collection.
+type element struct {
+	key   string
+	value cty.Value
+}
+
+// forEach evaluates a for_each expression. It returns the elements sorted
+// by key (for maps and objects) or in list order, and known=false when the
+// collection is not known yet.
+func (p *planner) forEach(s *scope, expr hcl.Expression) (elems []element, known bool, elemType cty.Type, v val) {
+	v, ds := p.eval(s, expr)
+	p.diags = append(p.diags, ds...)
+	if ds.HasErrors() {
+		return nil, false, cty.DynamicPseudoType, v
+	}
+	raw, _ := v.v.Unmark()
+	if v.v.HasMark(marks.Sensitive) {
+		p.diags = append(p.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Sensitive for_each",
+			Detail:   "A for_each collection cannot be sensitive: its keys become step addresses, shown in plans and the journal.",
+			Subject:  expr.Range().Ptr(),
+		})
+		return nil, false, cty.DynamicPseudoType, v
+	}
+	ty := raw.Type()
+	switch {
+	case ty.IsListType() || ty.IsSetType() || ty.IsMapType():
+		elemType = ty.ElementType()
+	case ty.IsObjectType() || ty.IsTupleType() || ty == cty.DynamicPseudoType:
+		elemType = cty.DynamicPseudoType
+	default:
+		p.diags = append(p.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid for_each collection",
+			Detail:   fmt.Sprintf("for_each takes a map, an object, or a list or set of strings, not %s.", typeName(ty)),
+			Subject:  expr.Range().Ptr(),
+		})
+		return nil, false, cty.DynamicPseudoType, v
+	}
+	if !raw.IsKnown() {
+		return nil, false, elemType, v
+	}
+	if raw.IsNull() {
+		p.diags = append(p.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Null for_each collection",
+			Detail:   "for_each needs a collection; use an empty list for none.",
+			Subject:  expr.Range().Ptr(),
+		})
+		return nil, false, elemType, v
+	}
+	byKey := ty.IsMapType() || ty.IsObjectType()
+	seen := map[string]bool{}
+	for it := raw.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		var key string
+		if byKey {
+			key = k.AsString()
+		} else {
+			ev, _ := ev.Unmark()
+			if !ev.IsKnown() {
+				return nil, false, elemType, v
+			}
+			if ev.Type() != cty.String || ev.IsNull() {
+				p.diags = append(p.diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid for_each collection",
+					Detail:   "A list or set given to for_each must hold strings, which become the element keys; give a map to iterate over other values.",
+					Subject:  expr.Range().Ptr(),
+				})
+				return nil, false, elemType, v
+			}
+			key = ev.AsString()
+			if seen[key] {
+				p.diags = append(p.diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate for_each key",
+					Detail:   fmt.Sprintf("The key %q appears twice in the for_each list; each element needs its own key.", key),
+					Subject:  expr.Range().Ptr(),
+				})
+				continue
+			}
+		}
+		seen[key] = true
+		elems = append(elems, element{key: key, value: ev})
+	}
+	if byKey {
+		sort.Slice(elems, func(i, j int) bool { return elems[i].key < elems[j].key })
+	}
+	return elems, true, elemType, v
+}
+
+func typeName(t cty.Type) string {
+	if t == cty.DynamicPseudoType {
+		return "a value of any type"
+	}
+	return t.FriendlyName()
+}
+
+func eachVal(key, value cty.Value) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{"key": key, "value": value})
+}
+
+func keyAddr(key string) string { return "[" + strconv.Quote(key) + "]" }
+
+// planStep plans a module-level or group step and returns its value for
+// references: an object {outputs} or, with for_each, a map of them.
+func (p *planner) planStep(s *scope, st *lang.Step) val {
+	cs := p.c.steps[st]
+	base := s.prefix + "step." + st.Name
+	if st.ForEach == nil {
+		return p.planInstance(s, st, cs, base, "")
+	}
+	elems, known, elemType, fv := p.forEach(s, st.ForEach)
+	outType := cty.DynamicPseudoType
+	if cs.schema != nil {
+		outType = stepValueType(cs.schema)
+	}
+	if !known {
+		es := *s
+		es.each = &val{v: eachVal(cty.UnknownVal(cty.String).WithSameMarks(fv.v), cty.UnknownVal(elemType).WithSameMarks(fv.v)), deps: fv.deps}
+		es.extra = s.extra.union(fv.deps)
+		d := p.planInstance(&es, st, cs, base+"[*]", "*")
+		return val{v: cty.UnknownVal(cty.Map(outType)).Mark(marks.KnownAfter{Addr: marks.KnownAfterOf(fv.v)}), deps: d.deps}
+	}
+	vals := make(map[string]cty.Value, len(elems))
+	var d deps
+	for _, e := range elems {
+		es := *s
+		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value), deps: fv.deps}
+		es.extra = s.extra.union(fv.deps)
+		iv := p.planInstance(&es, st, cs, base+keyAddr(e.key), e.key)
+		vals[e.key] = iv.v
+		d = d.union(iv.deps)
+	}
+	if len(vals) == 0 {
+		return val{v: cty.MapValEmpty(outType), deps: d}
+	}
+	m, err := mapOrObject(vals)
+	if err != nil {
+		return val{v: cty.DynamicVal, deps: d}
+	}
+	return val{v: m, deps: d}
+}
+
+func mapOrObject(vals map[string]cty.Value) (cty.Value, error) {
+	var ty cty.Type
+	same := true
+	for _, v := range vals {
+		if ty == cty.NilType {
+			ty = v.Type()
+		} else if !ty.Equals(v.Type()) {
+			same = false
+			break
+		}
+	}
+	if same {
+		return cty.MapVal(vals), nil
+	}
+	return cty.ObjectVal(vals), nil
+}
+
+func stepValueType(s *steps.Schema) cty.Type {
+	return cty.Object(map[string]cty.Type{"outputs": s.OutputType()})
+}
+
+// planInstance plans one step instance and returns its value {outputs}
+// with its own index as the dependency.
+func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key string) val {
+	idx := int32(len(p.plan.Instances))
+	inst := &plan.Instance{
+		Address:     addr,
+		Step:        st.Name,
+		Kind:        st.Kind,
+		Description: st.Description,
+		Once:        cs.once,
+		Source:      rangeText(st.DeclRange),
+		Module:      strings.TrimSuffix(modulePrefix(s.prefix), "."),
+	}
+	if key != "" && s.group == nil {
+		inst.Key = key
+	}
+	if s.group != nil {
+		inst.Group, inst.Key, inst.Batch = s.group.addr, s.group.key, s.group.batch
+	}
+	p.plan.Instances = append(p.plan.Instances, inst)
+	p.deps = append(p.deps, nil)
+	self := deps{idx}
+
+	outType := cty.DynamicPseudoType
+	if cs.schema != nil {
+		outType = cs.schema.OutputType()
+		inst.ReadOnly = cs.schema.Effect == steps.ReadOnly
+		inst.Gate = cs.schema.Gate
+		inst.Effect = cs.schema.Effect.String()
+		if cs.once {
+			inst.Effect = steps.Once.String()
+		}
+	}
+	unknownOut := cty.UnknownVal(outType).Mark(marks.KnownAfter{Addr: addr})
+	result := func(out cty.Value) val {
+		return val{v: cty.ObjectVal(map[string]cty.Value{"outputs": out}), deps: self}
+	}
+
+	var d deps = s.extra
+	d = d.union(p.explicitDeps(s, st.DependsOn))
+	if st.Undo != nil {
+		// The undo step is run by the runtime when this one must be
+		// compensated; it is not an ordering dependency.
+		inst.Undo = s.prefix + "step." + st.Undo.Step
+	}
+
+	c := p.condOf(s, st.When)
+	inst.Action = plan.Run
+	if inst.Gate {
+		inst.Action = plan.Gate
+	}
+	switch {
+	case key == "*" || (s.group != nil && s.group.key == "*"):
+		inst.Action = plan.Deferred
+		inst.Reason = "one instance per element, elements " + p.deferredText(s)
+	case c.skip:
+		inst.Action = plan.Skip
+		inst.Reason = c.reason
+	case c.unknown != "":
+		inst.Action = plan.Conditional
+		inst.Reason = "runs if its when condition holds, " + c.unknown
+	}
+	if st.When != nil {
+		wv, _ := p.eval(s, st.When)
+		d = d.union(wv.deps)
+	}
+
+	if cs.kind == nil {
+		p.deps[idx] = d
+		return result(unknownOut)
+	}
+
+	// Target.
+	if st.On != nil {
+		on, ds := p.eval(s, st.On)
+		p.diags = append(p.diags, ds...)
+		d = d.union(on.deps)
+		inst.Target = p.targetText(st, on.v)
+	} else if cs.schema.Target == steps.TargetHost {
+		inst.Target = "local"
+	}
+
+	// Arguments.
+	ctx, ad := p.evalContext(s, cs.refs)
+	d = d.union(ad)
+	args, ds := hcldec.Decode(st.Config, cs.spec, ctx)
+	p.diags = append(p.diags, ds...)
+	if ds.HasErrors() {
+		p.deps[idx] = d
+		return result(unknownOut)
+	}
+	args = markSensitive(args, cs.schema)
+	inst.ArgValues = args
+
+	// Timeout and retry.
+	if st.Timeout != nil {
+		inst.Timeout = p.durationText(s, st.Timeout, "timeout")
+	}
+	if st.Retry != nil {
+		inst.Retry = p.retry(s, st.Retry)
+	}
+	for _, chk := range st.Pre {
+		p.checkCondition(s, chk, "precondition", addr)
+	}
+	p.deps[idx] = d
+
+	if inst.Action == plan.Skip {
+		inst.Summary = "skipped"
+		return result(cty.NullVal(outType))
+	}
+	if known, ok := p.opts.Known[addr]; ok {
+		inst.Summary = "done"
+		inst.Reason = "already ran in this run"
+		return result(known)
+	}
+
+	req := steps.PlanRequest{Args: args}
+	if inst.Target != "" && !strings.HasPrefix(inst.Target, "(") {
+		req.Target = inst.Target
+	}
+	var host steps.Host
+	if p.opts.Discover && p.opts.Hosts != nil && cs.schema.Target == steps.TargetHost && req.Target != "" && inst.Action != plan.Deferred {
+		h, err := p.opts.Hosts(p.ctx, req.Target, p.connection(s, st))
+		if err != nil {
+			p.diags = append(p.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Cannot reach host during discovery",
+				Detail:   fmt.Sprintf("%s: %s. The plan shows this step without discovered facts.", addr, err),
+				Subject:  st.DeclRange.Ptr(),
+			})
+		} else {
+			host = h
+			req.Host = h
+		}
+	}
+	pr := cs.kind.Plan(p.ctx, req)
+	p.diags = append(p.diags, withSubject(pr.Diagnostics, st.DeclRange)...)
+	inst.Summary, inst.Command, inst.Request, inst.Diff, inst.Instructions = pr.Summary, pr.Command, pr.Request, pr.Diff, pr.Instructions
+
+	if p.opts.Discover && inst.ReadOnly && inst.Action == plan.Run && args.IsWhollyKnown() && (host != nil || cs.schema.Target == steps.TargetNone) {
+		out, ok := p.discover(st, cs, addr, args, req.Target, host)
+		if ok {
+			inst.Action = plan.Read
+			inst.Outputs = map[string]plan.Value{}
+			for it := out.ElementIterator(); it.Next(); {
+				k, v := it.Element()
+				inst.Outputs[k.AsString()] = PlanValue(v)
+			}
+			return result(out)
+		}
+	}
+	return result(unknownOut)
+}
+
+// deferredText says when the collection behind a template instance will
+// be known.
+func (p *planner) deferredText(s *scope) string {
+	if s.each != nil {
+		return marks.UnknownText(s.each.v.GetAttr("key"))
+	}
+	if s.group != nil {
+		return s.group.knownAfter
+	}
+	return "(known after apply)"
+}
+
+// discover runs a read-only step during the plan.
+func (p *planner) discover(st *lang.Step, cs *cstep, addr string, args cty.Value, target string, host steps.Host) (cty.Value, bool) {
+	raw, _ := args.UnmarkDeep()
+	resp := cs.kind.Run(p.ctx, steps.RunRequest{Args: raw, Target: target, Host: host})
+	if resp.Diagnostics.HasErrors() {
+		for _, d := range resp.Diagnostics {
+			d.Severity = hcl.DiagWarning
+			d.Summary = "Discovery failed: " + d.Summary
+			if d.Subject == nil {
+				d.Subject = st.DeclRange.Ptr()
+			}
+		}
+		p.diags = append(p.diags, resp.Diagnostics...)
+		return cty.NilVal, false
+	}
+	out := resp.Outputs
+	if out == cty.NilVal || !out.Type().IsObjectType() {
+		return cty.NilVal, false
+	}
+	if conv, err := convert.Convert(out, cs.schema.OutputType()); err == nil {
+		out = conv
+	}
+	if marks.IsSensitive(args) {
+		out = out.Mark(marks.Sensitive)
+	}
+	return out, true
+}
+
+func withSubject(diags hcl.Diagnostics, rng hcl.Range) hcl.Diagnostics {
+	for _, d := range diags {
+		if d.Subject == nil {
+			d.Subject = rng.Ptr()
+		}
+	}
+	return diags
+}
+
+func modulePrefix(prefix string) string {
+	// The module part of an address prefix: everything up to the last
+	// "module.NAME.".
+	i := strings.LastIndex(prefix, "module.")
+	if i < 0 {
+		return ""
+	}
+	rest := prefix[i+len("module."):]
+	j := strings.IndexByte(rest, '.')
+	if j < 0 {
+		return prefix
+	}
+	return prefix[:i+len("module.")+j+1]
+}
+
+func (p *planner) targetText(st *lang.Step, on cty.Value) string {
+	if !on.IsKnown() {
+		return marks.UnknownText(on)
+	}
+	if on.HasMark(marks.Sensitive) {
+		p.diags = append(p.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Sensitive target",
+			Detail:   "A step's target is shown in plans and the journal, so it cannot be sensitive.",
+			Subject:  st.On.Range().Ptr(),
+		})
+		return marks.Masked
+	}
+	on, _ = on.Unmark()
+	s, err := convert.Convert(on, cty.String)
+	if err != nil || s.IsNull() || s.AsString() == "" {
+		p.diags = append(p.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid target",
+			Detail:   "The on argument takes a host name as a non-empty string.",
+			Subject:  st.On.Range().Ptr(),
+		})
+		return ""
+	}
+	return s.AsString()
+}
+
+// connection evaluates the connection block a step uses, or returns null.
+func (p *planner) connection(s *scope, st *lang.Step) cty.Value {
+	if st.Connection == "" {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	conn := s.mod.Connections[st.Connection]
+	if conn == nil {
+		conn = p.pb.Root.Connections[st.Connection]
+	}
+	if conn == nil {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	if v, ok := p.connCache[conn]; ok {
+		return v
+	}
+	v := p.evalConnection(s, conn)
+	p.connCache[conn] = v
+	return v
+}
+
+func (p *planner) evalConnection(s *scope, conn *lang.Connection) cty.Value {
+	attrs, ds := conn.Config.JustAttributes()
+	p.diags = append(p.diags, ds...)
+	out := map[string]cty.Value{}
+	for _, name := range sortedKeys(attrs) {
+		v, ds := p.eval(s, attrs[name].Expr)
+		p.diags = append(p.diags, ds...)
+		out[name] = v.v
+	}
+	return cty.ObjectVal(out)
+}
+
+// durationText evaluates a duration argument ("90s", "10m").
+func (p *planner) durationText(s *scope, expr hcl.Expression, what string) string {
+	v, ds := p.eval(s, expr)
+	p.diags = append(p.diags, ds...)
+	if ds.HasErrors() || v.v.IsNull() {
+		return ""
+	}
+	if !v.v.IsKnown() {
+		return marks.UnknownText(v.v)
+	}
+	raw, _ := v.v.Unmark()
+	str, err := convert.Convert(raw, cty.String)
+	if err == nil {
+		if _, perr := time.ParseDuration(str.AsString()); perr == nil {
+			return str.AsString()
+		}
+	}
+	p.diags = append(p.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid " + what,
+		Detail:   fmt.Sprintf("The %s must be a duration such as \"90s\", \"10m\" or \"1h30m\".", what),
+		Subject:  expr.Range().Ptr(),
+	})
+	return ""
+}
+
+func (p *planner) intArg(s *scope, expr hcl.Expression, what string, def, minimum int) int {
+	if expr == nil {
+		return def
+	}
+	v, ds := p.eval(s, expr)
+	p.diags = append(p.diags, ds...)
+	raw, _ := v.v.Unmark()
+	if ds.HasErrors() || !raw.IsKnown() || raw.IsNull() {
+		return def
+	}
+	n, err := convert.Convert(raw, cty.Number)
+	if err == nil {
+		bf := n.AsBigFloat()
+		if i, acc := bf.Int64(); acc == big.Exact && i >= int64(minimum) && i <= 1<<30 {
+			return int(i)
+		}
+	}
+	p.diags = append(p.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid " + what,
+		Detail:   fmt.Sprintf("The %s must be a whole number of at least %d.", what, minimum),
+		Subject:  expr.Range().Ptr(),
+	})
+	return def
+}
+
+func (p *planner) retry(s *scope, r *lang.Retry) *plan.Retry {
+	out := &plan.Retry{Attempts: p.intArg(s, r.Attempts, "retry attempts", 1, 1), Delay: "5s", MaxDelay: "1m"}
+	if r.Delay != nil {
+		out.Delay = p.durationText(s, r.Delay, "retry delay")
+	}
+	if r.MaxDelay != nil {
+		out.MaxDelay = p.durationText(s, r.MaxDelay, "retry max_delay")
+	}
+	return out
+}
+
+// checkCondition evaluates a precondition when it can; a known false one
+// is an error in the plan, since the run would stop there.
+func (p *planner) checkCondition(s *scope, chk *lang.Check, what, addr string) {
+	v, ds := p.eval(s, chk.Condition)
+	p.diags = append(p.diags, ds...)
+	raw, _ := v.v.Unmark()
+	if ds.HasErrors() || !raw.IsKnown() || raw.IsNull() {
+		return
+	}
+	b, err := convert.Convert(raw, cty.Bool)
+	if err != nil {
+		p.diags = append(p.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid " + what,
+			Detail:   "A condition must be true or false.",
+			Subject:  chk.Condition.Range().Ptr(),
+		})
+		return
+	}
+	if b.True() {
+		return
+	}
+	msg := "the condition is false"
+	if m, ds := p.eval(s, chk.ErrorMessage); !ds.HasErrors() && m.v.IsKnown() && !m.v.IsMarked() && m.v.Type() == cty.String && !m.v.IsNull() {
+		msg = m.v.AsString()
+	}
+	p.diags = append(p.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  strings.ToUpper(what[:1]) + what[1:] + " failed",
+		Detail:   fmt.Sprintf("%s: %s", addr, msg),
+		Subject:  chk.Condition.Range().Ptr(),
+	})
+}
+
+// markSensitive marks the arguments a kind declares sensitive.
+func markSensitive(args cty.Value, s *steps.Schema) cty.Value {
+	paths := s.Args.SensitivePaths()
+	if len(paths) == 0 {
+		return args
+	}
+	pvm := make([]cty.PathValueMarks, 0, len(paths))
+	for _, path := range paths {
+		pvm = append(pvm, cty.PathValueMarks{Path: path, Marks: cty.NewValueMarks(marks.Sensitive)})
+	}
+	unmarked, existing := args.UnmarkDeepWithPaths()
+	marked, err := cty.Transform(unmarked, func(path cty.Path, v cty.Value) (cty.Value, error) {
+		for _, pm := range pvm {
+			if path.Equals(pm.Path) {
+				return v.Mark(marks.Sensitive), nil
+			}
+		}
+		return v, nil
+	})
+	if err != nil {
+		return args
+	}
+	m, others := marked.UnmarkDeepWithPaths()
+	return m.MarkWithPaths(append(existing, others...))
+}
+
+// finish turns instance dependency indices into addresses.
+func (p *planner) finish() {
+	for i, inst := range p.plan.Instances {
+		d := p.deps[i]
+		inst.DependsOn = make([]string, 0, len(d))
+		for _, j := range d {
+			if int(j) != i {
+				inst.DependsOn = append(inst.DependsOn, p.plan.Instances[j].Address)
+			}
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package steps
+
+import (
+	"context"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang/schema"
+)
+
+// A Kind is one kind of step, such as "exec" or "ganeti.node_evacuate".
+type Kind interface {
+	// Schema describes the kind; it is called often and must be cheap and
+	// return the same value every time.
+	Schema() *Schema
+	// Plan describes what Run would do with the given arguments, which may
+	// still hold unknown values. It must not change anything.
+	Plan(ctx context.Context, req PlanRequest) PlanResponse
+	// Run performs the step. Its arguments are wholly known.
+	Run(ctx context.Context, req RunRequest) RunResponse
+}
+
+// Schema is what a kind declares about itself, as data.
+type Schema struct {
+	// Name is the value of `uses` that selects this kind.
+	Name string
+	// Summary is one line shown in listings; Description may be longer.
+	Summary     string
+	Description string
+	Effect      Effect
+	// Gate kinds wait for a person (or an automated check) before they finish.
+	Gate bool
+	// Reversible kinds can be paired with an undo step.
+	Reversible bool
+	// Target says whether the kind acts on a host named by `on`.
+	Target TargetUse
+	Args   *schema.Block
+	// Outputs lists the attributes of step.NAME.outputs after a run.
+	Outputs map[string]*schema.Attribute
+}
+
+// TargetUse says how a kind uses its step's `on` argument.
+type TargetUse int
+
+const (
+	// TargetHost: the kind runs on the host named by `on` (default local).
+	TargetHost TargetUse = iota
+	// TargetNone: the kind talks to a service named in its arguments (an
+	// HTTP endpoint, etcd, the Ganeti RAPI); `on` is not allowed.
+	TargetNone
+)
+
+// OutputType is the object type of the kind's outputs.
+func (s *Schema) OutputType() cty.Type {
+	atys := make(map[string]cty.Type, len(s.Outputs))
+	for n, a := range s.Outputs {
+		atys[n] = a.Type
+	}
+	return cty.Object(atys)
+}
+
+// PlanRequest carries the evaluated arguments of one step instance.
+type PlanRequest struct {
+	Args   cty.Value // may contain unknowns; sensitive values are marked
+	Target string    // empty when the target is not yet known or unused
+	// Host is set when the plan may look at the target (plan --discover);
+	// a kind may read files through it to show a diff. Nil otherwise.
+	Host Host
+}
+
+// PlanResponse is a kind's description of what it will do.
+type PlanResponse struct {
+	// Summary is one line for people: "run upgrade-node", "evacuate node h1".
+	Summary string
+	// Command is the exact argv the step will run, when it runs one.
+	Command []string
+	// Request is the exact request line for request-based kinds
+	// ("POST /2/nodes/h1/evacuate").
+	Request string
+	// Diff is a unified diff of the file changes, when they can be known.
+	Diff string
+	// Instructions are what a gate asks a person to do.
+	Instructions string
+	Diagnostics  hcl.Diagnostics
+}
+
+// RunRequest carries the wholly known arguments of one step instance.
+type RunRequest struct {
+	Args   cty.Value
+	Target string
+	Host   Host
+	// Output receives the step's output lines as they come.
+	Output func(stream, line string)
+	// Handle is the external handle recorded by an earlier attempt of this
+	// step (a Ganeti job id), or "" for a first attempt. A kind that can
+	// re-attach to it must do so instead of acting again.
+	Handle string
+	// RecordHandle durably records an external handle as soon as the kind has
+	// one; it returns only after the record is safe.
+	RecordHandle func(handle string) error
+}
+
+// RunResponse is the result of a run.
+type RunResponse struct {
+	Outputs     cty.Value
+	Diagnostics hcl.Diagnostics
+}
+
+// Effect is the side-effect class of a kind, from which plan, retry and
+// resume behaviour are derived.
+type Effect int
+
+const (
+	// ReadOnly kinds change nothing; plan --discover may run them.
+	ReadOnly Effect = iota
+	// Idempotent kinds may be retried and re-run after a crash.
+	Idempotent
+	// Once kinds must never run twice unattended; a crash during one leaves
+	// it in doubt unless the kind can re-attach to its external handle.
+	Once
+)
+
+func (e Effect) String() string {
+	switch e {
+	case ReadOnly:
+		return "read-only"
+	case Idempotent:
+		return "idempotent"
+	case Once:
+		return "once"
+	}
+	return "unknown"
+}
