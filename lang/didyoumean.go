@@ -16,8 +16,12 @@ func didYouMean(given string, candidates []string) string {
 }
 
 // Nearest returns the candidate closest to given by edit distance, or "" if
-// none is within a third of the name's length (at least 1, at most 3).
+// none is within a third of the name's length (at most 3). Names shorter
+// than three letters get no suggestion: any guess would be noise.
 func Nearest(given string, candidates []string) string {
+	if len(given) < 3 {
+		return ""
+	}
 	limit := min(max(len(given)/3, 1), 3)
 	best, bestDist := "", limit+1
 	for _, c := range candidates {

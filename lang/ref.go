@@ -129,8 +129,8 @@ func References(expr hcl.Expression) ([]Ref, hcl.Diagnostics) {
 	return refsOf(expr.Variables())
 }
 
-// BodyReferences returns the references of every expression in a body,
-// according to the given spec-less walk: all attributes and nested blocks.
+// refsOf parses traversals into references, reporting those that do not
+// parse.
 func refsOf(trs []hcl.Traversal) ([]Ref, hcl.Diagnostics) {
 	var refs []Ref
 	var diags hcl.Diagnostics
@@ -144,5 +144,23 @@ func refsOf(trs []hcl.Traversal) ([]Ref, hcl.Diagnostics) {
 	return refs, diags
 }
 
-// TraversalRefs parses traversals into references.
-func TraversalRefs(trs []hcl.Traversal) ([]Ref, hcl.Diagnostics) { return refsOf(trs) }
+// DependsOnRefs parses depends_on entries: step.NAME, group.NAME or
+// module.NAME, where a module needs no output.
+func DependsOnRefs(trs []hcl.Traversal) ([]Ref, hcl.Diagnostics) {
+	var refs []Ref
+	var diags hcl.Diagnostics
+	for _, tr := range trs {
+		if tr.RootName() == "module" && len(tr) >= 2 {
+			if name, ok := traverseName(tr[1]); ok {
+				refs = append(refs, Ref{Kind: RefModule, Name: name, Range: tr.SourceRange()})
+				continue
+			}
+		}
+		r, ds := ParseRef(tr)
+		diags = append(diags, ds...)
+		if !ds.HasErrors() {
+			refs = append(refs, r)
+		}
+	}
+	return refs, diags
+}

@@ -168,7 +168,7 @@ func callRefs(call *lang.ModuleCall) ([]lang.Ref, hcl.Diagnostics) {
 	}
 	rs, ds := lang.References(call.When)
 	refs, diags = append(refs, rs...), append(diags, ds...)
-	rs, ds = lang.TraversalRefs(call.DependsOn)
+	rs, ds = lang.DependsOnRefs(call.DependsOn)
 	return append(refs, rs...), append(diags, ds...)
 }
 
@@ -251,14 +251,6 @@ func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Di
 				Subject:  r.Range.Ptr(),
 			})
 		}
-		if r.Kind == lang.RefEach && s.ForEach == nil && s.Group == nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "each outside for_each",
-				Detail:   "each.key and each.value exist only in a step with for_each or in a step inside a group.",
-				Subject:  r.Range.Ptr(),
-			})
-		}
 	}
 	refs := append(append([]lang.Ref(nil), cs.refs...), cs.metaRef...)
 	rs, ds := lang.References(s.ForEach)
@@ -274,7 +266,7 @@ func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Di
 		}
 	}
 	refs = append(refs, rs...)
-	rs, ds = lang.TraversalRefs(s.DependsOn)
+	rs, ds = lang.DependsOnRefs(s.DependsOn)
 	diags = append(diags, ds...)
 	refs = append(refs, rs...)
 	if s.Undo != nil {
@@ -307,7 +299,7 @@ func (c *compiled) compileGroup(m *lang.Module, g *lang.Group) ([]lang.Ref, hcl.
 		diags = append(diags, ds...)
 		outer = append(outer, rs...)
 	}
-	rs, ds = lang.TraversalRefs(g.DependsOn)
+	rs, ds = lang.DependsOnRefs(g.DependsOn)
 	diags = append(diags, ds...)
 	outer = append(outer, rs...)
 
@@ -446,7 +438,7 @@ func resolveModuleRef(m *lang.Module, r lang.Ref, from node) (string, hcl.Diagno
 }
 
 func checkOutput(call *lang.ModuleCall, r lang.Ref) hcl.Diagnostics {
-	if call.Module == nil || call.Module.Outputs[r.Attr] != nil {
+	if r.Attr == "" || call.Module == nil || call.Module.Outputs[r.Attr] != nil {
 		return nil
 	}
 	return hcl.Diagnostics{{

@@ -206,11 +206,8 @@ func (p *planner) planCall(s *scope, call *lang.ModuleCall) val {
 // explicitDeps resolves depends_on references to the instances they name.
 func (p *planner) explicitDeps(s *scope, trs []hcl.Traversal) deps {
 	var d deps
-	for _, tr := range trs {
-		r, ds := lang.ParseRef(tr)
-		if ds.HasErrors() {
-			continue
-		}
+	refs, _ := lang.DependsOnRefs(trs)
+	for _, r := range refs {
 		if v, ok := s.lookup(r.Kind, r.Name); ok {
 			d = d.union(v.deps)
 		}
@@ -477,12 +474,12 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		inst.Action = plan.Gate
 	}
 	switch {
-	case key == "*" || (s.group != nil && s.group.key == "*"):
-		inst.Action = plan.Deferred
-		inst.Reason = "one instance per element, elements " + p.deferredText(s)
 	case c.skip:
 		inst.Action = plan.Skip
 		inst.Reason = c.reason
+	case key == "*" || (s.group != nil && s.group.key == "*"):
+		inst.Action = plan.Deferred
+		inst.Reason = "one instance per element, elements " + p.deferredText(s)
 	case c.unknown != "":
 		inst.Action = plan.Conditional
 		inst.Reason = "runs if its when condition holds, " + c.unknown

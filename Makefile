@@ -1,0 +1,43 @@
+# rokflow — build, test and benchmark.
+GO       ?= go
+BIN      := bin/rokflow
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.Version=$(VERSION)
+PLAYBOOK := playbooks/rok-v0.11
+export NO_COLOR := 1
+
+.PHONY: all build test bench fuzz fmt lint demo clean
+
+all: build
+
+build: ## Build bin/rokflow
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rokflow
+
+test: ## Vet, then run every test (the CI job)
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+bench: ## Run the benchmarks (6 runs each, for benchstat)
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./...
+
+FUZZTIME ?= 5m
+fuzz: ## Run each fuzz target for FUZZTIME
+	$(GO) test ./lang -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME)
+
+fmt: ## Format Go code and playbooks
+	gofmt -w $$(git ls-files '*.go')
+	$(GO) run ./cmd/rokflow fmt playbooks examples
+
+lint: ## Check formatting of Go code and playbooks, and vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) run ./cmd/rokflow fmt --check playbooks examples
+	$(GO) vet ./...
+
+demo: build ## The main job: the Rok v0.11 playbook, both platforms
+	./$(BIN) validate $(PLAYBOOK)
+	./$(BIN) plan $(PLAYBOOK) --var-file $(PLAYBOOK)/example.vars.hcl
+	./$(BIN) plan $(PLAYBOOK) --var-file $(PLAYBOOK)/example.vars.hcl --var platform=ganeti
+
+clean:
+	rm -rf bin

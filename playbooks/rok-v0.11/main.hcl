@@ -1,0 +1,136 @@
+# The Rok v0.11 upgrade, for Rok appliances and for RokE on Ganeti.
+# README.md beside this file maps every line of the upgrade note to the
+# step that carries it out.
+
+playbook {
+  name             = "rok-v0.11"
+  from             = "0.10"
+  to               = "0.11.0"
+  description      = "Upgrade a Rok cluster to v0.11: master first, slaves rolling, then etcd auth."
+  requires_rokflow = ">= 0.1"
+}
+
+locals {
+  ganeti  = var.platform == "ganeti"
+  master  = step.members.outputs.master
+  slaves  = step.members.outputs.slaves
+  offline = [for m in step.members.outputs.members : m.name if m.state != "online"]
+}
+
+# Find the master node of the cluster: rok-cluster-ctl member-list.
+step "members" {
+  uses        = "rok.member_list"
+  description = "Find the master and the members."
+  on          = var.seed_node
+  connection  = connection.nodes
+}
+
+# Only the master may be master capable while nodes run mixed releases, or
+# the cluster could fail over to a node on the old release.
+step "pin_master" {
+  uses        = "rok.config_set"
+  description = "rok-config set cluster.master_candidates=$(hostname).$${ROK_CLUSTERNAME} on the master."
+  on          = local.master
+  connection  = connection.nodes
+  undo        = step.restore_candidates
+
+  key   = "cluster.master_candidates"
+  value = local.master
+
+  precondition {
+    condition     = length(local.offline) == 0
+    error_message = "Every member must be online before the upgrade starts; offline: ${join(", ", local.offline)}."
+  }
+  precondition {
+    condition     = can(regex("\\.${var.cluster_name}$", local.master))
+    error_message = "The master's member name must be <hostname>.${var.cluster_name}."
+  }
+}
+
+module "master" {
+  source     = "../lib/node-upgrade"
+  when       = !local.ganeti
+  depends_on = [step.pin_master]
+
+  node            = local.master
+  release         = var.release
+  upgrade_cluster = true
+  version_pattern = var.version_pattern
+  env_files       = var.env_files
+  connection      = var.nodes
+}
+
+module "gateway" {
+  source     = "../lib/gateway-migrate"
+  depends_on = [module.master, module.master_ganeti]
+
+  node       = local.master
+  connection = var.nodes
+}
+
+group "slaves" {
+  for_each   = local.slaves
+  when       = !local.ganeti
+  depends_on = [module.gateway]
+
+  rolling {
+    batch        = var.slave_batch
+    max_failures = var.slave_max_failures
+  }
+
+  module "node" {
+    source = "../lib/node-upgrade"
+
+    node            = each.value
+    release         = var.release
+    version_pattern = var.version_pattern
+    env_files       = var.env_files
+    connection      = var.nodes
+  }
+}
+
+# After every node runs v0.11.0: SSL authentication and RBAC in etcd.
+step "enable_etcd_auth" {
+  uses        = "rok.enable_etcd_auth"
+  description = "Once every node is on the new release."
+  on          = local.master
+  connection  = connection.nodes
+  depends_on  = [group.slaves, group.slaves_ganeti]
+
+  release = var.release
+}
+
+step "check_etcd_auth" {
+  uses        = "etcd.auth_check"
+  description = "Prove that etcd refuses anonymous clients and admits the cluster's certificate."
+  depends_on  = [step.enable_etcd_auth]
+
+  etcd = {
+    endpoints = var.etcd.endpoints
+    ca_file   = var.etcd.ca_file
+  }
+  as = {
+    cert_file = var.etcd.cert_file
+    key_file  = var.etcd.key_file
+  }
+}
+
+step "restore_candidates" {
+  uses        = "rok.config_set"
+  description = "Put back the master candidates recorded before the pin."
+  when        = var.restore_candidates && step.pin_master.outputs.previous != ""
+  on          = local.master
+  connection  = connection.nodes
+  depends_on  = [step.check_etcd_auth]
+
+  key   = "cluster.master_candidates"
+  value = step.pin_master.outputs.previous
+}
+
+output "master" {
+  value = local.master
+}
+
+output "previous_candidates" {
+  value = step.pin_master.outputs.previous
+}

@@ -1,0 +1,5 @@
+step "a" {
+  uses     = "exec"
+  for_each = 3 # ERROR: Invalid for_each collection
+  command  = ["true"]
+}

@@ -1,0 +1,5 @@
+step "a" {
+  uses    = "exec"
+  command = ["true"]
+  timeout = "soon" # ERROR: Invalid timeout
+}

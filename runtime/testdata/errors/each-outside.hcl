@@ -1,0 +1,4 @@
+step "a" {
+  uses    = "exec"
+  command = ["echo", each.key] # ERROR: each outside for_each
+}

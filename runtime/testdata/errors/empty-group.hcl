@@ -1,0 +1,3 @@
+group "g" { # ERROR: Empty group
+  for_each = ["a"]
+}

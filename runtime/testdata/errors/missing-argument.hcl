@@ -1,0 +1,3 @@
+step "a" { # ERROR: Missing required argument
+  uses = "exec"
+}

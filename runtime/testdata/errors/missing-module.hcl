@@ -1,0 +1,3 @@
+module "m" {
+  source = "./does-not-exist" # ERROR: Module not found
+}

@@ -1,0 +1,4 @@
+step "a" {
+  uses    = "exec"
+  command = ["echo", self.outputs.stdout] # ERROR: Invalid self reference
+}

@@ -1,0 +1,4 @@
+step "a" {
+  uses = "exec"
+  command = ["true"
+} # ERROR: Missing item separator

@@ -1,0 +1,5 @@
+step "a" {
+  uses    = "exec"
+  command = ["true"]
+  comand  = ["x"] # ERROR: Unsupported argument
+}

@@ -1,0 +1,3 @@
+stpe "a" { # ERROR: Unsupported block type
+  uses = "exec"
+}

@@ -1,0 +1,4 @@
+step "a" {
+  uses    = "exce" # ERROR: Unknown step kind
+  command = ["true"]
+}
