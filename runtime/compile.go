@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/steps"
@@ -72,12 +73,14 @@ type cgroup struct {
 }
 
 type cstep struct {
-	kind    steps.Kind
-	schema  *steps.Schema
-	spec    hcldec.Spec
-	refs    []lang.Ref // references of the kind body
-	metaRef []lang.Ref // references of on, when, timeout, retry, preconditions
-	once    bool
+	kind   steps.Kind
+	schema *steps.Schema
+	body   *cbody
+	// outType is the kind's output object type; valueType is {outputs}.
+	outType, valueType cty.Type
+	refs               []lang.Ref // references of the kind body
+	metaRef            []lang.Ref // references of on, when, timeout, retry, preconditions
+	once               bool
 }
 
 func compile(pb *lang.Playbook, reg *steps.Registry) (*compiled, hcl.Diagnostics) {
@@ -138,6 +141,13 @@ func (c *compiled) compileModule(m *lang.Module) hcl.Diagnostics {
 		if it.Call != nil && it.Call.Module != nil {
 			diags = append(diags, c.compileModule(it.Call.Module)...)
 		}
+		if it.Group != nil {
+			for _, git := range it.Group.Order {
+				if git.Call != nil && git.Call.Module != nil {
+					diags = append(diags, c.compileModule(git.Call.Module)...)
+				}
+			}
+		}
 	}
 	return diags
 }
@@ -189,7 +199,12 @@ func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Di
 	} else {
 		cs.kind = kind
 		cs.schema = kind.Schema()
-		cs.spec = cs.schema.Args.DecoderSpec()
+		cs.outType = cs.schema.OutputType()
+		cs.valueType = stepValueType(cs.schema)
+		spec := cs.schema.Args.DecoderSpec()
+		var ds hcl.Diagnostics
+		cs.body, ds = compileBody(s.Config, cs.schema.Args, s.DeclRange)
+		diags = append(diags, ds...)
 		cs.once = s.Once || cs.schema.Effect == steps.Once
 		if s.OnceSet && !s.Once && cs.schema.Effect == steps.Once {
 			diags = append(diags, &hcl.Diagnostic{
@@ -207,7 +222,7 @@ func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Di
 				Subject:  s.On.Range().Ptr(),
 			})
 		}
-		for _, tr := range hcldec.Variables(s.Config, cs.spec) {
+		for _, tr := range hcldec.Variables(s.Config, spec) {
 			r, ds := lang.ParseRef(tr)
 			diags = append(diags, ds...)
 			if !ds.HasErrors() {
@@ -270,7 +285,16 @@ func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Di
 	diags = append(diags, ds...)
 	refs = append(refs, rs...)
 	if s.Undo != nil {
-		refs = append(refs, lang.Ref{Kind: lang.RefStep, Name: s.Undo.Step, Range: s.Undo.DeclRange})
+		// The undo step runs only to compensate, so it orders nothing; it
+		// must exist beside this step.
+		if m.Steps[s.Undo.Step] == nil && (s.Group == nil || s.Group.Steps[s.Undo.Step] == nil) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown undo step",
+				Detail:   fmt.Sprintf("No step named %q is declared beside this step.%s", s.Undo.Step, didYouMean(s.Undo.Step, sortedKeys(m.Steps))),
+				Subject:  s.Undo.DeclRange.Ptr(),
+			})
+		}
 	}
 	return refs, diags
 }

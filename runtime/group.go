@@ -41,14 +41,14 @@ func (p *planner) planGroup(s *scope, g *lang.Group) val {
 		d := p.walkGroup(es, g)
 		return val{v: cty.DynamicVal.Mark(marks.KnownAfter{Addr: gp.KnownAfter}), deps: d}
 	}
-	var d deps
+	first := int32(len(p.plan.Instances))
 	vals := make(map[string]cty.Value, len(elems))
 	for i, e := range elems {
 		gp.Keys = append(gp.Keys, e.key)
 		batch := i/gp.Batch + 1
 		es := p.groupScope(s, g, addr+keyAddr(e.key), e.key, batch, extra, c)
 		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value)}
-		d = d.union(p.walkGroup(es, g))
+		p.walkGroup(es, g)
 		attrs := make(map[string]cty.Value, len(es.steps)+len(es.calls))
 		for n, v := range es.steps {
 			attrs[n] = v.v
@@ -58,6 +58,7 @@ func (p *planner) planGroup(s *scope, g *lang.Group) val {
 		}
 		vals[e.key] = cty.ObjectVal(attrs)
 	}
+	d := p.instancesSince(first)
 	gp.Batches = (len(elems) + gp.Batch - 1) / gp.Batch
 	if len(vals) == 0 {
 		return val{v: cty.EmptyObjectVal, deps: d}
@@ -88,6 +89,12 @@ func (p *planner) walkGroup(es *scope, g *lang.Group) deps {
 			es.calls[it.Call.Name] = p.planCall(es, it.Call)
 		}
 	}
+	return p.instancesSince(first)
+}
+
+// instancesSince returns every instance planned since first: planning is
+// sequential, so what a group, module or for_each made is one range.
+func (p *planner) instancesSince(first int32) deps {
 	last := int32(len(p.plan.Instances))
 	d := make(deps, 0, last-first)
 	for i := first; i < last; i++ {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	ctyfunc "github.com/zclconf/go-cty/cty/function"
@@ -58,6 +57,10 @@ type planner struct {
 	deps      []deps // per instance
 	diags     hcl.Diagnostics
 	connCache map[*lang.Connection]cty.Value
+	// refCache holds each expression's parsed references, by its source
+	// range (expressions are not all comparable); the same
+	// expression is evaluated once per instance.
+	refCache map[hcl.Range][]lang.Ref
 }
 
 // Plan plans the playbook. The plan is usable only when the diagnostics
@@ -75,6 +78,7 @@ func Plan(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts Opti
 		funcs:     lang.Functions(pb.Dir, opts.Pure),
 		diags:     diags,
 		connCache: map[*lang.Connection]cty.Value{},
+		refCache:  map[hcl.Range][]lang.Ref{},
 	}
 	meta := pb.Meta
 	if meta == nil {
@@ -183,24 +187,14 @@ func (p *planner) planCall(s *scope, call *lang.ModuleCall) val {
 		p.diags = append(p.diags, lang.ValidateVariable(v, conv, p.funcs)...)
 		child.vars[name] = val{v: conv, deps: got.deps}
 	}
+	first := int32(len(p.plan.Instances))
 	outs := p.walkModule(child)
 	attrs := make(map[string]cty.Value, len(outs))
-	var d deps
 	for name, o := range outs {
 		attrs[name] = o.v
-		d = d.union(o.deps)
 	}
 	// Depending on a module means depending on every step in it.
-	for _, sv := range child.steps {
-		d = d.union(sv.deps)
-	}
-	for _, gv := range child.groups {
-		d = d.union(gv.deps)
-	}
-	for _, cv := range child.calls {
-		d = d.union(cv.deps)
-	}
-	return val{v: cty.ObjectVal(attrs), deps: d}
+	return val{v: cty.ObjectVal(attrs), deps: p.instancesSince(first)}
 }
 
 // explicitDeps resolves depends_on references to the instances they name.
@@ -372,7 +366,7 @@ func (p *planner) planStep(s *scope, st *lang.Step) val {
 	elems, known, elemType, fv := p.forEach(s, st.ForEach)
 	outType := cty.DynamicPseudoType
 	if cs.schema != nil {
-		outType = stepValueType(cs.schema)
+		outType = cs.valueType
 	}
 	if !known {
 		es := *s
@@ -382,15 +376,15 @@ func (p *planner) planStep(s *scope, st *lang.Step) val {
 		return val{v: cty.UnknownVal(cty.Map(outType)).Mark(marks.KnownAfter{Addr: marks.KnownAfterOf(fv.v)}), deps: d.deps}
 	}
 	vals := make(map[string]cty.Value, len(elems))
-	var d deps
+	first := int32(len(p.plan.Instances))
 	for _, e := range elems {
 		es := *s
 		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value), deps: fv.deps}
 		es.extra = s.extra.union(fv.deps)
 		iv := p.planInstance(&es, st, cs, base+keyAddr(e.key), e.key)
 		vals[e.key] = iv.v
-		d = d.union(iv.deps)
 	}
+	d := p.instancesSince(first)
 	if len(vals) == 0 {
 		return val{v: cty.MapValEmpty(outType), deps: d}
 	}
@@ -447,7 +441,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 
 	outType := cty.DynamicPseudoType
 	if cs.schema != nil {
-		outType = cs.schema.OutputType()
+		outType = cs.outType
 		inst.ReadOnly = cs.schema.Effect == steps.ReadOnly
 		inst.Gate = cs.schema.Gate
 		inst.Effect = cs.schema.Effect.String()
@@ -507,7 +501,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	// Arguments.
 	ctx, ad := p.evalContext(s, cs.refs)
 	d = d.union(ad)
-	args, ds := hcldec.Decode(st.Config, cs.spec, ctx)
+	args, ds := decodeArgs(cs.body, cs.schema.Args, ctx)
 	p.diags = append(p.diags, ds...)
 	if ds.HasErrors() {
 		p.deps[idx] = d
@@ -607,7 +601,7 @@ func (p *planner) discover(st *lang.Step, cs *cstep, addr string, args cty.Value
 	if out == cty.NilVal || !out.Type().IsObjectType() {
 		return cty.NilVal, false
 	}
-	if conv, err := convert.Convert(out, cs.schema.OutputType()); err == nil {
+	if conv, err := convert.Convert(out, cs.outType); err == nil {
 		out = conv
 	}
 	if marks.IsSensitive(args) {

@@ -17,6 +17,10 @@ func (d deps) union(o deps) deps {
 	if len(d) == 0 {
 		return o
 	}
+	if d[len(d)-1] < o[0] {
+		out := make(deps, 0, len(d)+len(o))
+		return append(append(out, d...), o...)
+	}
 	out := make(deps, 0, len(d)+len(o))
 	i, j := 0, 0
 	for i < len(d) && j < len(o) {
@@ -177,10 +181,17 @@ func (p *planner) eval(s *scope, expr hcl.Expression) (val, hcl.Diagnostics) {
 	if expr == nil {
 		return val{v: cty.NullVal(cty.DynamicPseudoType)}, nil
 	}
-	refs, diags := lang.References(expr)
-	if diags.HasErrors() {
-		return val{v: cty.DynamicVal}, diags
+	rng := expr.Range()
+	refs, ok := p.refCache[rng]
+	if !ok || rng.Filename == "" {
+		var diags hcl.Diagnostics
+		refs, diags = lang.References(expr)
+		if diags.HasErrors() {
+			return val{v: cty.DynamicVal}, diags
+		}
+		p.refCache[rng] = refs
 	}
+	var diags hcl.Diagnostics
 	ctx, d := p.evalContext(s, refs)
 	v, ds := expr.Value(ctx)
 	return val{v: v, deps: d}, append(diags, ds...)

@@ -1,0 +1,50 @@
+# A manual step is a gate: the run waits for an operator (rokflow approve,
+# or an answer on the terminal) or for its completion check to pass. A once
+# step is never re-run after a crash without the operator's word. undo
+# names the step that reverses a step once it succeeded; the run owes it
+# if something later fails.
+
+playbook {
+  name        = "gates"
+  description = "Gates, once-steps and paired compensation."
+}
+
+variable "node" {
+  type    = string
+  default = "local"
+}
+
+step "pin" {
+  uses    = "exec"
+  command = ["echo", "pin", var.node]
+  undo    = step.unpin
+}
+
+step "swap_disk" {
+  uses       = "manual"
+  depends_on = [step.pin]
+
+  instructions = <<-EOT
+    Power off ${var.node}, replace its BOOT disk, and power it on.
+  EOT
+
+  check {
+    command       = ["true"]
+    expect_stdout = ""
+    interval      = "5s"
+    timeout       = "1h"
+  }
+}
+
+step "migrate_schema" {
+  uses       = "exec"
+  once       = true
+  command    = ["echo", "migrate the shared schema"]
+  depends_on = [step.swap_disk]
+}
+
+step "unpin" {
+  uses       = "exec"
+  command    = ["echo", "unpin", var.node]
+  depends_on = [step.migrate_schema]
+}

@@ -1,0 +1,133 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/rokflow/rokflow/lang/schema"
+)
+
+// cbody is a step body taken apart by its kind's schema once, at compile
+// time, so that planning each of thousands of instances only evaluates
+// expressions. Structural errors (unknown or missing arguments, too many
+// blocks) are reported once, here, not once per instance.
+type cbody struct {
+	attrs  hcl.Attributes
+	blocks map[string][]*cbody
+	rng    hcl.Range
+}
+
+func bodySchema(b *schema.Block) *hcl.BodySchema {
+	s := &hcl.BodySchema{}
+	for _, n := range b.AttributeNames() {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: n, Required: b.Attributes[n].Required})
+	}
+	for _, n := range b.BlockNames() {
+		s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: n})
+	}
+	return s
+}
+
+func compileBody(body hcl.Body, b *schema.Block, rng hcl.Range) (*cbody, hcl.Diagnostics) {
+	content, diags := body.Content(bodySchema(b))
+	cb := &cbody{attrs: content.Attributes, blocks: map[string][]*cbody{}, rng: rng}
+	for _, blk := range content.Blocks {
+		nb := b.Blocks[blk.Type]
+		inner, ds := compileBody(blk.Body, &nb.Block, blk.DefRange)
+		diags = append(diags, ds...)
+		cb.blocks[blk.Type] = append(cb.blocks[blk.Type], inner)
+	}
+	for _, n := range b.BlockNames() {
+		nb := b.Blocks[n]
+		got := cb.blocks[n]
+		max := nb.MaxItems
+		if nb.Nesting == schema.NestingSingle {
+			max = 1
+		}
+		if max > 0 && len(got) > max {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Too many " + n + " blocks",
+				Detail:   fmt.Sprintf("At most %d %q block(s) may appear here; remove the others.", max, n),
+				Subject:  got[max].rng.Ptr(),
+			})
+		}
+		if len(got) < nb.MinItems {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Missing " + n + " block",
+				Detail:   fmt.Sprintf("At least %d %q block(s) are required here.", nb.MinItems, n),
+				Subject:  rng.Ptr(),
+			})
+		}
+	}
+	return cb, diags
+}
+
+// decodeArgs evaluates a compiled body into an object of b's implied type.
+func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	vals := make(map[string]cty.Value, len(b.Attributes)+len(b.Blocks))
+	for name, a := range b.Attributes {
+		attr, ok := cb.attrs[name]
+		if !ok {
+			if a.Default != cty.NilVal && !a.Default.IsNull() {
+				vals[name] = a.Default
+			} else {
+				vals[name] = cty.NullVal(a.Type)
+			}
+			continue
+		}
+		v, ds := attr.Expr.Value(ctx)
+		diags = append(diags, ds...)
+		if ds.HasErrors() {
+			vals[name] = cty.UnknownVal(a.Type)
+			continue
+		}
+		conv, err := convert.Convert(v, a.Type)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity:    hcl.DiagError,
+				Summary:     "Incorrect attribute value type",
+				Detail:      fmt.Sprintf("Inappropriate value for argument %q: %s.", name, err),
+				Subject:     attr.Expr.Range().Ptr(),
+				Expression:  attr.Expr,
+				EvalContext: ctx,
+			})
+			conv = cty.UnknownVal(a.Type)
+		}
+		if conv.IsNull() && a.Default != cty.NilVal && !a.Default.IsNull() {
+			conv = a.Default
+		}
+		vals[name] = conv
+	}
+	for name, nb := range b.Blocks {
+		got := cb.blocks[name]
+		ty := nb.Block.ImpliedType()
+		if nb.Nesting == schema.NestingSingle {
+			if len(got) == 0 {
+				vals[name] = cty.NullVal(ty)
+				continue
+			}
+			v, ds := decodeArgs(got[0], &nb.Block, ctx)
+			diags = append(diags, ds...)
+			vals[name] = v
+			continue
+		}
+		if len(got) == 0 {
+			vals[name] = cty.ListValEmpty(ty)
+			continue
+		}
+		elems := make([]cty.Value, 0, len(got))
+		for _, g := range got {
+			v, ds := decodeArgs(g, &nb.Block, ctx)
+			diags = append(diags, ds...)
+			elems = append(elems, v)
+		}
+		vals[name] = cty.ListVal(elems)
+	}
+	return cty.ObjectVal(vals), diags
+}
