@@ -35,7 +35,7 @@ const badEndpoint = "not a valid OpenStore endpoint"
 func parseEndpoint(i int, s string) (openstore.Endpoint, error) {
 	e, err := openstore.Parse(s)
 	if err != nil {
-		return e, function.NewArgError(i, withSafe(err, badEndpoint))
+		return e, newArgError(i, err, badEndpoint)
 	}
 	return e, nil
 }
@@ -131,7 +131,7 @@ var OpenstoreRewriteConfigFunc = newFunc(
 	func(args []cty.Value) (cty.Value, error) {
 		out, _, err := openstore.RewriteConfig(args[0].AsString())
 		if err != nil {
-			return cty.NilVal, function.NewArgError(0, withSafe(err, "cannot migrate "+lineList(err)))
+			return cty.NilVal, newArgError(0, err, "cannot migrate "+lineList(err))
 		}
 		return cty.StringVal(out), nil
 	},
@@ -148,7 +148,7 @@ var OpenstoreRewriteEnvFunc = newFunc(
 	func(args []cty.Value) (cty.Value, error) {
 		out, _, err := openstore.RewriteEnv(args[0].AsString())
 		if err != nil {
-			return cty.NilVal, function.NewArgError(0, withSafe(err, "cannot migrate "+lineList(err)))
+			return cty.NilVal, newArgError(0, err, "cannot migrate "+lineList(err))
 		}
 		return cty.StringVal(out), nil
 	},
@@ -159,8 +159,9 @@ var OpenstoreRewriteEnvFunc = newFunc(
 func lineList(err error) string {
 	var lines []string
 	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		errs = joined.Unwrap()
 	}
 	for _, e := range errs {
 		var le *openstore.LineError

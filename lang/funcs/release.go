@@ -13,7 +13,7 @@ const badVersion = "not a valid version"
 func parseVersion(i int, s string) (debversion.Version, error) {
 	v, err := debversion.Parse(debversion.TrimTagPrefix(s))
 	if err != nil {
-		return v, function.NewArgError(i, withSafe(err, badVersion))
+		return v, newArgError(i, err, badVersion)
 	}
 	return v, nil
 }
@@ -86,7 +86,7 @@ var ReleaseFunc = newFunc(
 	func(args []cty.Value) (cty.Value, error) {
 		r, err := debversion.Release(args[0].AsString())
 		if err != nil {
-			return cty.NilVal, function.NewArgError(0, withSafe(err, badVersion))
+			return cty.NilVal, newArgError(0, err, badVersion)
 		}
 		return cty.StringVal(r), nil
 	},

@@ -21,8 +21,8 @@ type implFunc func(args []cty.Value) (cty.Value, error)
 //   - if fn is nil the function is "unpredictable": it always returns an
 //     unknown value of ret, without reading anything (plan-time purity for
 //     impure functions);
-//   - an argument error about a marked argument is replaced by a message that
-//     does not quote the value (see withSafe).
+//   - fn reports bad arguments with newArgError/argErrorf; for a marked
+//     argument the message is replaced by one that does not quote the value.
 func newFunc(desc string, params []function.Parameter, ret cty.Type, fn implFunc) function.Function {
 	for i := range params {
 		params[i].AllowMarked = true
@@ -46,7 +46,7 @@ func newFunc(desc string, params []function.Parameter, ret cty.Type, fn implFunc
 			}
 			out, err := fn(vals)
 			if err != nil {
-				return cty.NilVal, redact(err, args)
+				return cty.NilVal, toArgError(err, args)
 			}
 			return out.WithMarks(marks), nil
 		},
@@ -56,7 +56,7 @@ func newFunc(desc string, params []function.Parameter, ret cty.Type, fn implFunc
 // unmarkAll returns the arguments without marks and the union of their marks.
 func unmarkAll(args []cty.Value) ([]cty.Value, cty.ValueMarks) {
 	vals := make([]cty.Value, len(args))
-	marks := cty.NewValueMarks()
+	marks := make(cty.ValueMarks)
 	for i, a := range args {
 		v, m := a.UnmarkDeep()
 		vals[i] = v
@@ -67,39 +67,42 @@ func unmarkAll(args []cty.Value) ([]cty.Value, cty.ValueMarks) {
 	return vals, marks
 }
 
-// safeError carries, besides the full error, a message that reveals nothing
-// about the argument's value.
-type safeError struct {
-	err  error
-	safe string
+// argError is what an implFunc returns for a bad argument: the full error
+// and a message that reveals nothing about the argument's value, shown
+// instead when the argument is marked (sensitive). newFunc turns it into a
+// function.ArgError.
+type argError struct {
+	index int
+	err   error
+	safe  string
 }
 
-func (e *safeError) Error() string { return e.err.Error() }
-func (e *safeError) Unwrap() error { return e.err }
+func (e *argError) Error() string { return e.err.Error() }
+func (e *argError) Unwrap() error { return e.err }
 
-// withSafe attaches to err the message shown instead of it when the
-// argument is marked (sensitive).
-func withSafe(err error, safe string) error { return &safeError{err: err, safe: safe} }
+// newArgError reports err about argument i, with safe as its value-free
+// summary.
+func newArgError(i int, err error, safe string) error {
+	return &argError{index: i, err: err, safe: safe}
+}
 
-// argErrorf is function.NewArgErrorf with a value-free message for marked
-// arguments.
+// argErrorf is newArgError with a formatted message.
 func argErrorf(i int, safe, format string, args ...any) error {
-	return function.NewArgError(i, withSafe(fmt.Errorf(format, args...), safe))
+	return newArgError(i, fmt.Errorf(format, args...), safe)
 }
 
-// redact replaces an argument error about a marked argument by its safe
-// message, so that sensitive values never end up in diagnostics.
-func redact(err error, args []cty.Value) error {
-	var ae function.ArgError
-	if !errors.As(err, &ae) || ae.Index >= len(args) || !args[ae.Index].ContainsMarked() {
+// toArgError converts an argError to a function.ArgError, replacing the
+// message by its safe summary when the argument is marked, so that
+// sensitive values never end up in diagnostics.
+func toArgError(err error, args []cty.Value) error {
+	var ae *argError
+	if !errors.As(err, &ae) {
 		return err
 	}
-	safe := "invalid value"
-	var se *safeError
-	if errors.As(err, &se) {
-		safe = se.safe
+	if ae.index < len(args) && args[ae.index].ContainsMarked() {
+		return function.NewArgErrorf(ae.index, "%s (details hidden because the value is sensitive)", ae.safe)
 	}
-	return function.NewArgErrorf(ae.Index, "%s (details hidden because the value is sensitive)", safe)
+	return function.NewArgError(ae.index, ae.err)
 }
 
 func strParam(name, desc string) function.Parameter {

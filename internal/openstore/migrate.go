@@ -1,0 +1,176 @@
+package openstore
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ConfigRule says how one OpenStore endpoint option is migrated to v0.11. The
+// same names are used as daemons.conf keys and, with two leading dashes, as
+// command-line options.
+type ConfigRule struct {
+	// Key is the option name before migration.
+	Key string
+	// NewKey is the option name after migration; equal to Key when the
+	// option keeps its name.
+	NewKey string
+	// Direction is how the daemon uses the endpoint.
+	Direction Direction
+	// Role is the role written (always explicitly) into a migrated value.
+	Role Role
+}
+
+// Renamed reports whether the option itself is a pre-0.11 name.
+func (r ConfigRule) Renamed() bool { return r.Key != r.NewKey }
+
+// configRules is the key mapping, in the order documented on ConfigRules.
+var configRules = []ConfigRule{
+	{Key: "openstore-controller", NewKey: "connect", Direction: Connect, Role: RoleSlave},
+	{Key: "bind-http", NewKey: "controller-listen", Direction: Listen, Role: RoleSlave},
+	{Key: "connect", NewKey: "connect", Direction: Connect, Role: RoleSlave},
+	{Key: "listen", NewKey: "listen", Direction: Listen, Role: RoleMaster},
+	{Key: "controller-listen", NewKey: "controller-listen", Direction: Listen, Role: RoleSlave},
+}
+
+// ConfigRules returns the option mapping used by MigrateOption,
+// RewriteConfig and RewriteArgs:
+//
+//	old option             new option          value written when migrating
+//	openstore-controller   connect             role=slave,http://H:P
+//	bind-http              controller-listen   role=slave,http://H:P
+//	connect                connect             role=slave,http://H:P
+//	listen                 listen              role=master,http://H:P
+//	controller-listen      controller-listen   role=slave,http://H:P
+//
+// openstore-controller is the pre-0.11 way for a daemon to reach the
+// OpenStore controller, i.e. a slave connection (rok.md 7.5). bind-http is
+// the External Controller's pre-0.11 listen address, replaced by
+// controller-listen with the slave role (the v0.11 note). connect and listen
+// holding tcp:// values keep their name and get their flag's default role
+// (-C: slave, -L: master) written out, so the meaning never depends on
+// defaults. A value that is already v0.11 (http://, with or without a role)
+// under a current name is left alone.
+func ConfigRules() []ConfigRule { return slices.Clone(configRules) }
+
+func lookupRule(key string, foldCase bool) (ConfigRule, bool) {
+	for _, r := range configRules {
+		if r.Key == key || foldCase && strings.EqualFold(r.Key, key) {
+			return r, true
+		}
+	}
+	return ConfigRule{}, false
+}
+
+// hasLegacyScheme reports whether s mentions a tcp:// URL anywhere.
+func hasLegacyScheme(s string) bool {
+	return strings.Contains(strings.ToLower(s), SchemeTCP+"://")
+}
+
+// MigrateOption migrates one daemons.conf option (key = value, key being the
+// long command-line option without dashes) according to ConfigRules. Keys
+// are matched case-insensitively, as Python's configparser does; a key that
+// keeps its name keeps its spelling, a renamed key is written in lower case.
+//
+// It returns changed == false and the inputs unchanged when nothing needs to
+// be done: the key is not an endpoint option and its value mentions no
+// tcp:// URL, or the option is current and its value already v0.11. It
+// fails when it cannot migrate safely: the value of an endpoint option does
+// not parse (including a tcp:// value with a role), a pre-0.11 option
+// carries a role, or an unknown option holds a tcp:// value.
+func MigrateOption(key, value string) (newKey, newValue string, changed bool, err error) {
+	rule, ok := lookupRule(key, true)
+	if !ok {
+		if hasLegacyScheme(value) {
+			return key, value, false, errUnknownLegacy(key)
+		}
+		return key, value, false, nil
+	}
+	newValue, changed, err = migrateValue(rule, key, value)
+	if err != nil || !changed {
+		return key, value, false, err
+	}
+	if rule.Renamed() {
+		key = rule.NewKey
+	}
+	return key, newValue, true, nil
+}
+
+// migrateValue applies rule to value; key is only used in messages.
+func migrateValue(rule ConfigRule, key, value string) (string, bool, error) {
+	e, err := Parse(value)
+	if err != nil {
+		return "", false, fmt.Errorf("%s: %w", key, err)
+	}
+	if rule.Renamed() {
+		if e.RoleExplicit {
+			return "", false, fmt.Errorf("%s is a pre-0.11 option and never took a role, but its value %q has one; fix it by hand", key, value)
+		}
+	} else if !e.IsLegacy() {
+		return value, false, nil
+	}
+	return Format(e.Migrate().WithRole(rule.Role)), true, nil
+}
+
+// errUnknownLegacy refuses a tcp:// value under an option ConfigRules does
+// not know.
+func errUnknownLegacy(key string) error {
+	keys := make([]string, len(configRules))
+	for i, r := range configRules {
+		keys[i] = r.Key
+	}
+	return fmt.Errorf("option %q holds a tcp:// value but is not an OpenStore endpoint option (known: %s); migrate it by hand", key, strings.Join(keys, ", "))
+}
+
+// Change records one rewrite made by RewriteConfig, RewriteEnv or
+// RewriteArgs.
+type Change struct {
+	// Line is the 1-based line number in the input text (RewriteConfig,
+	// RewriteEnv); 0 for RewriteArgs.
+	Line int
+	// Arg is the 1-based position of the argument holding the option name
+	// (RewriteArgs); 0 for the text rewriters.
+	Arg int
+	// Section is the INI section (RewriteConfig only; "" before the first
+	// section header).
+	Section string
+	// Key and NewKey are the option, variable or flag name before and after
+	// (equal when not renamed). Flags include their dashes ("--bind-http").
+	Key, NewKey string
+	// Old and New are the value before and after (without shell quotes).
+	Old, New string
+}
+
+// String renders c for logs, e.g.
+// "line 3 [composerd.0]: openstore-controller = tcp://h:1 -> connect = role=slave,http://h:1"
+// or "argument 2: --bind-http = tcp://h:1 -> --controller-listen = role=slave,http://h:1".
+func (c Change) String() string {
+	where := fmt.Sprintf("line %d", c.Line)
+	if c.Arg > 0 {
+		where = fmt.Sprintf("argument %d", c.Arg)
+	}
+	if c.Section != "" {
+		where += " [" + c.Section + "]"
+	}
+	return fmt.Sprintf("%s: %s = %s -> %s = %s", where, c.Key, c.Old, c.NewKey, c.New)
+}
+
+// LineError is a refusal tied to one line of the input text (or, for
+// RewriteArgs, one argument position). The rewriters return every refusal
+// they find, joined with errors.Join; use errors.As to get the first one.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// ArgError is a refusal tied to one command-line argument (1-based position).
+type ArgError struct {
+	Arg int
+	Err error
+}
+
+func (e *ArgError) Error() string { return fmt.Sprintf("argument %d: %v", e.Arg, e.Err) }
+func (e *ArgError) Unwrap() error { return e.Err }
