@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
@@ -81,6 +82,10 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, hc
 			}
 			continue
 		}
+		if lv, ok := evalListLiteral(attr.Expr, a.Type, ctx); ok {
+			vals[name] = lv
+			continue
+		}
 		v, ds := attr.Expr.Value(ctx)
 		diags = append(diags, ds...)
 		if ds.HasErrors() {
@@ -130,4 +135,38 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, hc
 		vals[name] = cty.ListVal(elems)
 	}
 	return cty.ObjectVal(vals), diags
+}
+
+// evalListLiteral evaluates a list literal such as a command's argv
+// straight into a list of a primitive type, without building a tuple and
+// converting it. It reports false, leaving the general path to produce the
+// diagnostics, whenever anything is out of the ordinary.
+func evalListLiteral(expr hcl.Expression, ty cty.Type, ctx *hcl.EvalContext) (cty.Value, bool) {
+	tc, ok := expr.(*hclsyntax.TupleConsExpr)
+	if !ok || !ty.IsListType() || !ty.ElementType().IsPrimitiveType() {
+		return cty.NilVal, false
+	}
+	ety := ty.ElementType()
+	if len(tc.Exprs) == 0 {
+		return cty.ListValEmpty(ety), true
+	}
+	elems := make([]cty.Value, len(tc.Exprs))
+	for i, e := range tc.Exprs {
+		v, ds := e.Value(ctx)
+		if ds.HasErrors() {
+			return cty.NilVal, false
+		}
+		if !v.Type().Equals(ety) {
+			cv, err := convert.Convert(v, ety)
+			if err != nil {
+				return cty.NilVal, false
+			}
+			v = cv
+		}
+		if v.IsNull() {
+			return cty.NilVal, false
+		}
+		elems[i] = v
+	}
+	return cty.ListVal(elems), true
 }

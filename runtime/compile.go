@@ -78,6 +78,9 @@ type cstep struct {
 	body   *cbody
 	// outType is the kind's output object type; valueType is {outputs}.
 	outType, valueType cty.Type
+	source             string     // file:line of the step block
+	dependsOn          []lang.Ref // depends_on, parsed once
+	sensitive          []cty.Path // arguments the kind declares sensitive
 	refs               []lang.Ref // references of the kind body
 	metaRef            []lang.Ref // references of on, when, timeout, retry, preconditions
 	once               bool
@@ -184,7 +187,7 @@ func callRefs(call *lang.ModuleCall) ([]lang.Ref, hcl.Diagnostics) {
 
 func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	cs := &cstep{once: s.Once}
+	cs := &cstep{once: s.Once, source: rangeText(s.DeclRange)}
 	c.steps[s] = cs
 	kind, ok := c.reg.Lookup(s.Kind)
 	if !ok {
@@ -201,6 +204,7 @@ func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Di
 		cs.schema = kind.Schema()
 		cs.outType = cs.schema.OutputType()
 		cs.valueType = stepValueType(cs.schema)
+		cs.sensitive = cs.schema.Args.SensitivePaths()
 		spec := cs.schema.Args.DecoderSpec()
 		var ds hcl.Diagnostics
 		cs.body, ds = compileBody(s.Config, cs.schema.Args, s.DeclRange)
@@ -283,6 +287,7 @@ func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Di
 	refs = append(refs, rs...)
 	rs, ds = lang.DependsOnRefs(s.DependsOn)
 	diags = append(diags, ds...)
+	cs.dependsOn = rs
 	refs = append(refs, rs...)
 	if s.Undo != nil {
 		// The undo step runs only to compensate, so it orders nothing; it

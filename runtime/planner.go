@@ -199,8 +199,13 @@ func (p *planner) planCall(s *scope, call *lang.ModuleCall) val {
 
 // explicitDeps resolves depends_on references to the instances they name.
 func (p *planner) explicitDeps(s *scope, trs []hcl.Traversal) deps {
-	var d deps
 	refs, _ := lang.DependsOnRefs(trs)
+	return p.refDeps(s, refs)
+}
+
+// refDeps returns the instances that references name.
+func (p *planner) refDeps(s *scope, refs []lang.Ref) deps {
+	var d deps
 	for _, r := range refs {
 		if v, ok := s.lookup(r.Kind, r.Name); ok {
 			d = d.union(v.deps)
@@ -211,14 +216,20 @@ func (p *planner) explicitDeps(s *scope, trs []hcl.Traversal) deps {
 
 // condOf combines the enclosing condition of s with a when expression.
 func (p *planner) condOf(s *scope, when hcl.Expression) cond {
+	c, _ := p.condDeps(s, when)
+	return c
+}
+
+// condDeps is condOf that also returns what the when expression depends on.
+func (p *planner) condDeps(s *scope, when hcl.Expression) (cond, deps) {
 	c := s.cond
 	if when == nil || c.skip {
-		return c
+		return c, nil
 	}
 	v, ds := p.eval(s, when)
 	p.diags = append(p.diags, ds...)
 	if ds.HasErrors() {
-		return c
+		return c, v.deps
 	}
 	switch {
 	case !v.v.IsKnown():
@@ -235,14 +246,14 @@ func (p *planner) condOf(s *scope, when hcl.Expression) cond {
 				Detail:   "A when condition must be true or false.",
 				Subject:  when.Range().Ptr(),
 			})
-			return c
+			return c, v.deps
 		}
 		if b.False() {
 			c.skip = true
 			c.reason = "its when condition is false (" + rangeText(when.Range()) + ")"
 		}
 	}
-	return c
+	return c, v.deps
 }
 
 func rangeText(r hcl.Range) string {
@@ -370,6 +381,7 @@ func (p *planner) planStep(s *scope, st *lang.Step) val {
 	}
 	if !known {
 		es := *s
+		es.static, es.staticParent = nil, p.staticContext(s)
 		es.each = &val{v: eachVal(cty.UnknownVal(cty.String).WithSameMarks(fv.v), cty.UnknownVal(elemType).WithSameMarks(fv.v)), deps: fv.deps}
 		es.extra = s.extra.union(fv.deps)
 		d := p.planInstance(&es, st, cs, base+"[*]", "*")
@@ -379,6 +391,7 @@ func (p *planner) planStep(s *scope, st *lang.Step) val {
 	first := int32(len(p.plan.Instances))
 	for _, e := range elems {
 		es := *s
+		es.static, es.staticParent = nil, p.staticContext(s)
 		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value), deps: fv.deps}
 		es.extra = s.extra.union(fv.deps)
 		iv := p.planInstance(&es, st, cs, base+keyAddr(e.key), e.key)
@@ -413,7 +426,7 @@ func mapOrObject(vals map[string]cty.Value) (cty.Value, error) {
 }
 
 func stepValueType(s *steps.Schema) cty.Type {
-	return cty.Object(map[string]cty.Type{"outputs": s.OutputType()})
+	return cty.Map(s.OutputType())
 }
 
 // planInstance plans one step instance and returns its value {outputs}
@@ -426,8 +439,8 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		Kind:        st.Kind,
 		Description: st.Description,
 		Once:        cs.once,
-		Source:      rangeText(st.DeclRange),
-		Module:      strings.TrimSuffix(modulePrefix(s.prefix), "."),
+		Source:      cs.source,
+		Module:      s.module(),
 	}
 	if key != "" && s.group == nil {
 		inst.Key = key
@@ -451,18 +464,19 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	}
 	unknownOut := cty.UnknownVal(outType).Mark(marks.KnownAfter{Addr: addr})
 	result := func(out cty.Value) val {
-		return val{v: cty.ObjectVal(map[string]cty.Value{"outputs": out}), deps: self}
+		return val{v: stepValue(out), deps: self}
 	}
 
 	var d deps = s.extra
-	d = d.union(p.explicitDeps(s, st.DependsOn))
+	d = d.union(p.refDeps(s, cs.dependsOn))
 	if st.Undo != nil {
 		// The undo step is run by the runtime when this one must be
 		// compensated; it is not an ordering dependency.
 		inst.Undo = s.prefix + "step." + st.Undo.Step
 	}
 
-	c := p.condOf(s, st.When)
+	c, wdeps := p.condDeps(s, st.When)
+	d = d.union(wdeps)
 	inst.Action = plan.Run
 	if inst.Gate {
 		inst.Action = plan.Gate
@@ -478,11 +492,6 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		inst.Action = plan.Conditional
 		inst.Reason = "runs if its when condition holds, " + c.unknown
 	}
-	if st.When != nil {
-		wv, _ := p.eval(s, st.When)
-		d = d.union(wv.deps)
-	}
-
 	if cs.kind == nil {
 		p.deps[idx] = d
 		return result(unknownOut)
@@ -507,7 +516,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		p.deps[idx] = d
 		return result(unknownOut)
 	}
-	args = markSensitive(args, cs.schema)
+	args = markSensitive(args, cs.sensitive)
 	inst.ArgValues = args
 
 	// Timeout and retry.
@@ -790,9 +799,16 @@ func (p *planner) checkCondition(s *scope, chk *lang.Check, what, addr string) {
 	})
 }
 
+// stepValue is what step.NAME evaluates to: {outputs = …}. It is a map of
+// one element rather than an object because building an object type for
+// every one of thousands of instances costs more than the plan itself;
+// attribute syntax works on both.
+func stepValue(out cty.Value) cty.Value {
+	return cty.MapVal(map[string]cty.Value{"outputs": out})
+}
+
 // markSensitive marks the arguments a kind declares sensitive.
-func markSensitive(args cty.Value, s *steps.Schema) cty.Value {
-	paths := s.Args.SensitivePaths()
+func markSensitive(args cty.Value, paths []cty.Path) cty.Value {
 	if len(paths) == 0 {
 		return args
 	}

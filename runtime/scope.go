@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"strings"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
@@ -74,6 +76,22 @@ type scope struct {
 	cond  cond
 
 	group *groupPos
+	// mod path text ("module.a.module.b"), computed once per scope.
+	modText *string
+	// static is the context of var, each and playbook; see staticContext.
+	static *hcl.EvalContext
+	// staticParent is set on the copy of a module scope made for one
+	// element of a step's for_each: the module's static context.
+	staticParent *hcl.EvalContext
+}
+
+// module returns the module path of the scope's instances.
+func (s *scope) module() string {
+	if s.modText == nil {
+		t := strings.TrimSuffix(modulePrefix(s.prefix), ".")
+		s.modText = &t
+	}
+	return *s.modText
 }
 
 // groupPos places a group element's instances in the plan.
@@ -119,45 +137,90 @@ func (s *scope) lookup(kind lang.RefKind, name string) (val, bool) {
 	return val{}, false
 }
 
-// evalContext builds a context holding only what refs refer to, and the
-// union of their dependencies.
+// evalContext builds a context for expressions making refs, and the union
+// of their dependencies. var, each and playbook come from the scope's
+// static context, built once per scope; locals, steps, groups and module
+// calls, which change as the walk goes on, go into a child context holding
+// only what refs name. An expression that refers to nothing that changes
+// shares the static context.
 func (p *planner) evalContext(s *scope, refs []lang.Ref) (*hcl.EvalContext, deps) {
 	var d deps
-	roots := map[string]map[string]cty.Value{}
-	put := func(root, name string, v cty.Value) {
-		m := roots[root]
-		if m == nil {
-			m = map[string]cty.Value{}
-			roots[root] = m
-		}
-		m[name] = v
-	}
-	vars := map[string]cty.Value{}
+	var roots map[string]map[string]cty.Value
 	for _, r := range refs {
 		switch r.Kind {
-		case lang.RefVar, lang.RefLocal, lang.RefStep, lang.RefGroup, lang.RefModule:
+		case lang.RefVar:
+			if v, ok := s.lookup(r.Kind, r.Name); ok {
+				d = d.union(v.deps)
+			}
+		case lang.RefEach:
+			if s.each != nil {
+				d = d.union(s.each.deps)
+			}
+		case lang.RefLocal, lang.RefStep, lang.RefGroup, lang.RefModule:
 			v, ok := s.lookup(r.Kind, r.Name)
 			if !ok {
 				// Not evaluated (an error upstream); leave it unknown.
 				v = val{v: cty.DynamicVal}
 			}
-			put(rootName(r.Kind), r.Name, v.v)
-			d = d.union(v.deps)
-		case lang.RefEach:
-			if s.each != nil {
-				vars["each"] = s.each.v
-				d = d.union(s.each.deps)
-			} else {
-				vars["each"] = cty.DynamicVal
+			if roots == nil {
+				roots = make(map[string]map[string]cty.Value, 2)
 			}
-		case lang.RefPlaybook:
-			vars["playbook"] = p.playbookVal
+			root := rootName(r.Kind)
+			m := roots[root]
+			if m == nil {
+				m = make(map[string]cty.Value, 2)
+				roots[root] = m
+			}
+			m[r.Name] = v.v
+			d = d.union(v.deps)
 		}
 	}
-	for root, m := range roots {
-		vars[root] = cty.ObjectVal(m)
+	static := p.staticContext(s)
+	if roots == nil {
+		return static, d
 	}
-	return &hcl.EvalContext{Variables: vars, Functions: p.funcs}, d
+	ctx := static.NewChild()
+	ctx.Variables = make(map[string]cty.Value, len(roots))
+	for root, m := range roots {
+		ctx.Variables[root] = cty.ObjectVal(m)
+	}
+	return ctx, d
+}
+
+// staticContext returns the context of the values that do not change
+// while a scope is walked: var and playbook (from the module scope), and
+// each (from an element scope).
+func (p *planner) staticContext(s *scope) *hcl.EvalContext {
+	if s.static != nil {
+		return s.static
+	}
+	var parent *hcl.EvalContext
+	switch {
+	case s.staticParent != nil:
+		parent = s.staticParent
+	case s.outer != nil:
+		parent = p.staticContext(s.outer)
+	}
+	if parent != nil {
+		if s.each == nil {
+			s.static = parent
+			return parent
+		}
+		ctx := parent.NewChild()
+		ctx.Variables = map[string]cty.Value{"each": s.each.v}
+		s.static = ctx
+		return ctx
+	}
+	vs := make(map[string]cty.Value, len(s.vars))
+	for n, v := range s.vars {
+		vs[n] = v.v
+	}
+	vars := map[string]cty.Value{"var": cty.ObjectVal(vs), "playbook": p.playbookVal}
+	if s.each != nil {
+		vars["each"] = s.each.v
+	}
+	s.static = &hcl.EvalContext{Variables: vars, Functions: p.funcs}
+	return s.static
 }
 
 func rootName(k lang.RefKind) string {

@@ -58,9 +58,7 @@ func encodeValue(b *bytes.Buffer, v cty.Value, info *plan.Value) {
 		}
 	case t.IsListType() || t.IsSetType() || t.IsTupleType():
 		b.WriteByte('[')
-		i := 0
-		for it := v.ElementIterator(); it.Next(); i++ {
-			_, ev := it.Element()
+		for i, ev := range v.AsValueSlice() {
 			if i > 0 {
 				b.WriteByte(',')
 			}

@@ -58,9 +58,7 @@ func display(b *strings.Builder, v cty.Value, quote bool) {
 		}
 	case t.IsListType() || t.IsSetType() || t.IsTupleType():
 		b.WriteByte('[')
-		i := 0
-		for it := v.ElementIterator(); it.Next(); i++ {
-			_, ev := it.Element()
+		for i, ev := range v.AsValueSlice() {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -95,9 +93,9 @@ func DisplayArgv(v cty.Value) []string {
 		return []string{marks.Masked}
 	}
 	v, _ = v.Unmark()
-	out := make([]string, 0, v.LengthInt())
-	for it := v.ElementIterator(); it.Next(); {
-		_, ev := it.Element()
+	elems := v.AsValueSlice()
+	out := make([]string, 0, len(elems))
+	for _, ev := range elems {
 		out = append(out, Display(ev))
 	}
 	return out
