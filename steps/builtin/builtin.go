@@ -5,6 +5,12 @@ package builtin
 import (
 	"github.com/rokflow/rokflow/steps"
 	"github.com/rokflow/rokflow/steps/exec"
+	"github.com/rokflow/rokflow/steps/file"
+	"github.com/rokflow/rokflow/steps/httpreq"
+	"github.com/rokflow/rokflow/steps/manual"
+	"github.com/rokflow/rokflow/steps/pkg"
+	"github.com/rokflow/rokflow/steps/service"
+	"github.com/rokflow/rokflow/steps/wait"
 )
 
 // Registry returns a registry of every built-in kind.
@@ -12,5 +18,13 @@ func Registry() (*steps.Registry, error) {
 	return steps.NewRegistry(
 		exec.New(),
 		exec.NewShell(),
+		file.NewReplace(),
+		file.NewWrite(),
+		pkg.NewApt(),
+		service.New(),
+		httpreq.New(),
+		httpreq.NewGet(),
+		wait.New(),
+		manual.New(),
 	)
 }

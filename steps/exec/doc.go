@@ -1,0 +1,14 @@
+// Package exec provides the command kinds: `exec`, which runs an argv on the
+// step's host without any shell, and `shell`, which runs a script with
+// `sh -c` and passes values to it only as positional parameters and
+// environment variables, never by pasting them into the script text.
+//
+// Both are idempotent by default (a command the author knows must never run
+// twice unattended gets `once = true` in the playbook). Their outputs carry
+// the captured stdout and stderr; when any argument is sensitive, those
+// outputs are marked sensitive too, and every sensitive string is redacted
+// from streamed output lines and diagnostics.
+//
+// The package does not own how commands reach a host (steps.Host
+// transports) nor timeouts and retries (the runtime).
+package exec

@@ -1,0 +1,203 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/gocty"
+
+	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/lang/schema"
+	"github.com/rokflow/rokflow/steps"
+)
+
+// commonArgs are the arguments exec and shell share besides the command.
+var commonArgs = map[string]*schema.Attribute{
+	"env": {
+		Type:        cty.Map(cty.String),
+		Description: "Environment variables added to the host's environment for the command.",
+	},
+	"dir": {
+		Type:        cty.String,
+		Description: "Working directory of the command; the transport's default when omitted.",
+	},
+	"sudo": {
+		Type:        cty.Bool,
+		Default:     cty.False,
+		Description: "Run the command as root through `sudo -n` (never prompting for a password).",
+	},
+	"stdin": {
+		Type:        cty.String,
+		Description: "Text fed to the command's standard input; none when omitted.",
+	},
+	"expect_exit": {
+		Type:        cty.List(cty.Number),
+		Default:     cty.ListVal([]cty.Value{cty.Zero}),
+		Description: "Exit statuses that count as success; any other fails the step.",
+	},
+}
+
+// commandOutputs are the outputs of exec and shell.
+var commandOutputs = map[string]*schema.Attribute{
+	"stdout":      {Type: cty.String, Description: "Everything the command wrote to standard output."},
+	"stderr":      {Type: cty.String, Description: "Everything the command wrote to standard error."},
+	"exit_status": {Type: cty.Number, Description: "The command's exit status."},
+	"lines":       {Type: cty.List(cty.String), Description: "Standard output split into lines, without line ends."},
+}
+
+func withCommon(attrs map[string]*schema.Attribute) map[string]*schema.Attribute {
+	for n, a := range commonArgs {
+		attrs[n] = a
+	}
+	return attrs
+}
+
+// common is the decoded form of commonArgs.
+type common struct {
+	Env        map[string]string `cty:"env"`
+	Dir        *string           `cty:"dir"`
+	Sudo       bool              `cty:"sudo"`
+	Stdin      *string           `cty:"stdin"`
+	ExpectExit []int             `cty:"expect_exit"`
+}
+
+func decodeCommon(args cty.Value) (common, error) {
+	var c common
+	raw := rawValue(args)
+	attrs := map[string]cty.Value{}
+	for n := range commonArgs {
+		attrs[n] = raw.GetAttr(n)
+	}
+	err := gocty.FromCtyValue(cty.ObjectVal(attrs), &c)
+	return c, err
+}
+
+// checkCommon validates the shared arguments as far as they are known.
+func checkCommon(args cty.Value) hcl.Diagnostics {
+	diags := checkEnv(args.GetAttr("env"))
+	_, more := exitStatuses(args.GetAttr("expect_exit"))
+	return append(diags, more...)
+}
+
+// commonSummary renders the qualifiers of a command for a plan summary.
+func commonSummary(args cty.Value) string {
+	var b strings.Builder
+	if v, ok := known(args.GetAttr("sudo")); ok && v.True() {
+		b.WriteString(" as root")
+	} else if !args.GetAttr("sudo").IsKnown() {
+		b.WriteString(" (as root: " + steps.Display(args.GetAttr("sudo")) + ")")
+	}
+	if d := args.GetAttr("dir"); !d.IsNull() {
+		b.WriteString(" in " + steps.Display(d))
+	}
+	if e := displayEnv(args.GetAttr("env")); e != "" {
+		b.WriteString(" with env " + e)
+	}
+	if s := args.GetAttr("stdin"); !s.IsNull() {
+		if s.HasMark(marks.Sensitive) || !s.IsKnown() {
+			b.WriteString(" with stdin " + steps.Display(s))
+		} else {
+			raw, _ := s.Unmark()
+			fmt.Fprintf(&b, " with %d bytes on stdin", len(raw.AsString()))
+		}
+	}
+	return b.String()
+}
+
+// invocation is one command ready to run.
+type invocation struct {
+	argv    []string
+	shown   string // the argv as a reader may see it: sensitive parts masked
+	secrets []string
+	c       common
+}
+
+// newInvocation decodes args around argv; shown is the displayable argv.
+func newInvocation(args cty.Value, argv []string, shown []string) (*invocation, hcl.Diagnostics) {
+	c, err := decodeCommon(args)
+	if err != nil {
+		return nil, hcl.Diagnostics{errorDiag("Invalid arguments", fmt.Sprintf("The arguments could not be decoded: %s.", err))}
+	}
+	return &invocation{argv: argv, shown: quoteArgv(shown), secrets: sensitiveStrings(args), c: c}, nil
+}
+
+// run executes the invocation on the request's host and builds the outputs.
+// Outputs are marked sensitive when any argument was, since a command can
+// print what it was given in any form.
+func (inv *invocation) run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
+	if req.Host == nil {
+		return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("No host to run on",
+			"This step runs a command on a host, but none was given; set `on` to a host the playbook declares.")}}
+	}
+	cmd := steps.Command{Argv: inv.argv, Env: inv.c.Env, Sudo: inv.c.Sudo}
+	if inv.c.Dir != nil {
+		cmd.Dir = *inv.c.Dir
+	}
+	if inv.c.Stdin != nil {
+		cmd.Stdin = []byte(*inv.c.Stdin)
+	}
+	if req.Output != nil {
+		cmd.Output = func(stream, line string) { req.Output(stream, redact(line, inv.secrets)) }
+	}
+	res, err := req.Host.Exec(ctx, cmd)
+	if err != nil {
+		return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("Command could not run",
+			fmt.Sprintf("Running %s on %s failed: %s. Check that the program exists on the host and the host is reachable.",
+				inv.shown, req.Host.Name(), redact(err.Error(), inv.secrets)))}}
+	}
+	resp := steps.RunResponse{Outputs: outputs(res, len(inv.secrets) > 0)}
+	if !slices.Contains(inv.c.ExpectExit, res.ExitStatus) {
+		resp.Diagnostics = append(resp.Diagnostics, errorDiag(
+			fmt.Sprintf("Command exited with status %d", res.ExitStatus),
+			fmt.Sprintf("%s exited with status %d on %s; the step accepts %v.%s Fix the cause, or list the status in expect_exit if it means success.",
+				inv.shown, res.ExitStatus, req.Host.Name(), inv.c.ExpectExit, excerpt(res.Stderr, res.Stdout, inv.secrets))))
+	}
+	return resp
+}
+
+// excerpt returns the last lines of stderr (or stdout when stderr is empty),
+// redacted, to explain a failure.
+func excerpt(stderr, stdout []byte, secrets []string) string {
+	text, name := string(stderr), "stderr"
+	if strings.TrimSpace(text) == "" {
+		text, name = string(stdout), "stdout"
+	}
+	text = strings.TrimRight(text, "\n")
+	if strings.TrimSpace(text) == "" {
+		return ""
+	}
+	lines := strings.Split(text, "\n")
+	if len(lines) > 10 {
+		lines = lines[len(lines)-10:]
+	}
+	return fmt.Sprintf(" Last lines of %s:\n%s\n", name, redact(strings.Join(lines, "\n"), secrets))
+}
+
+func outputs(res steps.ExecResult, sensitive bool) cty.Value {
+	stdout := strings.ToValidUTF8(string(res.Stdout), "\uFFFD")
+	stderr := strings.ToValidUTF8(string(res.Stderr), "\uFFFD")
+	lines := cty.ListValEmpty(cty.String)
+	if trimmed := strings.TrimSuffix(stdout, "\n"); trimmed != "" {
+		var ls []cty.Value
+		for _, l := range strings.Split(trimmed, "\n") {
+			ls = append(ls, cty.StringVal(strings.TrimSuffix(l, "\r")))
+		}
+		lines = cty.ListVal(ls)
+	}
+	out := map[string]cty.Value{
+		"stdout":      cty.StringVal(stdout),
+		"stderr":      cty.StringVal(stderr),
+		"exit_status": cty.NumberIntVal(int64(res.ExitStatus)),
+		"lines":       lines,
+	}
+	if sensitive {
+		for _, n := range []string{"stdout", "stderr", "lines"} {
+			out[n] = out[n].Mark(marks.Sensitive)
+		}
+	}
+	return cty.ObjectVal(out)
+}

@@ -1,0 +1,193 @@
+package exec
+
+import (
+	"fmt"
+	"math/big"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/steps"
+)
+
+// envName is what a POSIX shell accepts as a variable name; anything else
+// could not be read back by the command and may be mangled by env(1).
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func errorDiag(summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
+}
+
+// known returns v without marks and true when it is known and not null.
+func known(v cty.Value) (cty.Value, bool) {
+	if !v.IsKnown() || v.IsNull() {
+		return cty.NilVal, false
+	}
+	v, _ = v.Unmark()
+	return v, true
+}
+
+// checkArgv reports a command that cannot be run: empty, with a null
+// element, or with an empty program name. Unknown parts are not checked.
+func checkArgv(name string, v cty.Value) hcl.Diagnostics {
+	l, ok := known(v)
+	if !ok {
+		return nil
+	}
+	if l.LengthInt() == 0 {
+		return hcl.Diagnostics{errorDiag(fmt.Sprintf("Empty %s", name),
+			fmt.Sprintf("The %s argument must hold at least the program to run, for example [\"systemctl\", \"status\"].", name))}
+	}
+	var diags hcl.Diagnostics
+	i := 0
+	for it := l.ElementIterator(); it.Next(); i++ {
+		_, ev := it.Element()
+		if ev.IsKnown() && ev.IsNull() {
+			diags = append(diags, errorDiag(fmt.Sprintf("Null element in %s", name),
+				fmt.Sprintf("Element %d of %s is null; every element must be a string.", i, name)))
+			continue
+		}
+		if i == 0 {
+			if s, ok := known(ev); ok && s.AsString() == "" {
+				diags = append(diags, errorDiag(fmt.Sprintf("Empty program name in %s", name),
+					fmt.Sprintf("The first element of %s names the program to run and must not be empty.", name)))
+			}
+		}
+	}
+	return diags
+}
+
+// checkEnv reports environment names a command could not read and null values.
+func checkEnv(v cty.Value) hcl.Diagnostics {
+	m, ok := known(v)
+	if !ok {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	for it := m.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		name := k.AsString()
+		if !envName.MatchString(name) {
+			diags = append(diags, errorDiag("Invalid environment variable name",
+				fmt.Sprintf("The env key %q is not a valid variable name: use letters, digits and underscores, not starting with a digit.", name)))
+		}
+		if ev.IsKnown() && ev.IsNull() {
+			diags = append(diags, errorDiag("Null environment value",
+				fmt.Sprintf("The env value for %s is null; give a string, or leave the key out.", name)))
+		}
+	}
+	return diags
+}
+
+// exitStatuses returns the accepted exit statuses, reporting values that
+// are not whole numbers from 0 to 255.
+func exitStatuses(v cty.Value) ([]int, hcl.Diagnostics) {
+	l, ok := known(v)
+	if !ok {
+		return nil, nil
+	}
+	var out []int
+	var diags hcl.Diagnostics
+	for it := l.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		n, ok := known(ev)
+		if !ok {
+			continue
+		}
+		bf := n.AsBigFloat()
+		i, acc := bf.Int64()
+		if acc != big.Exact || i < 0 || i > 255 {
+			diags = append(diags, errorDiag("Invalid exit status in expect_exit",
+				fmt.Sprintf("%s is not an exit status; use whole numbers from 0 to 255.", bf.Text('g', -1))))
+			continue
+		}
+		out = append(out, int(i))
+	}
+	return out, diags
+}
+
+// sensitiveStrings returns the raw strings inside v that carry the sensitive
+// mark, longest first, so they can be redacted from command output.
+func sensitiveStrings(v cty.Value) []string {
+	raw, pvms := v.UnmarkDeepWithPaths()
+	var out []string
+	for _, pvm := range pvms {
+		if _, ok := pvm.Marks[marks.Sensitive]; !ok {
+			continue
+		}
+		sv, err := pvm.Path.Apply(raw)
+		if err != nil {
+			continue
+		}
+		_ = cty.Walk(sv, func(_ cty.Path, x cty.Value) (bool, error) {
+			if x.IsKnown() && !x.IsNull() && x.Type() == cty.String && x.AsString() != "" {
+				out = append(out, x.AsString())
+			}
+			return true, nil
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// redact replaces every secret in s with the masked text.
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		s = strings.ReplaceAll(s, sec, marks.Masked)
+	}
+	return s
+}
+
+// displayEnv renders env for a summary: NAME=value pairs, sorted, sensitive
+// values masked.
+func displayEnv(v cty.Value) string {
+	if !v.IsKnown() || v.HasMark(marks.Sensitive) {
+		return steps.Display(v)
+	}
+	m, _ := v.Unmark()
+	if m.IsNull() {
+		return ""
+	}
+	var parts []string
+	for it := m.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		parts = append(parts, k.AsString()+"="+steps.Display(ev))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
+
+// quoteArgv renders an argv on one line, quoting the words a reader could
+// misread; placeholders for sensitive and unknown values are left bare.
+func quoteArgv(argv []string) string {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		words[i] = quoteWord(a)
+	}
+	return strings.Join(words, " ")
+}
+
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+func quoteWord(s string) string {
+	switch {
+	case plainWord.MatchString(s) || s == marks.Masked || strings.HasPrefix(s, "(known after "):
+		return s
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		// Keep the rendering on one line: newlines and tabs as escapes.
+		return strconv.Quote(s)
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// rawValue returns v without any marks, however deep.
+func rawValue(v cty.Value) cty.Value {
+	raw, _ := v.UnmarkDeep()
+	return raw
+}

@@ -1,0 +1,88 @@
+package pkg
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/steps"
+)
+
+func errorDiag(summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
+}
+
+// known returns v without marks and true when it is known and not null.
+func known(v cty.Value) (cty.Value, bool) {
+	if !v.IsKnown() || v.IsNull() {
+		return cty.NilVal, false
+	}
+	v, _ = v.Unmark()
+	return v, true
+}
+
+// quoted shows a string value in a message: quoted when it may be shown,
+// otherwise its placeholder.
+func quoted(v cty.Value) string {
+	if s, ok := known(v); ok && !v.HasMark(marks.Sensitive) {
+		return strconv.Quote(s.AsString())
+	}
+	return steps.Display(v)
+}
+
+// eachKnown calls f on every known element of a list of strings, with the
+// raw string and how it may be shown, and collects its diagnostics. Null
+// elements are reported.
+func eachKnown(list cty.Value, f func(raw, shown string) *hcl.Diagnostic) hcl.Diagnostics {
+	l, ok := known(list)
+	if !ok {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	for it := l.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		if !ev.IsKnown() {
+			continue
+		}
+		if ev.IsNull() {
+			diags = append(diags, errorDiag("Null element", "Every element of the list must be a string."))
+			continue
+		}
+		raw, _ := ev.Unmark()
+		if d := f(raw.AsString(), quoted(ev)); d != nil {
+			diags = append(diags, d)
+		}
+	}
+	return diags
+}
+
+// stringsOf returns the elements of a known, unmarked list of strings; null
+// gives none.
+func stringsOf(v cty.Value) []string {
+	if v.IsNull() {
+		return nil
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		out = append(out, ev.AsString())
+	}
+	return out
+}
+
+// excerpt returns the last lines of an output to explain a failure.
+func excerpt(out []byte) string {
+	text := strings.TrimRight(strings.ToValidUTF8(string(out), "\uFFFD"), "\n")
+	if strings.TrimSpace(text) == "" {
+		return ""
+	}
+	lines := strings.Split(text, "\n")
+	if len(lines) > 10 {
+		lines = lines[len(lines)-10:]
+	}
+	return fmt.Sprintf(" Last lines of its output:\n%s\n", strings.Join(lines, "\n"))
+}

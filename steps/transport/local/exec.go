@@ -1,0 +1,167 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rokflow/rokflow/steps"
+)
+
+// defaultWaitDelay bounds how long Exec waits for output pipes after the
+// process group was killed, in case a descendant escaped the group and holds
+// them.
+const defaultWaitDelay = 5 * time.Second
+
+// Exec runs cmd.Argv directly (never through a shell). cmd.Env is added to
+// the environment of rokflow itself; cmd.Stdin, when set, is the command's
+// standard input (otherwise /dev/null). Output is captured and, when
+// cmd.Output is set, delivered line by line as it comes, one call at a time.
+//
+// With cmd.Sudo the command runs as `sudo -n -- ARGV` (never prompting for a
+// password); its environment is then passed through `env NAME=VALUE…`, since
+// sudo resets the environment. Those values are then visible in the host's
+// process list while the command runs; pass secrets on stdin instead.
+//
+// The command runs in its own process group, and the whole group is killed
+// when ctx ends; Exec then returns ctx's error with what was captured. A
+// non-zero exit status is reported in the result; a command killed by a
+// signal reports 128+signal, as shells do.
+func (h *Host) Exec(ctx context.Context, cmd steps.Command) (steps.ExecResult, error) {
+	argv := BuildArgv(cmd)
+	if len(argv) == 0 || argv[0] == "" {
+		return steps.ExecResult{}, errors.New("exec: empty command")
+	}
+	if err := ctx.Err(); err != nil {
+		return steps.ExecResult{}, err
+	}
+	c := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	c.Dir = cmd.Dir
+	if len(cmd.Env) > 0 && !cmd.Sudo {
+		c.Env = append(os.Environ(), envList(cmd.Env)...)
+	}
+	if cmd.Stdin != nil {
+		c.Stdin = bytes.NewReader(cmd.Stdin)
+	}
+	var mu sync.Mutex
+	stdout := &lineWriter{stream: "stdout", emit: cmd.Output, mu: &mu}
+	stderr := &lineWriter{stream: "stderr", emit: cmd.Output, mu: &mu}
+	c.Stdout, c.Stderr = stdout, stderr
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Cancel = func() error {
+		// The negative pid names the group: helpers the command started die
+		// with it instead of outliving the step.
+		return syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+	}
+	c.WaitDelay = h.WaitDelay
+	if c.WaitDelay <= 0 {
+		c.WaitDelay = defaultWaitDelay
+	}
+
+	err := c.Run()
+	stdout.flush()
+	stderr.flush()
+	res := steps.ExecResult{Stdout: stdout.bytes(), Stderr: stderr.bytes()}
+	if err != nil && ctx.Err() != nil {
+		res.ExitStatus = -1
+		return res, fmt.Errorf("%s: %w", argv[0], ctx.Err())
+	}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.As(err, &exitErr):
+		res.ExitStatus = exitStatus(exitErr)
+		return res, nil
+	default:
+		return res, err
+	}
+}
+
+// BuildArgv returns the argv Exec runs for cmd: cmd.Argv, prefixed with
+// `sudo -n --` (and `env NAME=VALUE…` when cmd.Env is set) when cmd.Sudo.
+// Environment names are sorted so the argv is stable.
+func BuildArgv(cmd steps.Command) []string {
+	if !cmd.Sudo {
+		return cmd.Argv
+	}
+	argv := []string{"sudo", "-n", "--"}
+	if len(cmd.Env) > 0 {
+		argv = append(argv, "env")
+		argv = append(argv, envList(cmd.Env)...)
+	}
+	return append(argv, cmd.Argv...)
+}
+
+func envList(env map[string]string) []string {
+	names := make([]string, 0, len(env))
+	for n := range env {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, n+"="+env[n])
+	}
+	return out
+}
+
+func exitStatus(e *exec.ExitError) int {
+	if ws, ok := e.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return e.ExitCode()
+}
+
+// lineWriter captures a stream and hands complete lines to emit. The mutex is
+// shared by a command's two streams so emit is never called concurrently.
+type lineWriter struct {
+	stream  string
+	emit    func(stream, line string)
+	mu      *sync.Mutex
+	all     bytes.Buffer
+	pending []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.all.Write(p)
+	if w.emit == nil {
+		return len(p), nil
+	}
+	w.pending = append(w.pending, p...)
+	for {
+		i := bytes.IndexByte(w.pending, '\n')
+		if i < 0 {
+			break
+		}
+		w.emit(w.stream, strings.TrimSuffix(string(w.pending[:i]), "\r"))
+		w.pending = w.pending[i+1:]
+	}
+	return len(p), nil
+}
+
+// flush hands over a last line that had no newline.
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.emit != nil && len(w.pending) > 0 {
+		w.emit(w.stream, strings.TrimSuffix(string(w.pending), "\r"))
+	}
+	w.pending = nil
+}
+
+func (w *lineWriter) bytes() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Clone(w.all.Bytes())
+}

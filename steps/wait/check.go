@@ -1,0 +1,290 @@
+package wait
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/lang/schema"
+	"github.com/rokflow/rokflow/steps"
+)
+
+// CheckAttributes returns the arguments that describe a Check, with the
+// given default interval and timeout (duration strings).
+func CheckAttributes(interval, timeout string) map[string]*schema.Attribute {
+	return map[string]*schema.Attribute{
+		"command": {
+			Type:        cty.List(cty.String),
+			Required:    true,
+			Description: `The check to run, an argv without a shell, for example ["rok-cluster-ctl", "member-list"]. It passes when it exits with status 0.`,
+		},
+		"expect_stdout": {
+			Type:        cty.String,
+			Description: "A regular expression (Go RE2 syntax) the check's standard output must also match to pass; ^ and $ match at line boundaries.",
+		},
+		"interval": {
+			Type:        cty.String,
+			Default:     cty.StringVal(interval),
+			Description: `Time between the end of one attempt and the start of the next, such as "2s" or "1m".`,
+		},
+		"timeout": {
+			Type:        cty.String,
+			Default:     cty.StringVal(timeout),
+			Description: `How long to keep trying before failing, such as "10m" or "2h".`,
+		},
+		"sudo": {
+			Type:        cty.Bool,
+			Default:     cty.False,
+			Description: "Run the check as root through `sudo -n`.",
+		},
+	}
+}
+
+// Check is a command polled on a host until it passes.
+type Check struct {
+	Argv     []string
+	Sudo     bool
+	Expect   *regexp.Regexp // nil: the exit status alone decides
+	Interval time.Duration
+	Timeout  time.Duration
+	// Shown is the command as people may see it: sensitive parts masked.
+	Shown string
+	// Secrets are redacted from streamed lines and diagnostics.
+	Secrets []string
+}
+
+// Result is the outcome of a Check that passed.
+type Result struct {
+	Attempts int
+	Stdout   string
+}
+
+// ParseCheck validates v, an object with CheckAttributes' attributes. The
+// check is nil when diags has errors or some attribute is still unknown;
+// diags then covers what is known.
+func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	c := &Check{}
+	cmd := v.GetAttr("command")
+	c.Shown = quoteArgv(steps.DisplayArgv(cmd))
+	if l, ok := known(cmd); ok {
+		if l.LengthInt() == 0 {
+			diags = append(diags, errorDiag("Empty command", `command must hold at least the program to run, for example ["systemctl", "is-active", "rok"].`))
+		}
+		for it := l.ElementIterator(); it.Next(); {
+			_, ev := it.Element()
+			if ev.IsKnown() && ev.IsNull() {
+				diags = append(diags, errorDiag("Null element in command", "Every element of command must be a string."))
+			} else if s, ok := known(ev); ok {
+				c.Argv = append(c.Argv, s.AsString())
+			}
+		}
+		if len(c.Argv) > 0 && c.Argv[0] == "" {
+			diags = append(diags, errorDiag("Empty program name in command", "The first element of command names the program to run and must not be empty."))
+		}
+	}
+	ev := v.GetAttr("expect_stdout")
+	if s, ok := known(ev); ok {
+		// Multi-line mode: output ends with a newline, and "^v0\.11$" is
+		// meant to match a line, not the whole text.
+		re, err := regexp.Compile("(?m)" + s.AsString())
+		if err != nil {
+			detail := "expect_stdout is not a valid regular expression (Go RE2 syntax)"
+			if !ev.HasMark(marks.Sensitive) {
+				detail += ": " + err.Error()
+			}
+			diags = append(diags, errorDiag("Invalid expect_stdout", detail+"."))
+		}
+		c.Expect = re
+	}
+	var d *hcl.Diagnostic
+	c.Interval, d = duration(v.GetAttr("interval"), "interval")
+	diags = appendDiag(diags, d)
+	c.Timeout, d = duration(v.GetAttr("timeout"), "timeout")
+	diags = appendDiag(diags, d)
+	if s, ok := known(v.GetAttr("sudo")); ok {
+		c.Sudo = s.True()
+	}
+	c.Secrets = sensitiveStrings(v)
+	if diags.HasErrors() || !v.IsWhollyKnown() {
+		return nil, diags
+	}
+	return c, diags
+}
+
+// Summary describes the check for a plan: what passes, how often, how long.
+func Summary(v cty.Value) string {
+	s := "until " + quoteArgv(steps.DisplayArgv(v.GetAttr("command"))) + " succeeds"
+	if e := v.GetAttr("expect_stdout"); !e.IsNull() {
+		s += " with output matching " + quoted(e)
+	}
+	return s + ", every " + steps.Display(v.GetAttr("interval")) + " for at most " + steps.Display(v.GetAttr("timeout"))
+}
+
+// Poll runs the check on host until it passes, its timeout passes or ctx
+// ends; the first attempt starts at once. Transport errors count as failed
+// attempts, since waiting for a host to come back is what checks are for.
+// output, when set, receives the check's output lines, secrets redacted.
+func (c *Check) Poll(ctx context.Context, host steps.Host, output func(stream, line string)) (Result, hcl.Diagnostics) {
+	if host == nil {
+		return Result{}, hcl.Diagnostics{errorDiag("No host to run the check on",
+			"The check runs a command on a host, but none was given; set `on` to a host the playbook declares.")}
+	}
+	pctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	cmd := steps.Command{Argv: c.Argv, Sudo: c.Sudo}
+	if output != nil {
+		cmd.Output = func(stream, line string) { output(stream, redact(line, c.Secrets)) }
+	}
+	var last string
+	for attempt := 1; ; attempt++ {
+		res, err := host.Exec(pctx, cmd)
+		switch {
+		case err != nil:
+			// An attempt cut short by the deadline says less than the
+			// one before it.
+			if pctx.Err() == nil || last == "" {
+				last = "could not run: " + err.Error()
+			}
+		case res.ExitStatus != 0:
+			last = fmt.Sprintf("exit status %d%s", res.ExitStatus, excerpt(res.Stderr, res.Stdout))
+		case c.Expect != nil && !c.Expect.Match(res.Stdout):
+			last = "output did not match expect_stdout" + excerpt(nil, res.Stdout)
+		default:
+			return Result{Attempts: attempt, Stdout: strings.ToValidUTF8(string(res.Stdout), "\uFFFD")}, nil
+		}
+		if pctx.Err() == nil {
+			timer := time.NewTimer(c.Interval)
+			select {
+			case <-pctx.Done():
+				timer.Stop()
+			case <-timer.C:
+				continue
+			}
+		}
+		if ctx.Err() != nil {
+			return Result{Attempts: attempt}, hcl.Diagnostics{errorDiag("Wait interrupted",
+				fmt.Sprintf("Waiting until %s succeeds on %s was stopped after %d attempts (%s).", c.Shown, host.Name(), attempt, ctx.Err()))}
+		}
+		return Result{Attempts: attempt}, hcl.Diagnostics{errorDiag(fmt.Sprintf("Check did not pass within %s", c.Timeout),
+			fmt.Sprintf("%s did not succeed on %s in %d attempts over %s; the last attempt: %s. Fix what it checks, or give it a longer timeout.",
+				c.Shown, host.Name(), attempt, c.Timeout, redact(last, c.Secrets)))}
+	}
+}
+
+func duration(v cty.Value, name string) (time.Duration, *hcl.Diagnostic) {
+	s, ok := known(v)
+	if !ok {
+		if v.IsKnown() {
+			return 0, errorDiag("Invalid "+name, name+" must not be null.")
+		}
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s.AsString())
+	if err != nil || d <= 0 {
+		return 0, errorDiag("Invalid "+name,
+			fmt.Sprintf("%s is not a positive duration: write a number and a unit, such as \"500ms\", \"2s\", \"10m\" or \"2h\".", quoted(v)))
+	}
+	return d, nil
+}
+
+func appendDiag(diags hcl.Diagnostics, d *hcl.Diagnostic) hcl.Diagnostics {
+	if d != nil {
+		diags = append(diags, d)
+	}
+	return diags
+}
+
+func excerpt(stderr, stdout []byte) string {
+	text := string(stderr)
+	if strings.TrimSpace(text) == "" {
+		text = string(stdout)
+	}
+	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
+	if text == "" {
+		return ""
+	}
+	lines := strings.Split(text, "\n")
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return ", output ending:\n" + strings.Join(lines, "\n") + "\n"
+}
+
+func errorDiag(summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
+}
+
+func known(v cty.Value) (cty.Value, bool) {
+	if !v.IsKnown() || v.IsNull() {
+		return cty.NilVal, false
+	}
+	v, _ = v.Unmark()
+	return v, true
+}
+
+func quoted(v cty.Value) string {
+	if s, ok := known(v); ok && !v.HasMark(marks.Sensitive) {
+		return strconv.Quote(s.AsString())
+	}
+	return steps.Display(v)
+}
+
+// sensitiveStrings returns the raw strings inside v that carry the sensitive
+// mark, longest first.
+func sensitiveStrings(v cty.Value) []string {
+	raw, pvms := v.UnmarkDeepWithPaths()
+	var out []string
+	for _, pvm := range pvms {
+		if _, ok := pvm.Marks[marks.Sensitive]; !ok {
+			continue
+		}
+		sv, err := pvm.Path.Apply(raw)
+		if err != nil {
+			continue
+		}
+		_ = cty.Walk(sv, func(_ cty.Path, x cty.Value) (bool, error) {
+			if x.IsKnown() && !x.IsNull() && x.Type() == cty.String && x.AsString() != "" {
+				out = append(out, x.AsString())
+			}
+			return true, nil
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		s = strings.ReplaceAll(s, sec, marks.Masked)
+	}
+	return s
+}
+
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// quoteArgv renders an argv on one line, quoting words a reader could
+// misread; placeholders are left bare.
+func quoteArgv(argv []string) string {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		switch {
+		case plainWord.MatchString(a) || a == marks.Masked || strings.HasPrefix(a, "(known after "):
+			words[i] = a
+		case strings.IndexFunc(a, unicode.IsControl) >= 0:
+			words[i] = strconv.Quote(a) // one line: newlines and tabs as escapes
+		default:
+			words[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(words, " ")
+}
