@@ -97,7 +97,11 @@ func decodeStepBlock(block *hcl.Block, group *Group) (*Step, hcl.Diagnostics) {
 	}
 	if attr, ok := content.Attributes["undo"]; ok {
 		tr, ds := hcl.AbsTraversalForExpr(attr.Expr)
-		if ds.HasErrors() || len(tr) != 2 || tr.RootName() != "step" {
+		name, isName := "", false
+		if !ds.HasErrors() && len(tr) == 2 {
+			name, isName = traverseName(tr[1]) // not step["x"]
+		}
+		if !isName || tr.RootName() != "step" {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid undo",
@@ -105,7 +109,6 @@ func decodeStepBlock(block *hcl.Block, group *Group) (*Step, hcl.Diagnostics) {
 				Subject:  attr.Expr.Range().Ptr(),
 			})
 		} else {
-			name := tr[1].(hcl.TraverseAttr).Name
 			s.Undo = &Undo{Step: name, DeclRange: attr.Expr.Range()}
 		}
 	}
@@ -147,7 +150,11 @@ func decodeStepBlock(block *hcl.Block, group *Group) (*Step, hcl.Diagnostics) {
 // decodeConnectionRef reads connection = connection.NAME.
 func decodeConnectionRef(attr *hcl.Attribute, diags hcl.Diagnostics) (string, hcl.Range, hcl.Diagnostics) {
 	tr, ds := hcl.AbsTraversalForExpr(attr.Expr)
-	if ds.HasErrors() || len(tr) != 2 || tr.RootName() != "connection" {
+	name, isName := "", false
+	if !ds.HasErrors() && len(tr) == 2 {
+		name, isName = traverseName(tr[1]) // not connection["x"]
+	}
+	if !isName || tr.RootName() != "connection" {
 		return "", attr.Expr.Range(), append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid connection reference",
@@ -155,7 +162,7 @@ func decodeConnectionRef(attr *hcl.Attribute, diags hcl.Diagnostics) (string, hc
 			Subject:  attr.Expr.Range().Ptr(),
 		})
 	}
-	return tr[1].(hcl.TraverseAttr).Name, attr.Expr.Range(), diags
+	return name, attr.Expr.Range(), diags
 }
 
 // decodeDependsOn reads depends_on = [step.a, group.b, module.c].

@@ -16,13 +16,17 @@ func didYouMean(given string, candidates []string) string {
 }
 
 // Nearest returns the candidate closest to given by edit distance, or "" if
-// none is within a third of the name's length (at most 3). Names shorter
+// none is near enough: one edit for three-letter names, otherwise a third
+// of the name's length, at least two and at most three. Names shorter
 // than three letters get no suggestion: any guess would be noise.
 func Nearest(given string, candidates []string) string {
 	if len(given) < 3 {
 		return ""
 	}
-	limit := min(max(len(given)/3, 1), 3)
+	limit := 1
+	if len(given) >= 4 {
+		limit = min(max(len(given)/3, 2), 3)
+	}
 	best, bestDist := "", limit+1
 	for _, c := range candidates {
 		d := levenshtein.Distance(given, c, nil)

@@ -238,6 +238,9 @@ func ValidateVariable(v *Variable, val cty.Value, funcs map[string]function) hcl
 	for _, chk := range v.Validations {
 		res, ds := chk.Condition.Value(ctx)
 		if ds.HasErrors() {
+			if marks.IsSensitive(val) {
+				ds = hideDetails(v.Name, ds)
+			}
 			diags = append(diags, ds...)
 			continue
 		}
@@ -274,4 +277,18 @@ func ValidateVariable(v *Variable, val cty.Value, funcs map[string]function) hcl
 		})
 	}
 	return diags
+}
+
+// hideDetails rewrites the details of errors raised while evaluating a
+// validation of a sensitive value: HCL and function errors quote the
+// values they were given ("cannot convert \"hunter2\" to number").
+func hideDetails(name string, diags hcl.Diagnostics) hcl.Diagnostics {
+	out := make(hcl.Diagnostics, len(diags))
+	for i, d := range diags {
+		c := *d
+		c.Detail = fmt.Sprintf("The validation rule could not be evaluated with the value of var.%s; that value is sensitive, so the details are not shown. Check the value given for it and the rule's condition.", name)
+		c.Extra = nil // a function call's error, which may quote the value
+		out[i] = &c
+	}
+	return out
 }

@@ -48,7 +48,9 @@ func Load(path string) (*Playbook, hcl.Diagnostics) {
 		pb.Dir = filepath.Dir(abs)
 		files = []string{abs}
 	}
-	l.loading[abs] = true
+	// The directory, not the file: a single-file playbook whose module calls
+	// "./" includes itself too.
+	l.loading[pb.Dir] = true
 	root, diags := l.loadModule(pb.Dir, files, nil, pb)
 	pb.Root = root
 	pb.Files = l.parser.Files()
@@ -150,6 +152,9 @@ func (l *loader) loadCalls(m *Module, pb *Playbook) hcl.Diagnostics {
 }
 
 func (l *loader) loadCall(parent *Module, call *ModuleCall, pb *Playbook) hcl.Diagnostics {
+	if call.Source == "" {
+		return nil // a missing or invalid source was reported when decoding
+	}
 	if !strings.HasPrefix(call.Source, "./") && !strings.HasPrefix(call.Source, "../") {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,

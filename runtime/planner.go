@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"os"
 	"math/big"
 	"path/filepath"
 	"sort"
@@ -117,9 +118,15 @@ func Plan(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts Opti
 	return p.plan, p.diags
 }
 
+// displayPath shows the playbook directory relative to the working
+// directory, so plans read the same on every machine.
 func displayPath(dir string) string {
-	if rel, err := filepath.Rel(".", dir); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
+	wd, err := os.Getwd()
+	if err != nil {
+		return dir
+	}
+	if rel, err := filepath.Rel(wd, dir); err == nil {
+		return filepath.ToSlash(rel)
 	}
 	return dir
 }

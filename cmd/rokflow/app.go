@@ -73,8 +73,16 @@ func (e *exitError) Error() string { return e.msg }
 // failed is returned by commands that already reported why.
 var failed = &exitError{code: exitFailed}
 
-// Main runs rokflow with the given arguments and returns the exit code.
-func Main(args []string, env Env) int {
+// Main runs rokflow with the given arguments and returns the exit code. A
+// bug that panics is reported as one line, not a Go stack trace, so that
+// an operator mid-upgrade sees what failed and nothing else.
+func Main(args []string, env Env) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(env.Stderr, "rokflow: internal error: %v\nThis is a bug in rokflow; please report it with the command you ran.\n", r)
+			code = exitFailed
+		}
+	}()
 	var cli CLI
 	exitCode := -1
 	parser, err := kong.New(&cli,

@@ -50,7 +50,7 @@ func (c *FmtCmd) Run(a *App) error {
 		unformatted++
 		switch {
 		case c.Check:
-			fmt.Fprintln(a.Stdout, f)
+			fmt.Fprintln(a.Stdout, relPath(f))
 		case c.Diff:
 			fmt.Fprint(a.Stdout, lineDiff(f, string(src), string(out)))
 		default:
@@ -61,7 +61,7 @@ func (c *FmtCmd) Run(a *App) error {
 			if err := writeFileAtomic(f, out, info.Mode()); err != nil {
 				return &exitError{code: exitFailed, msg: err.Error()}
 			}
-			fmt.Fprintln(a.Stdout, f)
+			fmt.Fprintln(a.Stdout, relPath(f))
 		}
 	}
 	if c.Check && unformatted > 0 {

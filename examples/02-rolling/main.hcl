@@ -9,7 +9,7 @@ playbook {
 }
 
 variable "nodes" {
-  type    = map(string)
+  type = map(string)
   default = {
     node1 = "10.0.0.11"
     node2 = "10.0.0.12"

@@ -147,6 +147,8 @@ func writeInstance(w io.Writer, c palette, indent string, n int, inst *plan.Inst
 		fmt.Fprintf(w, "%swhy:     %s\n", pad, inst.Description)
 	}
 	switch {
+	case len(inst.Command) > 0 && inst.Gate:
+		fmt.Fprintf(w, "%scheck:   %s\n", pad, shellWords(inst.Command))
 	case len(inst.Command) > 0:
 		fmt.Fprintf(w, "%srun:     %s\n", pad, shellWords(inst.Command))
 	case inst.Request != "":

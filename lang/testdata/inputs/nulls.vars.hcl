@@ -1,0 +1,3 @@
+name    = "x"
+comment = null
+owner   = null

@@ -1,0 +1,4 @@
+# No playbook block: the playbook is named after its directory.
+step "only" {
+  uses = "exec"
+}

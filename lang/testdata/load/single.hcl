@@ -1,0 +1,8 @@
+playbook {
+  name = "single"
+}
+
+step "hello" {
+  uses    = "exec"
+  command = ["echo", "hello"]
+}

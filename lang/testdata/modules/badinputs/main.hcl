@@ -1,0 +1,4 @@
+module "near" {
+  source = "../root/child"
+  whom   = "world"
+}

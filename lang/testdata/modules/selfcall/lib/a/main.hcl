@@ -1,0 +1,7 @@
+step "x" {
+  uses = "exec"
+}
+
+module "again" {
+  source = "./"
+}

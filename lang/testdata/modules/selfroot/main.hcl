@@ -1,0 +1,7 @@
+playbook {
+  name = "selfroot"
+}
+
+module "me" {
+  source = "./"
+}

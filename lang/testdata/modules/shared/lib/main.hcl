@@ -1,0 +1,8 @@
+variable "node" {
+  type = string
+}
+
+step "upgrade" {
+  uses = "exec"
+  on   = var.node
+}
