@@ -34,10 +34,11 @@ func (p *planner) planGroup(s *scope, g *lang.Group) val {
 	gp.Keys = []string{}
 	if !known {
 		gp.Deferred = true
-		gp.KnownAfter = marks.KnownAfterOf(fv.v)
+		gp.KnownAfter = p.knownAfterMark(fv).Addr
 		es := p.groupScope(s, g, addr+"[*]", "*", 0, extra, c)
-		es.group.knownAfter = marks.UnknownText(fv.v)
-		es.each = &val{v: eachVal(cty.UnknownVal(cty.String).WithSameMarks(fv.v), cty.UnknownVal(elemType).WithSameMarks(fv.v))}
+		es.group.knownAfter = p.unknownText(fv)
+		ka := p.knownAfterMark(fv)
+		es.each = &val{v: eachVal(cty.UnknownVal(cty.String).Mark(ka), cty.UnknownVal(elemType).Mark(ka))}
 		d := p.walkGroup(es, g)
 		return val{v: cty.DynamicVal.Mark(marks.KnownAfter{Addr: gp.KnownAfter}), deps: d}
 	}

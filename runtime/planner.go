@@ -3,8 +3,8 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"os"
 	"math/big"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -167,6 +167,12 @@ func (p *planner) planCall(s *scope, call *lang.ModuleCall) val {
 	child.group = s.group
 	for _, name := range sortedKeys(call.Module.Variables) {
 		v := call.Module.Variables[name]
+		if child.cond.skip {
+			// Nothing in a skipped module is evaluated; its inputs may not
+			// make sense on the path not taken.
+			child.vars[name] = val{v: cty.UnknownVal(v.Type)}
+			continue
+		}
 		in, ok := call.Inputs[name]
 		if !ok {
 			child.vars[name] = val{v: lang.FinishVariable(v, v.Default)}
@@ -389,7 +395,8 @@ func (p *planner) planStep(s *scope, st *lang.Step) val {
 	if !known {
 		es := *s
 		es.static, es.staticParent = nil, p.staticContext(s)
-		es.each = &val{v: eachVal(cty.UnknownVal(cty.String).WithSameMarks(fv.v), cty.UnknownVal(elemType).WithSameMarks(fv.v)), deps: fv.deps}
+		ka := p.knownAfterMark(fv)
+		es.each = &val{v: eachVal(cty.UnknownVal(cty.String).Mark(ka), cty.UnknownVal(elemType).Mark(ka)), deps: fv.deps}
 		es.extra = s.extra.union(fv.deps)
 		d := p.planInstance(&es, st, cs, base+"[*]", "*")
 		return val{v: cty.UnknownVal(cty.Map(outType)).Mark(marks.KnownAfter{Addr: marks.KnownAfterOf(fv.v)}), deps: d.deps}
@@ -503,6 +510,13 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		p.deps[idx] = d
 		return result(unknownOut)
 	}
+	if inst.Action == plan.Skip {
+		// A skipped step is not evaluated: its arguments may well be
+		// meaningless on the path not taken (a Ganeti step on appliances).
+		p.deps[idx] = d
+		inst.Summary = "skipped"
+		return result(nullOutputs(outType))
+	}
 
 	// Target.
 	if st.On != nil {
@@ -538,10 +552,6 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	}
 	p.deps[idx] = d
 
-	if inst.Action == plan.Skip {
-		inst.Summary = "skipped"
-		return result(cty.NullVal(outType))
-	}
 	if known, ok := p.opts.Known[addr]; ok {
 		inst.Summary = "done"
 		inst.Reason = "already ran in this run"
@@ -590,12 +600,42 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 // be known.
 func (p *planner) deferredText(s *scope) string {
 	if s.each != nil {
-		return marks.UnknownText(s.each.v.GetAttr("key"))
+		return p.unknownText(val{v: s.each.v.GetAttr("key"), deps: s.each.deps})
 	}
 	if s.group != nil {
 		return s.group.knownAfter
 	}
 	return "(known after apply)"
+}
+
+// knownAfterMark is the mark for values derived from an unknown
+// collection's elements.
+func (p *planner) knownAfterMark(v val) marks.KnownAfter {
+	t := p.unknownText(v)
+	return marks.KnownAfter{Addr: strings.TrimSuffix(strings.TrimPrefix(t, "(known after "), ")")}
+}
+
+// unknownText says when an unknown value becomes known: from the mark
+// it carries or, when an expression dropped the mark, from the steps it
+// was derived from.
+func (p *planner) unknownText(v val) string {
+	if a := marks.KnownAfterOf(v.v); a != "" {
+		return "(known after " + a + ")"
+	}
+	if len(v.deps) == 0 {
+		return "(known after apply)"
+	}
+	var names []string
+	for _, i := range v.deps {
+		names = append(names, p.plan.Instances[i].Address)
+		if len(names) == 3 {
+			break
+		}
+	}
+	if len(v.deps) > 3 {
+		names = append(names, "…")
+	}
+	return "(known after " + strings.Join(names, ", ") + ")"
 }
 
 // discover runs a read-only step during the plan.
@@ -804,6 +844,19 @@ func (p *planner) checkCondition(s *scope, chk *lang.Check, what, addr string) {
 		Detail:   fmt.Sprintf("%s: %s", addr, msg),
 		Subject:  chk.Condition.Range().Ptr(),
 	})
+}
+
+// nullOutputs is the outputs of a skipped step: every attribute null, so
+// that step.NAME.outputs.x is null rather than an error.
+func nullOutputs(t cty.Type) cty.Value {
+	if !t.IsObjectType() {
+		return cty.NullVal(t)
+	}
+	attrs := make(map[string]cty.Value, len(t.AttributeTypes()))
+	for n, at := range t.AttributeTypes() {
+		attrs[n] = cty.NullVal(at)
+	}
+	return cty.ObjectVal(attrs)
 }
 
 // stepValue is what step.NAME evaluates to: {outputs = …}. It is a map of

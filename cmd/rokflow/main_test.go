@@ -252,3 +252,160 @@ func TestGraph(t *testing.T) {
 		t.Fatalf("graph: %d\n%s", code, out)
 	}
 }
+
+func TestPlanGoldenRokV011(t *testing.T) {
+	const pb = "../../playbooks/rok-v0.11"
+	vars := pb + "/example.vars.hcl"
+	tests := map[string][]string{
+		"plan-rok-v0.11-appliance.txt":  {"plan", pb, "--var-file", vars},
+		"plan-rok-v0.11-ganeti.txt":     {"plan", pb, "--var-file", vars, "--var", "platform=ganeti"},
+		"plan-rok-v0.11-appliance.json": {"plan", "--json", pb, "--var-file", vars},
+		"graph-rok-v0.11-ganeti.dot":    {"graph", pb, "--var-file", vars, "--var", "platform=ganeti"},
+	}
+	for name, args := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, out, stderr := run(t, map[string]string{"ROKFLOW_VAR_rapi_password": "gnt-rapi-pass", "ROKFLOW_VAR_roke_password": "roke-root-pass"}, args...)
+			if code != 0 {
+				t.Fatalf("exit %d:\n%s", code, stderr)
+			}
+			for _, secret := range []string{"gnt-rapi-pass", "roke-root-pass"} {
+				if strings.Contains(out+stderr, secret) {
+					t.Fatalf("the output shows the secret %q", secret)
+				}
+			}
+			golden(t, name, out)
+		})
+	}
+}
+
+// TestRokV011Order checks the order the issue asks for: discovery, the
+// pin, the BOOT disk gate, upgrade-cluster, upgrade-node on the master,
+// the rolling slaves, then enable-etcd-auth; and on Ganeti the evacuate,
+// reinstall, confirm, packages, endpoint rewrite and migrate-back chain.
+func TestRokV011Order(t *testing.T) {
+	const pb = "../../playbooks/rok-v0.11"
+	vars := pb + "/example.vars.hcl"
+	order := func(args ...string) map[string]int {
+		code, out, stderr := run(t, nil, args...)
+		if code != 0 {
+			t.Fatalf("exit %d:\n%s", code, stderr)
+		}
+		var doc struct {
+			Instances []struct {
+				Address, Action string
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		pos := map[string]int{}
+		for i, inst := range doc.Instances {
+			if inst.Action != "skip" {
+				pos[inst.Address] = i
+			}
+		}
+		return pos
+	}
+	check := func(pos map[string]int, addrs ...string) {
+		t.Helper()
+		for i, a := range addrs {
+			p, ok := pos[a]
+			if !ok {
+				t.Fatalf("%s is not planned to run", a)
+			}
+			if i > 0 && p <= pos[addrs[i-1]] {
+				t.Errorf("%s comes before %s", a, addrs[i-1])
+			}
+		}
+	}
+	check(order("plan", "--json", pb, "--var-file", vars),
+		"step.members", "step.pin_master", "module.master.step.swap_boot_disk",
+		"module.master.step.upgrade_cluster", "module.master.step.upgrade_node",
+		"group.slaves[*].module.node.step.swap_boot_disk", "group.slaves[*].module.node.step.upgrade_node",
+		"step.enable_etcd_auth", "step.check_etcd_auth", "step.restore_candidates")
+	check(order("plan", "--json", pb, "--var-file", vars, "--var", "platform=ganeti"),
+		"step.members", "step.pin_master", "module.master_ganeti.step.evacuate[*]", "module.master_ganeti.step.reinstall",
+		"module.master_ganeti.module.appliance.step.upgrade_cluster", "module.master_ganeti.module.appliance.step.upgrade_node",
+		"module.master_ganeti.step.packages", "module.master_ganeti.step.host_endpoints",
+		"module.master_ganeti.step.confirm_return", "module.master_ganeti.step.migrate_back[*]",
+		"group.slaves_ganeti[*].module.host.step.evacuate[*]", "group.slaves_ganeti[*].module.host.step.migrate_back[*]",
+		"step.enable_etcd_auth")
+}
+
+// TestSeedCommandsCarriedOut checks that every command of the Rok v0.11
+// upgrade note is carried out by a step of the shipped playbook: the plans
+// of both platforms, taken together, run each of them.
+func TestSeedCommandsCarriedOut(t *testing.T) {
+	seed, err := os.ReadFile("../../../shared/seed/rok-v0.11-upgrade.txt")
+	if err != nil {
+		t.Fatalf("the upgrade note is expected beside the repository: %v", err)
+	}
+	const pb = "../../playbooks/rok-v0.11"
+	vars := pb + "/example.vars.hcl"
+	var plans strings.Builder
+	for _, extra := range [][]string{nil, {"--var", "platform=ganeti"}} {
+		code, out, stderr := run(t, nil, append([]string{"plan", "--json", pb, "--var-file", vars}, extra...)...)
+		if code != 0 {
+			t.Fatalf("exit %d:\n%s", code, stderr)
+		}
+		var doc struct {
+			Instances []struct {
+				Command []string
+				Request string
+				Summary string
+				Args    map[string]struct{ Value json.RawMessage }
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, inst := range doc.Instances {
+			plans.WriteString(strings.Join(inst.Command, " ") + "\n" + inst.Request + "\n" + inst.Summary + "\n")
+			for _, a := range inst.Args {
+				plans.Write(a.Value)
+				plans.WriteString("\n")
+			}
+		}
+	}
+	carried := plans.String()
+	// What each command of the note must look like in a plan.
+	want := map[string][]string{
+		"rok-gw-manage migrate":                           {"rok-gw-manage migrate"},
+		"rok-gw-manage showmigrations":                    {"rok-gw-manage showmigrations"},
+		"rok-cluster-ctl member-list":                     {"rok-cluster-ctl member-list"},
+		"rok-config set cluster.master_candidates":        {"rok-config set cluster.master_candidates="},
+		"rok-cluster-upgrade-v0.11.0 upgrade-cluster":     {"rok-cluster-upgrade-v0.11.0 upgrade-cluster"},
+		"rok-cluster-upgrade-v0.11.0 upgrade-node":        {"rok-cluster-upgrade-v0.11.0 upgrade-node"},
+		"rok-cluster-upgrade-v0.11.0 enable-etcd-auth":    {"rok-cluster-upgrade-v0.11.0 enable-etcd-auth"},
+		"apt-get -o Dpkg::Options::=\"--force-confdef\"":  {"apt-get -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install -y rok-common rok-base"},
+		"sed -i 's/tcp:/http:/g' /usr/bin/*kvm*":          {`"tcp:"`, `"http:"`, "/usr/bin/*kvm*", "/etc/ganeti/rok/rok.conf", "/etc/default/snf-image"},
+		"env ROKE_PASSWORD=roke-root-pass RAPI_PASSWORD=": {"/reinstall", "/migrate", "GET /2/instances"},
+	}
+	found := 0
+	for _, line := range strings.Split(string(seed), "\n") {
+		cmd := strings.TrimSpace(line)
+		if !strings.HasPrefix(cmd, "$ ") && !strings.HasPrefix(cmd, "# ") {
+			continue
+		}
+		cmd = strings.TrimSpace(cmd[2:])
+		matched := false
+		for prefix, needles := range want {
+			if !strings.HasPrefix(cmd, prefix) {
+				continue
+			}
+			matched = true
+			found++
+			for _, n := range needles {
+				if !strings.Contains(carried, n) {
+					t.Errorf("the note's %q is not carried out: no plan has %q", cmd, n)
+				}
+			}
+		}
+		if !matched {
+			t.Errorf("the note's command %q is not mapped to a step", cmd)
+		}
+	}
+	if found < len(want) {
+		t.Errorf("found %d of the note's commands, want at least %d", found, len(want))
+	}
+}

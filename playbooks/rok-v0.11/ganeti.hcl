@@ -17,7 +17,7 @@ locals {
   # which host it runs on.
   instances = local.ganeti ? step.instances.outputs.instances : []
   appliance = {
-    for m in step.members.outputs.members : m.name => [for i in local.instances : i if contains(i.ips, m.address)][0]
+    for m in step.members.outputs.members : m.name => [for i in local.instances : i if contains(i.nic_ips, m.address)][0]
     if local.ganeti
   }
   appliances = [for name, i in local.appliance : i.name]

@@ -109,6 +109,7 @@ step "check_etcd_auth" {
     endpoints = var.etcd.endpoints
     ca_file   = var.etcd.ca_file
   }
+  anonymous_key = "/rok/"
   as = {
     cert_file = var.etcd.cert_file
     key_file  = var.etcd.key_file

@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -36,8 +37,14 @@ func PlanText(w io.Writer, p *plan.Plan, colorOn bool) {
 	for _, g := range p.Groups {
 		groups[g.Address] = g
 	}
+	after := readableDeps(p)
+	var skipped []string
 	curGroup, curKey := "", ""
 	for i, inst := range p.Instances {
+		if inst.Action == plan.Skip {
+			skipped = append(skipped, inst.Address)
+			continue
+		}
 		if inst.Group != curGroup {
 			if curGroup != "" {
 				fmt.Fprintln(w)
@@ -59,7 +66,13 @@ func PlanText(w io.Writer, p *plan.Plan, colorOn bool) {
 				}
 			}
 		}
-		writeInstance(w, c, indent, i+1, inst)
+		writeInstance(w, c, indent, i+1, inst, after[i])
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(w, "\n  %s %s\n", c.dim("skip"), c.dim(fmt.Sprintf("%d step instances whose when condition is false (plan --json lists them):", len(skipped))))
+		for _, prefix := range skippedSummary(p) {
+			fmt.Fprintf(w, "         %s\n", c.dim(prefix))
+		}
 	}
 	fmt.Fprintln(w)
 	if len(p.Outputs) > 0 {
@@ -129,7 +142,7 @@ func actionMark(c palette, inst *plan.Instance) string {
 	return c.green("run")
 }
 
-func writeInstance(w io.Writer, c palette, indent string, n int, inst *plan.Instance) {
+func writeInstance(w io.Writer, c palette, indent string, n int, inst *plan.Instance, after []string) {
 	var tags []string
 	tags = append(tags, inst.Kind)
 	if inst.Once && inst.Action != plan.Run {
@@ -176,8 +189,8 @@ func writeInstance(w io.Writer, c palette, indent string, n int, inst *plan.Inst
 	if inst.Undo != "" {
 		fmt.Fprintf(w, "%sundo:    %s\n", pad, inst.Undo)
 	}
-	if len(inst.DependsOn) > 0 {
-		fmt.Fprintf(w, "%safter:   %s\n", pad, c.dim(strings.Join(shortDeps(inst.DependsOn), ", ")))
+	if len(after) > 0 {
+		fmt.Fprintf(w, "%safter:   %s\n", pad, c.dim(strings.Join(shortDeps(after), ", ")))
 	}
 	for _, name := range sortedNames(inst.Outputs) {
 		fmt.Fprintf(w, "%sfound:   %s = %s\n", pad, name, string(inst.Outputs[name].JSON))
@@ -229,6 +242,9 @@ func shellWords(argv []string) string {
 func writeTargets(w io.Writer, c palette, p *plan.Plan) {
 	byTarget := map[string][]string{}
 	for _, inst := range p.Instances {
+		if inst.Action == plan.Skip {
+			continue
+		}
 		t := inst.Target
 		if t == "" {
 			t = "(no host: talks to a service)"
@@ -258,4 +274,91 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// readableDeps returns, per instance, the dependencies worth showing: not
+// skipped ones, and not those already implied by another shown dependency
+// (a transitive reduction). Plans too large for that keep every
+// dependency but the skipped ones.
+func readableDeps(p *plan.Plan) [][]string {
+	index := make(map[string]int, len(p.Instances))
+	for i, inst := range p.Instances {
+		index[inst.Address] = i
+	}
+	out := make([][]string, len(p.Instances))
+	const reduceLimit = 2000
+	var ancestors []map[int]bool
+	if len(p.Instances) <= reduceLimit {
+		// Instances come in dependency order, so one pass computes every
+		// instance's ancestors.
+		ancestors = make([]map[int]bool, len(p.Instances))
+		for i, inst := range p.Instances {
+			a := map[int]bool{}
+			for _, d := range inst.DependsOn {
+				if j, ok := index[d]; ok && j < i {
+					a[j] = true
+					for k := range ancestors[j] {
+						a[k] = true
+					}
+				}
+			}
+			ancestors[i] = a
+		}
+	}
+	for i, inst := range p.Instances {
+		var keep []string
+		for _, d := range inst.DependsOn {
+			j, ok := index[d]
+			if !ok || p.Instances[j].Action == plan.Skip {
+				continue
+			}
+			implied := false
+			if ancestors != nil {
+				for _, d2 := range inst.DependsOn {
+					if k, ok := index[d2]; ok && k != j && ancestors[k][j] {
+						implied = true
+						break
+					}
+				}
+			}
+			if !implied {
+				keep = append(keep, d)
+			}
+		}
+		out[i] = keep
+	}
+	return out
+}
+
+var topItem = regexp.MustCompile(`^(step|group|module)\.[A-Za-z0-9_-]+`)
+
+// skippedSummary describes skipped instances by the top-level step, group
+// or module they belong to: whole items in one line, partly skipped ones
+// by their instances.
+func skippedSummary(p *plan.Plan) []string {
+	total := map[string]int{}
+	skipped := map[string][]string{}
+	var order []string
+	for _, inst := range p.Instances {
+		top := topItem.FindString(inst.Address)
+		total[top]++
+		if inst.Action != plan.Skip {
+			continue
+		}
+		if _, ok := skipped[top]; !ok {
+			order = append(order, top)
+		}
+		skipped[top] = append(skipped[top], inst.Address)
+	}
+	var out []string
+	for _, top := range order {
+		addrs := skipped[top]
+		switch {
+		case len(addrs) == total[top] && len(addrs) > 1:
+			out = append(out, fmt.Sprintf("%s (all %d step instances)", top, len(addrs)))
+		default:
+			out = append(out, addrs...)
+		}
+	}
+	return out
 }

@@ -1,0 +1,135 @@
+package rok
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/steps"
+)
+
+// attr returns the named attribute of an argument object, or a null value
+// when the object or the attribute is absent, so callers never panic on a
+// partially known or hand-built argument value.
+func attr(obj cty.Value, name string) cty.Value {
+	if obj == cty.NilVal || obj.IsNull() {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	ty := obj.Type()
+	if ty == cty.DynamicPseudoType {
+		return cty.DynamicVal
+	}
+	if !ty.IsObjectType() || !ty.HasAttribute(name) {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	return obj.GetAttr(name)
+}
+
+// known reports whether v is wholly known and not null.
+func known(v cty.Value) bool { return v.IsWhollyKnown() && !v.IsNull() }
+
+// str returns the string inside v, stripped of marks. ok is false when v is
+// null or not yet known.
+func str(v cty.Value) (s string, ok bool) {
+	if !known(v) {
+		return "", false
+	}
+	v, _ = v.UnmarkDeep()
+	if v.Type() != cty.String {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+// boolean returns the bool inside v, or def when v is null. ok is false when
+// v is not yet known.
+func boolean(v cty.Value, def bool) (b bool, ok bool) {
+	if !v.IsWhollyKnown() {
+		return def, false
+	}
+	if v.IsNull() {
+		return def, true
+	}
+	v, _ = v.UnmarkDeep()
+	if v.Type() != cty.Bool {
+		return def, false
+	}
+	return v.True(), true
+}
+
+// strList returns the strings of a known list of strings; null elements are
+// reported as not ok.
+func strList(v cty.Value) (out []string, ok bool) {
+	if !known(v) {
+		return nil, false
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.CanIterateElements() {
+		return nil, false
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		if ev.IsNull() || ev.Type() != cty.String {
+			return nil, false
+		}
+		out = append(out, ev.AsString())
+	}
+	return out, true
+}
+
+// sensitive reports whether v carries the sensitive mark anywhere.
+func sensitive(v cty.Value) bool { return v != cty.NilVal && marks.IsSensitive(v) }
+
+// redact replaces every occurrence of the given secrets in text, so program
+// output echoing a sensitive argument never reaches a diagnostic.
+func redact(text string, secrets []string) string {
+	for _, s := range secrets {
+		if s != "" {
+			text = strings.ReplaceAll(text, s, marks.Masked)
+		}
+	}
+	return text
+}
+
+// secretsOf returns the plain strings of the sensitive arguments among vs.
+func secretsOf(vs ...cty.Value) []string {
+	var out []string
+	for _, v := range vs {
+		if sensitive(v) {
+			if s, ok := str(v); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func errorf(summary, format string, a ...any) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, a...)}
+}
+
+func warnf(summary, format string, a ...any) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(format, a...)}
+}
+
+// afterRun is the plan text for a value that only a run can tell.
+const afterRun = "known after run"
+
+// displayKV renders "key=value" for an argv element whose parts may be
+// unknown or sensitive; the key stays readable when only the value is secret.
+func displayKV(key, value cty.Value) string {
+	return steps.Display(key) + "=" + steps.Display(value)
+}
+
+// tail returns at most n last lines of text, trimmed, for diagnostics.
+func tail(text string, n int) string {
+	text = strings.TrimRight(text, "\n")
+	lines := strings.Split(text, "\n")
+	if len(lines) > n {
+		lines = append([]string{"…"}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
