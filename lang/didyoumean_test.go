@@ -13,8 +13,10 @@ func TestNearest(t *testing.T) {
 		want       string
 	}{
 		"one typo": {given: "nodez", candidates: []string{"names", "nodes", "seed"}, want: "nodes"},
-		// Levenshtein counts a swap as two edits: too many for five letters.
-		"swap in a short name":  {given: "nodse", candidates: []string{"nodes"}, want: ""},
+		// Levenshtein counts a swap as two edits, allowed from four letters.
+		"swap in a short name":  {given: "nodse", candidates: []string{"nodes"}, want: "nodes"},
+		"swap in four letters":  {given: "setp", candidates: []string{"step"}, want: "step"},
+		"four letters, 3 edits": {given: "abcd", candidates: []string{"axyz"}, want: ""},
 		"swap in a longer name": {given: "seed_ndoe", candidates: []string{"seed_node"}, want: "seed_node"},
 		"missing letter":        {given: "replica", candidates: []string{"replicas", "environment"}, want: "replicas"},
 		"exact match":           {given: "nodes", candidates: []string{"nodes"}, want: "nodes"},

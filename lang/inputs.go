@@ -81,6 +81,9 @@ func (in *InputSet) AddFile(path string, p interface {
 	}
 	var f *hcl.File
 	var diags hcl.Diagnostics
+	if d := checkShape(src, path); d != nil {
+		return hcl.Diagnostics{d}
+	}
 	if strings.HasSuffix(path, ".json") {
 		f, diags = p.ParseJSON(src, path)
 	} else {

@@ -101,6 +101,9 @@ func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read file", Detail: cleanErr(err)}}
 	}
 	name := displayName(path)
+	if d := checkShape(src, name); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
 	if strings.HasSuffix(path, ".json") {
 		return l.parser.ParseJSON(src, name)
 	}
@@ -246,4 +249,49 @@ func keys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Limits that keep the HCL parser, which recurses on nesting, from
+// overflowing the stack on hostile input: real playbook files are a few
+// kilobytes and nest a handful of levels.
+const (
+	maxFileSize = 512 << 10
+	maxNesting  = 256
+)
+
+// checkShape refuses files too large or too deeply nested to be a
+// playbook, before the parser sees them.
+func checkShape(src []byte, name string) *hcl.Diagnostic {
+	if len(src) > maxFileSize {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "File too large",
+			Detail:   fmt.Sprintf("%s is %d bytes; playbook and variable files may be at most %d. Split it into several files or modules.", name, len(src), maxFileSize),
+		}
+	}
+	depth, run := 0, 0
+	for i, b := range src {
+		switch b {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+		if b == '!' || b == '-' || b == '+' || b == '*' {
+			run++
+		} else if b != ' ' && b != '\t' && !(b >= '0' && b <= '9') {
+			run = 0
+		}
+		if depth > maxNesting || run > maxNesting {
+			line := 1 + strings.Count(string(src[:i]), "\n")
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Expression too deeply nested",
+				Detail:   fmt.Sprintf("%s nests more than %d levels around line %d; simplify the expression.", name, maxNesting, line),
+			}
+		}
+	}
+	return nil
 }

@@ -72,6 +72,9 @@ func TestErrorFiles(t *testing.T) {
 					line = d.Subject.Start.Line
 				}
 				got = append(got, fmt.Sprintf("%d: %s", line, d.Summary))
+				if strings.Contains(d.Summary+d.Detail, "hunter2") {
+					t.Errorf("diagnostic %q shows a sensitive value: %s", d.Summary, d.Detail)
+				}
 				if d.Detail == "" {
 					t.Errorf("diagnostic %q has no detail to say how to fix it", d.Summary)
 				}

@@ -58,6 +58,8 @@ type planner struct {
 	deps      []deps // per instance
 	diags     hcl.Diagnostics
 	connCache map[*lang.Connection]cty.Value
+	// extras holds, per instance, what only an in-process executor needs.
+	extras []instExtra
 	// refCache holds each expression's parsed references, by its source
 	// range (expressions are not all comparable); the same
 	// expression is evaluated once per instance.
@@ -71,6 +73,13 @@ func Plan(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts Opti
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	p := walk(ctx, pb, c, opts, diags)
+	return p.plan, p.diags
+}
+
+// walk plans a compiled playbook; the planner it returns holds the plan
+// and, per instance, what the executor needs beyond the plan's data.
+func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, diags hcl.Diagnostics) *planner {
 	p := &planner{
 		ctx:       ctx,
 		pb:        pb,
@@ -115,7 +124,8 @@ func Plan(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts Opti
 		p.plan.Outputs[name] = PlanValue(o.v)
 	}
 	p.finish()
-	return p.plan, p.diags
+	lang.HideSensitive(p.diags)
+	return p
 }
 
 // displayPath shows the playbook directory relative to the working
@@ -289,7 +299,7 @@ func (p *planner) forEach(s *scope, expr hcl.Expression) (elems []element, known
 		return nil, false, cty.DynamicPseudoType, v
 	}
 	raw, _ := v.v.Unmark()
-	if v.v.HasMark(marks.Sensitive) {
+	if marks.IsSensitive(v.v) {
 		p.diags = append(p.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Sensitive for_each",
@@ -464,7 +474,14 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	}
 	p.plan.Instances = append(p.plan.Instances, inst)
 	p.deps = append(p.deps, nil)
+	p.extras = append(p.extras, instExtra{kind: cs.kind, schema: cs.schema})
 	self := deps{idx}
+	diagStart := len(p.diags)
+	defer func() {
+		if len(p.diags) > diagStart {
+			p.extras[idx].diags = append(hcl.Diagnostics(nil), p.diags[diagStart:]...)
+		}
+	}()
 
 	outType := cty.DynamicPseudoType
 	if cs.schema != nil {
@@ -543,6 +560,12 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	// Timeout and retry.
 	if st.Timeout != nil {
 		inst.Timeout = p.durationText(s, st.Timeout, "timeout")
+	}
+	if st.Connection != "" {
+		p.extras[idx].conn = p.connection(s, st)
+	}
+	if len(st.Post) > 0 {
+		p.extras[idx].post = func(out cty.Value) hcl.Diagnostics { return p.checkPost(s, st, addr, out) }
 	}
 	if st.Retry != nil {
 		inst.Retry = p.retry(s, st.Retry)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -47,6 +48,10 @@ type App struct {
 	Ctx      context.Context
 	// ErrColor says whether diagnostics on stderr may be colored.
 	ErrColor bool
+	// Stop is closed at the first interrupt (start nothing new); Ctx is
+	// cancelled at the second (cancel what runs).
+	Stop     <-chan struct{}
+	promptMu sync.Mutex
 }
 
 // CLI is the command line.
@@ -57,6 +62,11 @@ type CLI struct {
 	Plan     PlanCmd     `cmd:"" help:"Show what a run would do, step by step and node by node."`
 	Graph    GraphCmd    `cmd:"" help:"Print the step instance graph in Graphviz DOT."`
 	Fmt      FmtCmd      `cmd:"" help:"Rewrite playbook files in canonical HCL style."`
+	Apply    ApplyCmd    `cmd:"" help:"Run a playbook (or a saved plan): journaled, resumable, gated."`
+	Approve  ApproveCmd  `cmd:"" help:"Approve a gate of a run, from any terminal or machine sharing its state."`
+	Resolve  ResolveCmd  `cmd:"" help:"Decide a step left in doubt by a crash: --done or --retry."`
+	State    StateCmd    `cmd:"" help:"Show runs and the state of their steps."`
+	Unlock   UnlockCmd   `cmd:"" help:"Break a run lock whose holder is gone."`
 	Steps    StepsCmd    `cmd:"" help:"List step kinds, or document one."`
 	Version  VersionCmd  `cmd:"" help:"Print rokflow's version."`
 }
@@ -118,9 +128,28 @@ func Main(args []string, env Env) (code int) {
 		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
 		return exitFailed
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopCh := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		// The first interrupt stops scheduling; the second cancels what runs.
+		select {
+		case <-sigs:
+			close(stopCh)
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-sigs:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	app := &App{
+		Stop:     stopCh,
 		Env:      env,
 		Registry: reg,
 		Ctx:      ctx,

@@ -33,7 +33,10 @@ func (c *PlanCmd) Run(a *App) error {
 	}
 	p.Hash = runtime.Hash(l.pb, l.inputs)
 	if c.Out != "" {
-		if err := runtime.SavePlan(c.Out, p); err != nil {
+		p.Playbook.Dir = l.pb.Dir
+		err := runtime.SavePlan(c.Out, p)
+		p.Playbook.Dir = ""
+		if err != nil {
 			return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot save the plan: %s", err)}
 		}
 	}

@@ -36,6 +36,9 @@ type Playbook struct {
 	To          string `json:"to,omitempty"`
 	Description string `json:"description,omitempty"`
 	Path        string `json:"path"`
+	// Dir is the playbook's absolute directory, recorded in saved plans
+	// only, so apply PLANFILE finds the playbook from anywhere.
+	Dir string `json:"dir,omitempty"`
 }
 
 // Action is what will happen to a step instance. Its value is the word

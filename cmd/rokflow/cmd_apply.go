@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/mattn/go-isatty"
+
+	"github.com/rokflow/rokflow/cmd/rokflow/views"
+	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/runtime"
+	"github.com/rokflow/rokflow/runtime/state"
+)
+
+// ApplyCmd runs a playbook, or exactly a saved plan.
+type ApplyCmd struct {
+	Path string `arg:"" help:"Playbook directory or .hcl file, or a plan file saved by plan --out." type:"path"`
+	InputFlags
+	StateFlags
+	AutoApprove bool     `help:"Pass every gate that has no completion check, recording the approval." name:"auto-approve"`
+	Approve     []string `help:"Approve a gate by address before it is reached (repeatable; * matches any text, e.g. 'group.slaves[*].module.node.step.swap_boot_disk')." placeholder:"ADDRESS"`
+	Parallelism int      `help:"How many steps may run at once." default:"10"`
+	NewRun      bool     `help:"Start a new run even though the last one finished." name:"new-run"`
+	JSON        bool     `help:"Print events as JSON lines (see docs/events-json.md)." name:"json"`
+	Verbose     bool     `help:"Show the output lines of every step." short:"V"`
+}
+
+// Run applies the playbook.
+func (c *ApplyCmd) Run(a *App) error {
+	if c.Parallelism < 1 {
+		return usageError("--parallelism must be at least 1")
+	}
+	path, saved, err := c.planFile()
+	if err != nil {
+		return err
+	}
+	l, err := a.loadForApply(path, c.InputFlags, saved)
+	if err != nil {
+		return err
+	}
+	hash := runtime.Hash(l.pb, l.inputs)
+	if saved != nil && saved.Hash != hash {
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("the plan in %s was made for another version of the playbook or other inputs (plan %s, now %s); make a new plan", c.Path, short(saved.Hash), short(hash))}
+	}
+	ctx := a.Ctx
+	backend, err := a.backend(ctx, c.StateFlags, l.pb.Dir)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	h := holder("apply " + l.pb.Meta.Name)
+	sess, err := backend.Lock(ctx, h)
+	if err != nil {
+		var le *state.LockedError
+		if errors.As(err, &le) {
+			return &exitError{code: exitFailed, msg: fmt.Sprintf("%s; wait for it, or if it is gone for good run: rokflow unlock %s", le.Error(), c.Path)}
+		}
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot take the run lock: %s", err)}
+	}
+	defer sess.Unlock(context.WithoutCancel(ctx))
+
+	var hook runtime.Hook
+	if c.JSON {
+		hook = views.NewJSONEvents(a.Stdout)
+	} else {
+		pv := views.NewProgress(a.Stdout, a.Streams.Color)
+		pv.Verbose = c.Verbose
+		hook = pv
+	}
+	opts := runtime.ApplyOptions{
+		Plan:        runtime.Options{Inputs: l.inputs, Hosts: a.hosts(), Version: Version},
+		Parallelism: c.Parallelism,
+		Backend:     backend,
+		Session:     sess,
+		Holder:      h,
+		PlanHash:    hash,
+		NewRun:      c.NewRun,
+		AutoApprove: c.AutoApprove,
+		Approve:     c.Approve,
+		Stop:        a.Stop,
+		Hook:        hook,
+	}
+	if !c.JSON && a.interactive() {
+		opts.Prompt = a.promptGate
+	}
+	res, diags := runtime.Apply(ctx, l.pb, a.Registry, opts)
+	if err := a.report(l.files, diags); err != nil && res == nil {
+		return err
+	}
+	if res == nil {
+		return failed
+	}
+	switch res.Status {
+	case runtime.RunSucceeded:
+		return nil
+	case runtime.RunAlreadyDone:
+		fmt.Fprintf(a.Stdout, "The last run (%s) finished; nothing to do. Use --new-run to start over.\n", res.Run)
+		return nil
+	case runtime.RunPaused:
+		if !c.JSON {
+			for _, w := range res.Waiting {
+				fmt.Fprintf(a.Stdout, "Paused at the gate %s. Approve it with: rokflow approve %s %q  (or apply --approve)\n", w, c.Path, w)
+			}
+			for _, d := range res.InDoubt {
+				fmt.Fprintf(a.Stdout, "%s is in doubt: check its target, then: rokflow resolve %s %q --done|--retry\n", d, c.Path, d)
+			}
+		}
+		return &exitError{code: exitPaused}
+	case runtime.RunStopped:
+		return &exitError{code: exitFailed, msg: "stopped by an interrupt; run apply again to resume"}
+	default:
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("the run failed; see rokflow state show %s", c.Path)}
+	}
+}
+
+func short(h string) string {
+	h = strings.TrimPrefix(h, "sha256:")
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// planFile tells a saved plan from a playbook path.
+func (c *ApplyCmd) planFile() (string, *savedPlan, error) {
+	info, err := os.Stat(c.Path)
+	if err != nil || info.IsDir() || strings.HasSuffix(c.Path, ".hcl") || strings.HasSuffix(c.Path, ".hcl.json") {
+		return c.Path, nil, nil
+	}
+	p, err := runtime.LoadPlan(c.Path)
+	if err != nil {
+		return "", nil, &exitError{code: exitFailed, msg: err.Error()}
+	}
+	if p.Playbook.Dir == "" {
+		return "", nil, &exitError{code: exitFailed, msg: c.Path + " does not name its playbook directory"}
+	}
+	vars := map[string]json.RawMessage{}
+	for name, v := range p.Variables {
+		if !v.Sensitive && !v.Unknown {
+			vars[name] = v.JSON
+		}
+	}
+	return p.Playbook.Dir, &savedPlan{Hash: p.Hash, Vars: vars}, nil
+}
+
+// savedPlan is what apply takes from a plan file: its hash and the values
+// of its non-sensitive inputs (sensitive ones are given again).
+type savedPlan struct {
+	Hash string
+	Vars map[string]json.RawMessage
+}
+
+// loadForApply loads the playbook and its inputs; for a saved plan, the
+// plan's non-sensitive inputs come first and the environment, files and
+// flags may add the sensitive ones.
+func (a *App) loadForApply(path string, in InputFlags, saved *savedPlan) (*loaded, error) {
+	if saved == nil {
+		return a.load(path, in, false)
+	}
+	pb, diags := lang.Load(path)
+	if diags.HasErrors() {
+		return nil, a.report(pb.Files, diags)
+	}
+	raw := lang.NewInputSet()
+	p := hclparse.NewParser()
+	for name, js := range saved.Vars {
+		f, ds := p.ParseJSON([]byte(`{"v":`+string(js)+`}`), "plan:"+name)
+		if ds.HasErrors() {
+			continue
+		}
+		attrs, _ := f.Body.JustAttributes()
+		raw.Values[name] = lang.RawInput{Expr: attrs["v"].Expr, Source: "the saved plan"}
+	}
+	raw.AddEnv(a.Environ())
+	for _, f := range in.VarFile {
+		diags = append(diags, raw.AddFile(f, p)...)
+	}
+	for _, v := range in.Var {
+		diags = append(diags, raw.AddFlag(v)...)
+	}
+	files := map[string]*hcl.File{}
+	for n, f := range pb.Files {
+		files[n] = f
+	}
+	if diags.HasErrors() {
+		return nil, a.report(files, diags)
+	}
+	vals, ds := lang.BindInputs(pb.Root, raw, false)
+	if err := a.report(files, ds); err != nil {
+		return nil, err
+	}
+	return &loaded{pb: pb, inputs: vals, raw: raw, files: files}, nil
+}
+
+// interactive reports whether an operator can answer on the terminal.
+func (a *App) interactive() bool {
+	in, ok := a.Stdin.(*os.File)
+	if !ok {
+		return false
+	}
+	out, ok := a.Stdout.(*os.File)
+	return ok && isatty.IsTerminal(in.Fd()) && isatty.IsTerminal(out.Fd())
+}
+
+// promptGate asks the operator at a gate.
+func (a *App) promptGate(ctx context.Context, g runtime.Gate) (bool, error) {
+	a.promptMu.Lock()
+	defer a.promptMu.Unlock()
+	fmt.Fprintf(a.Stdout, "\n  Gate %s", g.Addr)
+	if g.Target != "" && g.Target != "local" {
+		fmt.Fprintf(a.Stdout, " (%s)", g.Target)
+	}
+	fmt.Fprintf(a.Stdout, ":\n")
+	for _, l := range strings.Split(strings.TrimSpace(g.Instructions), "\n") {
+		fmt.Fprintf(a.Stdout, "    %s\n", l)
+	}
+	fmt.Fprintf(a.Stdout, "  Done? Type yes to continue: ")
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(a.Stdin).ReadString('\n')
+		answer <- strings.TrimSpace(line)
+	}()
+	select {
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case s := <-answer:
+		return s == "yes", nil
+	}
+}

@@ -1,0 +1,892 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/runtime/plan"
+	"github.com/rokflow/rokflow/runtime/state"
+	"github.com/rokflow/rokflow/steps"
+)
+
+// ApplyOptions control a run.
+type ApplyOptions struct {
+	// Plan holds the inputs, the host resolver and the version, as for Plan.
+	Plan Options
+	// Parallelism bounds how many steps run at once (default 10).
+	Parallelism int
+	// Backend is where the journal lives; Session is the held run lock.
+	Backend state.Backend
+	Session state.Session
+	Holder  state.Holder
+	// PlanHash binds the run and its approvals to a playbook and inputs.
+	PlanHash string
+	// NewRun starts over after a finished run instead of reporting it.
+	NewRun bool
+	// AutoApprove passes every gate that has no completion check.
+	AutoApprove bool
+	// Approve lists addresses (or path.Match patterns) approved up front.
+	Approve []string
+	// Prompt asks an operator at a gate, on a terminal. Nil means the run
+	// pauses at a gate instead (exit code 3).
+	Prompt func(ctx context.Context, g Gate) (bool, error)
+	// Stop is closed at the first interrupt: nothing new is started.
+	Stop <-chan struct{}
+	Hook Hook
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Gate is what an operator is asked at a gate.
+type Gate struct {
+	Addr, Target, Instructions string
+}
+
+// RunStatus is how a run ended.
+type RunStatus string
+
+// The ways a run ends.
+const (
+	RunSucceeded RunStatus = "succeeded"
+	RunFailed    RunStatus = "failed"
+	// RunPaused: waiting at a gate, or a step is in doubt (exit code 3).
+	RunPaused RunStatus = "paused"
+	// RunStopped: interrupted; resume with apply.
+	RunStopped RunStatus = "stopped"
+	// RunAlreadyDone: the last run finished; nothing to do.
+	RunAlreadyDone RunStatus = "already-done"
+)
+
+// Result is the outcome of Apply.
+type Result struct {
+	Run     string
+	Status  RunStatus
+	Counts  map[string]int
+	Failed  []string
+	Waiting []string // gates waiting for an approval
+	InDoubt []string
+	Blocked []string // not run because something upstream failed or was not known
+}
+
+const defaultParallelism = 10
+
+// Apply runs the playbook: it plans, runs every instance whose
+// dependencies succeeded and whose arguments are known, journals every
+// transition before dependents start, re-plans when outputs make new
+// values known (a group over discovered nodes), and resumes an unfinished
+// run from the journal. The diagnostics explain a failed run.
+func Apply(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts ApplyOptions) (*Result, hcl.Diagnostics) {
+	c, diags := compile(pb, reg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = defaultParallelism
+	}
+	if opts.Hook == nil {
+		opts.Hook = NopHook{}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &executor{
+		ctx:     ctx,
+		pb:      pb,
+		c:       c,
+		opts:    opts,
+		states:  map[string]*instState{},
+		done:    make(chan result),
+		groups:  map[string]*groupState{},
+		journal: &journal{s: opts.Session, now: opts.Now},
+	}
+	if err := e.load(); err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the journal", Detail: err.Error()}}
+	}
+	if e.alreadyDone {
+		return &Result{Run: e.run, Status: RunAlreadyDone}, nil
+	}
+	return e.loop()
+}
+
+// instState is what the executor knows of one instance.
+type instState struct {
+	status   state.Status
+	attempts int
+	handle   string
+	outputs  cty.Value // known outputs after success; NilVal otherwise
+	err      string
+	waiting  bool // a gate waiting for approval
+	running  bool
+	blocked  string
+	// recovered marks a state read from the journal of an earlier process.
+	recovered bool
+}
+
+type groupState struct {
+	failures int
+	stopped  bool
+	// batchDone[b] is when batch b finished, for the pause before b+1.
+	batchDone map[int]time.Time
+}
+
+type result struct {
+	addr    string
+	outputs cty.Value
+	diags   hcl.Diagnostics
+	handle  string
+	elapsed time.Duration
+	gate    *approval
+}
+
+type approval struct {
+	who string
+	at  time.Time
+}
+
+type executor struct {
+	ctx  context.Context
+	pb   *lang.Playbook
+	c    *compiled
+	opts ApplyOptions
+
+	run         string
+	alreadyDone bool
+	approvals   map[string]approval
+	resolutions map[string]string
+	owed        []obligation
+
+	p       *planner
+	sc      *sched
+	index   map[string]int
+	states  map[string]*instState
+	groups  map[string]*groupState
+	running int
+	done    chan result
+	journal *journal
+	diags   hcl.Diagnostics
+	stopped bool
+	lost    bool
+	wake    *time.Timer
+	// replanDue: a finished instance's outputs are awaited by a dependent
+	// whose values are not known yet.
+	replanDue bool
+}
+
+type obligation struct {
+	addr, undo string
+	settled    bool
+}
+
+func (e *executor) state(addr string) *instState {
+	st := e.states[addr]
+	if st == nil {
+		st = &instState{status: state.Pending}
+		e.states[addr] = st
+	}
+	return st
+}
+
+// load reads the journal: the run to continue, each instance's last
+// transition, approvals, resolutions and owed undos. A new run begins
+// when there is none to continue.
+func (e *executor) load() error {
+	recs, err := e.opts.Backend.Records(e.ctx)
+	if err != nil {
+		return err
+	}
+	e.approvals = map[string]approval{}
+	e.resolutions = map[string]string{}
+	var last string
+	var ended state.Status
+	for _, r := range recs {
+		switch r.Kind {
+		case state.KindRun:
+			last, ended = r.Run, ""
+		case state.KindEnd:
+			if r.Run == last {
+				ended = r.Status
+			}
+		}
+	}
+	resume := last != "" && (ended == "" || ended == state.Status(RunPaused) || ended == state.Status(RunStopped) || ended == state.Status(RunFailed))
+	if last != "" && ended == state.Status(RunSucceeded) && !e.opts.NewRun {
+		e.run, e.alreadyDone = last, true
+		return nil
+	}
+	if resume && !e.opts.NewRun {
+		e.run = last
+	} else {
+		e.run = newRunID(e.opts.Now())
+		if err := e.journal.append(e.ctx, state.Record{Kind: state.KindRun, Run: e.run, PlanHash: e.opts.PlanHash, Playbook: e.pb.Meta.Name, Holder: &e.opts.Holder}); err != nil {
+			return err
+		}
+		e.event(Event{Type: EventRunStart, Run: e.run})
+	}
+	for _, r := range recs {
+		if r.Run != e.run && r.Kind != state.KindApproval {
+			continue
+		}
+		switch r.Kind {
+		case state.KindStep:
+			st := e.state(r.Addr)
+			st.status, st.attempts, st.err, st.recovered = r.Status, r.Attempt, r.Error, true
+			if r.Handle != "" {
+				st.handle = r.Handle
+			}
+			if r.Status == state.Succeeded {
+				st.outputs = decodeOutputs(r.Outputs)
+			}
+		case state.KindApproval:
+			if r.Run == e.run || r.Run == "" {
+				who := ""
+				if r.Holder != nil {
+					who = r.Holder.User
+				}
+				e.approvals[r.Addr] = approval{who: who, at: r.Time}
+			}
+		case state.KindResolve:
+			e.resolutions[r.Addr] = r.Resolution
+		case state.KindObligation:
+			e.noteObligation(r.Addr, r.Undo, r.Status == state.Settled)
+		}
+	}
+	if resume && !e.opts.NewRun {
+		e.event(Event{Type: EventRunStart, Run: e.run, Summary: "resuming"})
+	}
+	return nil
+}
+
+func newRunID(t time.Time) string { return t.UTC().Format("20060102T150405.000Z") }
+
+func (e *executor) noteObligation(addr, undo string, settled bool) {
+	for i := range e.owed {
+		if e.owed[i].addr == addr {
+			e.owed[i].settled = e.owed[i].settled || settled
+			return
+		}
+	}
+	e.owed = append(e.owed, obligation{addr: addr, undo: undo, settled: settled})
+}
+
+// replan plans again with every known output, and indexes the plan.
+func (e *executor) replan() {
+	known := make(map[string]cty.Value, len(e.states))
+	for addr, st := range e.states {
+		if st.status == state.Succeeded && st.outputs != cty.NilVal {
+			known[addr] = st.outputs
+		}
+	}
+	opts := e.opts.Plan
+	opts.Known = known
+	e.p = walk(e.ctx, e.pb, e.c, opts, nil)
+	e.index = make(map[string]int, len(e.p.plan.Instances))
+	for i, inst := range e.p.plan.Instances {
+		e.index[inst.Address] = i
+	}
+	e.buildSched()
+}
+
+func (e *executor) loop() (*Result, hcl.Diagnostics) {
+	e.replan()
+	if errs := globalErrors(e.p); errs.HasErrors() {
+		return nil, errs
+	}
+	for {
+		e.schedule()
+		for e.replanDue {
+			e.replanDue = false
+			e.replan()
+			e.schedule()
+		}
+		if e.running == 0 {
+			// Nothing runs: either new values make more instances ready,
+			// or the run is over.
+			if e.stopped || e.lost || !e.replanHelps() {
+				break
+			}
+			continue
+		}
+		var wake <-chan time.Time
+		if e.wake != nil {
+			wake = e.wake.C
+		}
+		select {
+		case r := <-e.done:
+			e.complete(r)
+		case <-e.stopCh():
+			e.stopped = true
+			e.event(Event{Type: EventStopping, Run: e.run, Summary: "interrupted: starting nothing new; waiting for running steps"})
+		case <-e.lostCh():
+			e.lost = true
+		case <-wake:
+			e.wake = nil
+		}
+	}
+	return e.finish()
+}
+
+func (e *executor) stopCh() <-chan struct{} {
+	if e.stopped {
+		return nil
+	}
+	return e.opts.Stop
+}
+
+func (e *executor) lostCh() <-chan struct{} {
+	if e.lost || e.opts.Session == nil {
+		return nil
+	}
+	return e.opts.Session.Lost()
+}
+
+// globalErrors returns planning errors not tied to one instance: those
+// stop the run before it starts.
+func globalErrors(p *planner) hcl.Diagnostics {
+	owned := map[*hcl.Diagnostic]bool{}
+	for _, x := range p.extras {
+		for _, d := range x.diags {
+			owned[d] = true
+		}
+	}
+	var out hcl.Diagnostics
+	for _, d := range p.diags {
+		if !owned[d] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// replanHelps re-plans when nothing runs and some instance waits for
+// values; it reports whether the new plan made an instance ready.
+func (e *executor) replanHelps() bool {
+	if e.sc.unknown == 0 {
+		return false
+	}
+	e.replan()
+	return e.sc.queue.Len() > 0
+}
+
+func isTerminal(s state.Status) bool {
+	switch s {
+	case state.Succeeded, state.Skipped, state.Failed, state.InDoubt, state.Cancelled:
+		return true
+	}
+	return false
+}
+
+func isDone(s state.Status) bool { return s == state.Succeeded || s == state.Skipped }
+
+func (e *executor) wakeIn(d time.Duration) {
+	if e.wake == nil {
+		e.wake = time.NewTimer(d)
+	}
+}
+
+func (e *executor) group(addr string) *groupState {
+	g := e.groups[addr]
+	if g == nil {
+		g = &groupState{batchDone: map[int]time.Time{}}
+		e.groups[addr] = g
+	}
+	return g
+}
+
+func (e *executor) groupPlan(addr string) *plan.Group {
+	for _, g := range e.p.plan.Groups {
+		if g.Address == addr {
+			return g
+		}
+	}
+	return nil
+}
+
+// start begins one instance: a skip, a failure found while planning, a
+// crash to recover from, a gate, or a run.
+func (e *executor) start(i int, inst *plan.Instance) {
+	st := e.state(inst.Address)
+	x := e.p.extras[i]
+	if inst.Action == plan.Skip {
+		e.record(inst, state.Skipped, "", cty.NilVal, "")
+		return
+	}
+	if errs := errorsOnly(x.diags); len(errs) > 0 {
+		e.fail(inst, errs)
+		return
+	}
+	if st.status == state.Running && st.recovered {
+		// The process that ran this step died while it ran.
+		if inst.Once && st.handle == "" && e.resolutions[inst.Address] != "retry" {
+			e.inDoubt(inst)
+			return
+		}
+	}
+	if st.status == state.InDoubt {
+		switch e.resolutions[inst.Address] {
+		case "done":
+			e.record(inst, state.Succeeded, "", cty.NilVal, "")
+			return
+		case "retry":
+		default:
+			return
+		}
+	}
+	if inst.Gate {
+		if a, ok := e.approvalFor(inst.Address); ok {
+			e.record(inst, state.Succeeded, "", gateOutputs(a), "")
+			return
+		}
+		if !hasCheck(inst) {
+			switch {
+			case e.opts.AutoApprove:
+				a := approval{who: e.opts.Holder.User + " (--auto-approve)", at: e.opts.Now()}
+				e.writeApproval(inst.Address, a)
+				e.record(inst, state.Succeeded, "", gateOutputs(a), "")
+				return
+			case e.opts.Prompt != nil:
+				e.launch(inst, x, true)
+				return
+			default:
+				st.waiting = true
+				e.event(Event{Type: EventGateWait, Run: e.run, Addr: inst.Address, Target: inst.Target, Summary: inst.Instructions})
+				return
+			}
+		}
+	}
+	e.launch(inst, x, false)
+}
+
+func hasCheck(inst *plan.Instance) bool {
+	if inst.ArgValues == cty.NilVal || !inst.ArgValues.Type().IsObjectType() || !inst.ArgValues.Type().HasAttribute("check") {
+		return false
+	}
+	v := inst.ArgValues.GetAttr("check")
+	return !v.IsNull()
+}
+
+func gateOutputs(a approval) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{
+		"approved_by": cty.StringVal(a.who),
+		"approved_at": cty.StringVal(a.at.UTC().Format(time.RFC3339)),
+	})
+}
+
+// approvalFor finds an approval for addr: recorded in the journal for it
+// or for a pattern covering it, or given on the command line.
+func (e *executor) approvalFor(addr string) (approval, bool) {
+	if a, ok := e.approvals[addr]; ok {
+		return a, true
+	}
+	for pattern, a := range e.approvals {
+		if ok, _ := path.Match(pattern, addr); ok {
+			return a, true
+		}
+	}
+	for _, pattern := range e.opts.Approve {
+		if pattern == addr || matchAddr(pattern, addr) {
+			a := approval{who: e.opts.Holder.User + " (--approve)", at: e.opts.Now()}
+			e.writeApproval(addr, a)
+			return a, true
+		}
+	}
+	return approval{}, false
+}
+
+// matchAddr matches an address against a pattern where * stands for any
+// run of characters, so group.slaves[*].module.node.step.swap_boot_disk
+// approves every element's gate.
+func matchAddr(pattern, addr string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == addr
+	}
+	if !strings.HasPrefix(addr, parts[0]) {
+		return false
+	}
+	rest := addr[len(parts[0]):]
+	for i, p := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(rest, p)
+		}
+		j := strings.Index(rest, p)
+		if j < 0 {
+			return false
+		}
+		rest = rest[j+len(p):]
+	}
+	return true
+}
+
+func (e *executor) writeApproval(addr string, a approval) {
+	h := e.opts.Holder
+	h.User = a.who
+	rec := state.Record{Kind: state.KindApproval, Run: e.run, Addr: addr, PlanHash: e.opts.PlanHash, Holder: &h, Time: a.at}
+	if err := e.opts.Backend.Approve(e.ctx, rec); err != nil {
+		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot record the approval", Detail: err.Error()})
+	}
+	e.approvals[addr] = a
+}
+
+func errorsOnly(diags hcl.Diagnostics) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// launch runs an instance in its own goroutine.
+func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
+	st := e.state(inst.Address)
+	st.running = true
+	st.attempts++
+	e.running++
+	if inst.Group != "" && inst.Batch > 0 {
+		e.event(Event{Type: EventBatchStart, Run: e.run, Group: inst.Group, Batch: inst.Batch})
+	}
+	// The intent is durable before the step acts.
+	rec := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Attempt: st.attempts, Handle: st.handle}
+	if err := e.journal.append(e.ctx, rec); err != nil {
+		st.running = false
+		e.running--
+		e.lost = e.lost || errors.Is(err, state.ErrLockLost)
+		e.fail(inst, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()}})
+		return
+	}
+	e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary})
+	handle := st.handle
+	go func() {
+		start := time.Now()
+		var r result
+		if prompt {
+			r = e.prompt(inst)
+		} else {
+			r = e.runStep(inst, x, handle)
+		}
+		r.addr = inst.Address
+		r.elapsed = time.Since(start)
+		e.done <- r
+	}()
+}
+
+func (e *executor) prompt(inst *plan.Instance) result {
+	ok, err := e.opts.Prompt(e.ctx, Gate{Addr: inst.Address, Target: inst.Target, Instructions: inst.Instructions})
+	if err != nil {
+		return result{diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Gate not answered", Detail: err.Error()}}}
+	}
+	if !ok {
+		return result{diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Gate declined", Detail: "The operator answered no at " + inst.Address + "."}}}
+	}
+	return result{gate: &approval{who: e.opts.Holder.User, at: e.opts.Now()}}
+}
+
+// runStep runs an instance's kind with its timeout and retry policy.
+func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) result {
+	var host steps.Host
+	if x.schema.Target == steps.TargetHost {
+		if e.opts.Plan.Hosts == nil {
+			return result{diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No transport", Detail: "This run cannot reach hosts."}}}
+		}
+		conn := x.conn
+		if conn == cty.NilVal {
+			conn = cty.NullVal(cty.DynamicPseudoType)
+		}
+		h, err := e.opts.Plan.Hosts(e.ctx, inst.Target, conn)
+		if err != nil {
+			return result{diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot reach " + inst.Target, Detail: err.Error()}}}
+		}
+		host = h
+	}
+	attempts, delay, maxDelay := 1, 5*time.Second, time.Minute
+	if inst.Retry != nil && !inst.Once {
+		attempts = max(inst.Retry.Attempts, 1)
+		if d, err := time.ParseDuration(inst.Retry.Delay); err == nil {
+			delay = d
+		}
+		if d, err := time.ParseDuration(inst.Retry.MaxDelay); err == nil {
+			maxDelay = d
+		}
+	}
+	args, _ := inst.ArgValues.UnmarkDeep()
+	var last result
+	for attempt := 1; attempt <= attempts; attempt++ {
+		ctx := e.ctx
+		var cancel context.CancelFunc = func() {}
+		if inst.Timeout != "" {
+			if d, err := time.ParseDuration(inst.Timeout); err == nil {
+				ctx, cancel = context.WithTimeout(ctx, d)
+			}
+		}
+		req := steps.RunRequest{
+			Args:   args,
+			Target: inst.Target,
+			Host:   host,
+			Handle: handle,
+			Output: func(stream, line string) {
+				e.event(Event{Type: EventStepOutput, Run: e.run, Addr: inst.Address, Stream: stream, Line: line})
+			},
+			RecordHandle: func(h string) error {
+				handle = h
+				return e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Handle: h})
+			},
+		}
+		resp := x.kind.Run(ctx, req)
+		if ctx.Err() == context.DeadlineExceeded && !resp.Diagnostics.HasErrors() {
+			resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step timed out", Detail: "It ran longer than its timeout of " + inst.Timeout + "."})
+		}
+		cancel()
+		last = result{outputs: resp.Outputs, diags: resp.Diagnostics, handle: handle}
+		if !resp.Diagnostics.HasErrors() || e.ctx.Err() != nil || attempt == attempts {
+			break
+		}
+		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Status: "retrying", Attempt: attempt, Error: diagText(resp.Diagnostics)})
+		select {
+		case <-time.After(delay):
+		case <-e.ctx.Done():
+		}
+		delay = min(delay*2, maxDelay)
+	}
+	return last
+}
+
+// complete takes the result of a finished instance.
+func (e *executor) complete(r result) {
+	e.running--
+	i, ok := e.index[r.addr]
+	st := e.state(r.addr)
+	st.running = false
+	if !ok {
+		return
+	}
+	inst := e.p.plan.Instances[i]
+	if r.gate != nil {
+		e.writeApproval(inst.Address, *r.gate)
+		e.record(inst, state.Succeeded, "", gateOutputs(*r.gate), "")
+		return
+	}
+	if st.handle == "" {
+		st.handle = r.handle
+	}
+	diags := r.diags
+	if !diags.HasErrors() {
+		out := r.outputs
+		if out == cty.NilVal {
+			out = cty.EmptyObjectVal
+		}
+		if x := e.p.extras[i]; x.post != nil {
+			diags = append(diags, x.post(out)...)
+		}
+		if !diags.HasErrors() {
+			e.record(inst, state.Succeeded, "", out, r.handle)
+			e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Succeeded), Attempt: st.attempts, Elapsed: r.elapsed})
+			return
+		}
+	}
+	if e.ctx.Err() != nil {
+		// Cancelled at the second interrupt: whether it acted is unknown
+		// for a once step.
+		if inst.Once {
+			e.inDoubt(inst)
+			return
+		}
+	}
+	e.fail(inst, diags)
+}
+
+// record journals a terminal transition and updates the executor's view.
+func (e *executor) record(inst *plan.Instance, status state.Status, errText string, outputs cty.Value, handle string) {
+	st := e.state(inst.Address)
+	st.status, st.err = status, errText
+	if handle != "" {
+		st.handle = handle
+	}
+	rec := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: status, Attempt: st.attempts, Error: errText, Handle: st.handle}
+	if status == state.Succeeded && outputs != cty.NilVal {
+		st.outputs = outputs
+		rec.Outputs = encodeOutputs(outputs)
+	}
+	if err := e.journal.append(context.WithoutCancel(e.ctx), rec); err != nil {
+		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()})
+		e.lost = e.lost || errors.Is(err, state.ErrLockLost)
+	}
+	if status == state.Succeeded {
+		if inst.Undo != "" {
+			e.owe(inst)
+		}
+		e.settle(inst.Address)
+	}
+	if i, ok := e.index[inst.Address]; ok && isTerminal(status) && e.finished(i) {
+		e.replanDue = true
+	}
+	if status == state.Skipped {
+		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Status: string(status), Summary: inst.Reason})
+	}
+}
+
+func (e *executor) owe(inst *plan.Instance) {
+	undo := inst.Undo
+	if inst.Key != "" && inst.Group == "" {
+		if _, ok := e.index[undo+keyAddr(inst.Key)]; ok {
+			undo += keyAddr(inst.Key)
+		}
+	}
+	e.noteObligation(inst.Address, undo, false)
+	_ = e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindObligation, Run: e.run, Addr: inst.Address, Undo: undo, Status: state.Owed})
+}
+
+func (e *executor) settle(addr string) {
+	for i := range e.owed {
+		if e.owed[i].undo == addr && !e.owed[i].settled {
+			e.owed[i].settled = true
+			_ = e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindObligation, Run: e.run, Addr: e.owed[i].addr, Undo: addr, Status: state.Settled})
+		}
+	}
+}
+
+func (e *executor) fail(inst *plan.Instance, diags hcl.Diagnostics) {
+	text := diagText(diags)
+	e.diags = append(e.diags, prefixDiags(inst.Address, diags)...)
+	e.record(inst, state.Failed, text, cty.NilVal, "")
+	e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Failed), Error: text})
+	if inst.Group != "" {
+		g := e.group(inst.Group)
+		g.failures++
+		if gp := e.groupPlan(inst.Group); gp != nil && g.failures > gp.MaxFailures && !g.stopped {
+			g.stopped = true
+			e.event(Event{Type: EventGroupStop, Run: e.run, Group: inst.Group, Summary: fmt.Sprintf("%d element(s) failed, more than max_failures = %d: starting no more elements", g.failures, gp.MaxFailures)})
+		}
+	}
+}
+
+func (e *executor) inDoubt(inst *plan.Instance) {
+	e.record(inst, state.InDoubt, "the process running it stopped; whether it acted is unknown", cty.NilVal, "")
+	e.event(Event{Type: EventInDoubt, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target,
+		Summary: "in doubt: check " + inst.Target + ", then run rokflow resolve " + inst.Address + " --done or --retry"})
+}
+
+func diagText(diags hcl.Diagnostics) string {
+	var parts []string
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		t := d.Summary
+		if d.Detail != "" {
+			t += ": " + d.Detail
+		}
+		parts = append(parts, t)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func prefixDiags(addr string, diags hcl.Diagnostics) hcl.Diagnostics {
+	out := make(hcl.Diagnostics, 0, len(diags))
+	for _, d := range diags {
+		c := *d
+		c.Summary = addr + ": " + d.Summary
+		out = append(out, &c)
+	}
+	return out
+}
+
+// finish settles owed undos after a failure, journals the end of the run
+// and sums it up.
+func (e *executor) finish() (*Result, hcl.Diagnostics) {
+	res := &Result{Run: e.run, Counts: map[string]int{}}
+	for _, inst := range e.p.plan.Instances {
+		st := e.state(inst.Address)
+		switch {
+		case st.waiting:
+			res.Waiting = append(res.Waiting, inst.Address)
+			res.Counts["waiting"]++
+		case st.status == state.Failed:
+			res.Failed = append(res.Failed, inst.Address)
+			res.Counts[string(st.status)]++
+		case st.status == state.InDoubt:
+			res.InDoubt = append(res.InDoubt, inst.Address)
+			res.Counts[string(st.status)]++
+		case isTerminal(st.status):
+			res.Counts[string(st.status)]++
+		default:
+			res.Blocked = append(res.Blocked, inst.Address)
+			res.Counts["not run"]++
+		}
+	}
+	switch {
+	case e.lost:
+		res.Status = RunFailed
+		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Lost the run lock", Detail: "Another process broke or took the lock; this run stopped writing and acting. Check rokflow state show before resuming."})
+	case len(res.Failed) > 0:
+		res.Status = RunFailed
+	case e.stopped:
+		res.Status = RunStopped
+	case len(res.Waiting) > 0 || len(res.InDoubt) > 0:
+		res.Status = RunPaused
+	case len(res.Blocked) > 0:
+		res.Status = RunFailed
+		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Steps could not run", Detail: "Values these steps need never became known: " + strings.Join(shortList(res.Blocked), ", ") + "."})
+	default:
+		res.Status = RunSucceeded
+	}
+	if res.Status == RunFailed && !e.lost {
+		e.compensate()
+	}
+	if !e.lost {
+		_ = e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindEnd, Run: e.run, Status: state.Status(res.Status)})
+	}
+	e.event(Event{Type: EventRunEnd, Run: e.run, Status: string(res.Status), Counts: res.Counts})
+	return res, e.diags
+}
+
+func shortList(s []string) []string {
+	if len(s) <= 5 {
+		return s
+	}
+	return append(append([]string(nil), s[:5]...), fmt.Sprintf("… %d more", len(s)-5))
+}
+
+// compensate runs the undo of every step whose undo is owed, newest first,
+// once the run failed. An undo whose arguments are not known is reported.
+func (e *executor) compensate() {
+	for k := len(e.owed) - 1; k >= 0; k-- {
+		o := e.owed[k]
+		if o.settled {
+			continue
+		}
+		i, ok := e.index[o.undo]
+		if !ok {
+			continue
+		}
+		inst := e.p.plan.Instances[i]
+		st := e.state(inst.Address)
+		if isDone(st.status) {
+			continue
+		}
+		if !e.known(i) {
+			e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undo not run", Detail: fmt.Sprintf("%s owes its undo %s, whose arguments are not known yet; run it by hand or resume.", o.addr, o.undo)})
+			continue
+		}
+		e.event(Event{Type: EventUndoStart, Run: e.run, Addr: inst.Address, Summary: "compensating " + o.addr})
+		st.status = state.Pending
+		e.launch(inst, e.p.extras[i], false)
+		r := <-e.done
+		e.complete(r)
+	}
+}
+
+func (e *executor) event(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = e.opts.Now()
+	}
+	e.opts.Hook.Event(ev)
+}

@@ -1,0 +1,393 @@
+package runtime_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/runtime"
+	"github.com/rokflow/rokflow/runtime/state"
+	"github.com/rokflow/rokflow/steps"
+	"github.com/rokflow/rokflow/steps/transport/local"
+)
+
+// applyFixture is a playbook written to a temporary directory, with a
+// ledger file its steps append to, and a file state backend beside it.
+type applyFixture struct {
+	t       *testing.T
+	dir     string
+	ledger  string
+	backend state.Backend
+	events  []runtime.Event
+}
+
+func newApplyFixture(t *testing.T, src string) *applyFixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &applyFixture{t: t, dir: dir, ledger: filepath.Join(dir, "ledger")}
+	src = strings.ReplaceAll(src, "LEDGER", f.ledger)
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := state.Open(context.Background(), "file://"+filepath.Join(dir, ".rokflow"), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	f.backend = b
+	return f
+}
+
+func (f *applyFixture) Event(ev runtime.Event) { f.events = append(f.events, ev) }
+
+type applyOpt func(*runtime.ApplyOptions)
+
+func (f *applyFixture) apply(opts ...applyOpt) *runtime.Result {
+	f.t.Helper()
+	pb, diags := lang.Load(f.dir)
+	if diags.HasErrors() {
+		f.t.Fatal(diags)
+	}
+	vals, diags := lang.BindInputs(pb.Root, lang.NewInputSet(), false)
+	if diags.HasErrors() {
+		f.t.Fatal(diags)
+	}
+	h := state.Holder{User: "tester", Host: "test", PID: os.Getpid(), Since: time.Now()}
+	sess, err := f.backend.Lock(context.Background(), h)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer sess.Unlock(context.Background())
+	o := runtime.ApplyOptions{
+		Plan: runtime.Options{Inputs: vals, Hosts: func(context.Context, string, cty.Value) (steps.Host, error) {
+			return local.New(), nil
+		}},
+		Parallelism: 4,
+		Backend:     f.backend,
+		Session:     sess,
+		Holder:      h,
+		PlanHash:    runtime.Hash(pb, vals),
+		Hook:        f,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	res, diags := runtime.Apply(context.Background(), pb, registry(f.t), o)
+	if res == nil {
+		f.t.Fatalf("apply returned no result: %v", diags)
+	}
+	return res
+}
+
+func (f *applyFixture) lines() []string {
+	b, err := os.ReadFile(f.ledger)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return strings.Fields(string(b))
+}
+
+const ledgerStep = `
+step "%s" {
+  uses   = "shell"
+  script = "echo \"$1\" >> LEDGER"
+  args   = ["%s"]
+}
+`
+
+func TestApplyOrderAndNoRerun(t *testing.T) {
+	f := newApplyFixture(t, `
+step "a" {
+  uses   = "shell"
+  script = "echo a >> LEDGER"
+}
+step "b" {
+  uses       = "shell"
+  script     = "echo b >> LEDGER"
+  depends_on = [step.a]
+}
+step "c" {
+  uses   = "shell"
+  script = "echo \"c-$1\" >> LEDGER"
+  args   = [trimspace(step.b.outputs.stdout) == "" ? "after-b" : "x"]
+}
+`)
+	res := f.apply()
+	if res.Status != runtime.RunSucceeded {
+		t.Fatalf("status %s", res.Status)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"a", "b", "c-after-b"}) {
+		t.Fatalf("ledger %v", got)
+	}
+	if res := f.apply(); res.Status != runtime.RunAlreadyDone {
+		t.Fatalf("second apply: %s", res.Status)
+	}
+	if got := f.lines(); len(got) != 3 {
+		t.Fatalf("a finished run ran again: %v", got)
+	}
+	if res := f.apply(func(o *runtime.ApplyOptions) { o.NewRun = true }); res.Status != runtime.RunSucceeded || len(f.lines()) != 6 {
+		t.Fatalf("--new-run: %s, ledger %v", res.Status, f.lines())
+	}
+}
+
+func TestApplyFailureSkipsDownstream(t *testing.T) {
+	f := newApplyFixture(t, `
+step "bad" {
+  uses    = "exec"
+  command = ["false"]
+}
+step "after_bad" {
+  uses       = "shell"
+  script     = "echo after_bad >> LEDGER"
+  depends_on = [step.bad]
+}
+step "independent" {
+  uses   = "shell"
+  script = "echo independent >> LEDGER"
+}
+`)
+	res := f.apply()
+	if res.Status != runtime.RunFailed || !slices.Equal(res.Failed, []string{"step.bad"}) || !slices.Contains(res.Blocked, "step.after_bad") {
+		t.Fatalf("result %+v", res)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"independent"}) {
+		t.Fatalf("ledger %v", got)
+	}
+}
+
+func TestApplyRollingStopsAfterMaxFailures(t *testing.T) {
+	f := newApplyFixture(t, `
+group "nodes" {
+  for_each = ["n1", "n2", "n3", "n4", "n5", "n6"]
+  rolling {
+    batch        = 2
+    max_failures = 0
+  }
+  step "upgrade" {
+    uses   = "shell"
+    script = "echo \"$1\" >> LEDGER; [ \"$1\" != n3 ]"
+    args   = [each.key]
+  }
+}
+`)
+	res := f.apply()
+	if res.Status != runtime.RunFailed {
+		t.Fatalf("status %s", res.Status)
+	}
+	got := f.lines()
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"n1", "n2", "n3", "n4"}) {
+		t.Fatalf("ledger %v: the batch after the failure must not start, the failed batch finishes", got)
+	}
+	stopped := false
+	for _, ev := range f.events {
+		stopped = stopped || ev.Type == runtime.EventGroupStop
+	}
+	if !stopped {
+		t.Error("no group_stop event")
+	}
+}
+
+func TestApplyGatePausesUntilApproved(t *testing.T) {
+	f := newApplyFixture(t, `
+step "before" {
+  uses   = "shell"
+  script = "echo before >> LEDGER"
+}
+step "gate" {
+  uses         = "manual"
+  instructions = "Swap the disk."
+  depends_on   = [step.before]
+}
+step "after" {
+  uses       = "shell"
+  script     = "echo after >> LEDGER"
+  depends_on = [step.gate]
+}
+`)
+	res := f.apply()
+	if res.Status != runtime.RunPaused || !slices.Equal(res.Waiting, []string{"step.gate"}) {
+		t.Fatalf("result %+v", res)
+	}
+	// Approve from "another terminal": straight into the backend, no lock.
+	if err := f.backend.Approve(context.Background(), state.Record{Kind: state.KindApproval, Run: res.Run, Addr: "step.gate", Holder: &state.Holder{User: "operator"}}); err != nil {
+		t.Fatal(err)
+	}
+	res2 := f.apply()
+	if res2.Status != runtime.RunSucceeded || res2.Run != res.Run {
+		t.Fatalf("after approval: %+v", res2)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"before", "after"}) {
+		t.Fatalf("ledger %v: before must not run twice", got)
+	}
+}
+
+func TestApplyApproveFlagAndPattern(t *testing.T) {
+	f := newApplyFixture(t, `
+group "g" {
+  for_each = ["x", "y"]
+  step "gate" {
+    uses         = "manual"
+    instructions = "Check ${each.key}."
+  }
+}
+`)
+	res := f.apply(func(o *runtime.ApplyOptions) { o.Approve = []string{`group.g["x"].*`} })
+	if res.Status != runtime.RunPaused || !slices.Equal(res.Waiting, []string{`group.g["y"].step.gate`}) {
+		t.Fatalf("a pattern for one element approved %+v", res)
+	}
+	res = f.apply(func(o *runtime.ApplyOptions) { o.AutoApprove = true })
+	if res.Status != runtime.RunSucceeded {
+		t.Fatalf("auto-approve: %+v", res)
+	}
+}
+
+func TestApplyOnceInDoubtAfterCrash(t *testing.T) {
+	f := newApplyFixture(t, `
+step "migrate" {
+  uses   = "shell"
+  once   = true
+  script = "echo migrate >> LEDGER"
+}
+step "after" {
+  uses       = "shell"
+  script     = "echo after >> LEDGER"
+  depends_on = [step.migrate]
+}
+`)
+	// A run that crashed while the once step ran: its intent is journaled.
+	sess, err := f.backend.Lock(context.Background(), state.Holder{User: "crashed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := "20260101T000000.000Z"
+	if err := sess.Append(context.Background(),
+		state.Record{Kind: state.KindRun, Run: run},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.migrate", Status: state.Running, Attempt: 1},
+	); err != nil {
+		t.Fatal(err)
+	}
+	sess.Unlock(context.Background())
+
+	res := f.apply()
+	if res.Status != runtime.RunPaused || !slices.Equal(res.InDoubt, []string{"step.migrate"}) {
+		t.Fatalf("result %+v", res)
+	}
+	if len(f.lines()) != 0 {
+		t.Fatal("an in-doubt once step ran again")
+	}
+	sess, err = f.backend.Lock(context.Background(), state.Holder{User: "operator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Append(context.Background(), state.Record{Kind: state.KindResolve, Run: run, Addr: "step.migrate", Resolution: "done"}); err != nil {
+		t.Fatal(err)
+	}
+	sess.Unlock(context.Background())
+	res = f.apply()
+	if res.Status != runtime.RunSucceeded {
+		t.Fatalf("after resolve: %+v", res)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"after"}) {
+		t.Fatalf("ledger %v: the once step must not run, its dependents must", got)
+	}
+}
+
+func TestApplyExpandsDiscoveredGroup(t *testing.T) {
+	f := newApplyFixture(t, `
+step "discover" {
+  uses    = "exec"
+  command = ["printf", "n1\nn2\nn3\n"]
+}
+group "nodes" {
+  for_each = [for l in step.discover.outputs.lines : l if l != ""]
+  step "touch" {
+    uses   = "shell"
+    script = "echo \"$1\" >> LEDGER"
+    args   = [each.value]
+  }
+}
+step "last" {
+  uses       = "shell"
+  script     = "echo last >> LEDGER"
+  depends_on = [group.nodes]
+}
+`)
+	res := f.apply()
+	if res.Status != runtime.RunSucceeded {
+		t.Fatalf("result %+v", res)
+	}
+	got := f.lines()
+	if len(got) != 4 || got[3] != "last" {
+		t.Fatalf("ledger %v", got)
+	}
+}
+
+func TestApplyCompensatesOnFailure(t *testing.T) {
+	f := newApplyFixture(t, `
+step "pin" {
+  uses   = "shell"
+  script = "echo pin >> LEDGER"
+  undo   = step.unpin
+}
+step "work" {
+  uses       = "exec"
+  command    = ["false"]
+  depends_on = [step.pin]
+}
+step "unpin" {
+  uses       = "shell"
+  script     = "echo unpin >> LEDGER"
+  depends_on = [step.work]
+}
+`)
+	res := f.apply()
+	if res.Status != runtime.RunFailed {
+		t.Fatalf("status %s", res.Status)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"pin", "unpin"}) {
+		t.Fatalf("ledger %v: the owed undo must run after the failure", got)
+	}
+}
+
+func TestApplyRetries(t *testing.T) {
+	f := newApplyFixture(t, `
+step "flaky" {
+  uses   = "shell"
+  script = "echo try >> LEDGER; [ $(wc -l < LEDGER) -ge 2 ]"
+  retry {
+    attempts = 3
+    delay    = "10ms"
+  }
+}
+`)
+	res := f.apply()
+	if res.Status != runtime.RunSucceeded || len(f.lines()) != 2 {
+		t.Fatalf("status %s, ledger %v", res.Status, f.lines())
+	}
+}
+
+func TestApplyTimeout(t *testing.T) {
+	f := newApplyFixture(t, `
+step "slow" {
+  uses    = "exec"
+  command = ["sleep", "5"]
+  timeout = "100ms"
+}
+`)
+	start := time.Now()
+	res := f.apply()
+	if res.Status != runtime.RunFailed || time.Since(start) > 3*time.Second {
+		t.Fatalf("status %s after %s", res.Status, time.Since(start))
+	}
+}

@@ -1,0 +1,59 @@
+package runtime
+
+import "time"
+
+// Hook receives the executor's events. The engine never prints; views
+// implement Hook to show progress to people or as JSON lines. Event is
+// called from the executor's goroutines, one call at a time.
+type Hook interface {
+	Event(Event)
+}
+
+// EventType names what happened.
+type EventType string
+
+// The events of a run.
+const (
+	EventRunStart   EventType = "run_start"
+	EventStepStart  EventType = "step_start"
+	EventStepOutput EventType = "step_output"
+	EventStepEnd    EventType = "step_end"
+	EventGateWait   EventType = "gate_wait"
+	EventBatchStart EventType = "batch_start"
+	EventGroupStop  EventType = "group_stop"
+	EventUndoStart  EventType = "undo_start"
+	EventStopping   EventType = "stopping"
+	EventInDoubt    EventType = "in_doubt"
+	EventRunEnd     EventType = "run_end"
+)
+
+// Event is one thing that happened during a run. Fields that do not apply
+// are empty. Nothing in an event is sensitive: step output lines have
+// secrets scrubbed by their kinds, and errors are written for people.
+type Event struct {
+	Time    time.Time     `json:"time"`
+	Type    EventType     `json:"type"`
+	Run     string        `json:"run,omitempty"`
+	Addr    string        `json:"address,omitempty"`
+	Kind    string        `json:"kind,omitempty"`
+	Target  string        `json:"target,omitempty"`
+	Group   string        `json:"group,omitempty"`
+	Batch   int           `json:"batch,omitempty"`
+	Status  string        `json:"status,omitempty"`
+	Attempt int           `json:"attempt,omitempty"`
+	Stream  string        `json:"stream,omitempty"`
+	Line    string        `json:"line,omitempty"`
+	Summary string        `json:"summary,omitempty"`
+	Error   string        `json:"error,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
+	// Counts summarises a run at its end: instances per status.
+	Counts map[string]int `json:"counts,omitempty"`
+}
+
+// NopHook discards events.
+type NopHook struct{}
+
+// Event does nothing.
+func (NopHook) Event(Event) {}
+
+var _ Hook = NopHook{}

@@ -1,0 +1,243 @@
+package runtime
+
+import (
+	"container/heap"
+	"strings"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/runtime/plan"
+	"github.com/rokflow/rokflow/runtime/state"
+)
+
+// sched is the executor's bookkeeping for one plan: how many of each
+// instance's dependencies are not done yet, who depends on whom, which
+// instances may start (a heap, so plan order is kept), and each rolling
+// group's current batch. Everything is updated incrementally as instances
+// finish, so a run costs O(instances + dependencies), not a scan per event.
+type sched struct {
+	remaining  []int32
+	dependents [][]int32
+	queue      intHeap
+	queued     []bool
+	// unknown counts instances not finished whose action, target or
+	// arguments are not known: while there are any, outputs may call for
+	// a new plan.
+	unknown int
+	// per group: the batch running now, what is left of each batch, and the
+	// members of each batch.
+	batch   map[string]int
+	left    map[string]map[int]int
+	members map[string]map[int][]int32
+	resume  map[string]time.Time // a group's next batch starts after its pause
+}
+
+func (e *executor) buildSched() {
+	insts := e.p.plan.Instances
+	sc := &sched{
+		remaining:  make([]int32, len(insts)),
+		dependents: make([][]int32, len(insts)),
+		queued:     make([]bool, len(insts)),
+		batch:      map[string]int{},
+		left:       map[string]map[int]int{},
+		members:    map[string]map[int][]int32{},
+		resume:     map[string]time.Time{},
+	}
+	if e.sc != nil {
+		sc.resume = e.sc.resume
+	}
+	e.sc = sc
+	for i, inst := range insts {
+		st := e.state(inst.Address)
+		terminal := isTerminal(st.status) && !(st.status == state.InDoubt && e.resolutions[inst.Address] != "")
+		for _, d := range inst.DependsOn {
+			j, ok := e.index[d]
+			if !ok {
+				continue
+			}
+			sc.dependents[j] = append(sc.dependents[j], int32(i))
+			if !isDone(e.state(d).status) {
+				sc.remaining[i]++
+			}
+		}
+		if inst.Group != "" && inst.Batch > 0 {
+			if sc.left[inst.Group] == nil {
+				sc.left[inst.Group] = map[int]int{}
+				sc.members[inst.Group] = map[int][]int32{}
+			}
+			sc.members[inst.Group][inst.Batch] = append(sc.members[inst.Group][inst.Batch], int32(i))
+			if !terminal {
+				sc.left[inst.Group][inst.Batch]++
+			}
+		}
+		if !terminal && !e.known(i) {
+			sc.unknown++
+		}
+	}
+	for g, left := range sc.left {
+		sc.batch[g] = nextBatch(left, 0)
+	}
+	for i := range insts {
+		if sc.remaining[i] == 0 {
+			e.enqueue(int32(i))
+		}
+	}
+}
+
+// nextBatch is the first batch after b with instances left, or b+1 when
+// none has (the group is over).
+func nextBatch(left map[int]int, b int) int {
+	best := 0
+	for k, n := range left {
+		if k > b && n > 0 && (best == 0 || k < best) {
+			best = k
+		}
+	}
+	if best == 0 {
+		return 1 << 30
+	}
+	return best
+}
+
+func (e *executor) enqueue(i int32) {
+	if e.sc.queued[i] {
+		return
+	}
+	st := e.state(e.p.plan.Instances[i].Address)
+	if st.running || st.waiting || (isTerminal(st.status) && !(st.status == state.InDoubt && e.resolutions[e.p.plan.Instances[i].Address] != "")) {
+		return
+	}
+	e.sc.queued[i] = true
+	heap.Push(&e.sc.queue, i)
+}
+
+// schedule starts ready instances, in plan order, up to the parallelism.
+func (e *executor) schedule() {
+	if e.stopped || e.lost {
+		return
+	}
+	var later []int32
+	for e.running < e.opts.Parallelism && e.sc.queue.Len() > 0 {
+		i := heap.Pop(&e.sc.queue).(int32)
+		e.sc.queued[i] = false
+		inst := e.p.plan.Instances[i]
+		switch e.hold(inst) {
+		case holdNone:
+			if !e.known(int(i)) {
+				continue // a new plan will make it known, or report it
+			}
+			e.start(int(i), inst)
+		case holdLater:
+			later = append(later, i)
+		case holdDrop:
+		}
+	}
+	for _, i := range later {
+		e.enqueue(i)
+	}
+}
+
+type holdReason int
+
+const (
+	holdNone  holdReason = iota
+	holdLater            // not yet: its batch has not come, or a pause runs
+	holdDrop             // never: its group stopped, or it already ran
+)
+
+// hold says whether an instance whose dependencies are done must still
+// wait for its rolling group.
+func (e *executor) hold(inst *plan.Instance) holdReason {
+	st := e.state(inst.Address)
+	if st.running || st.waiting {
+		return holdDrop
+	}
+	if inst.Group == "" || inst.Batch == 0 {
+		return holdNone
+	}
+	if e.group(inst.Group).stopped {
+		return holdDrop
+	}
+	if inst.Batch > e.sc.batch[inst.Group] {
+		return holdDrop // re-queued when its batch comes
+	}
+	if t, ok := e.sc.resume[inst.Group]; ok {
+		if wait := t.Sub(e.opts.Now()); wait > 0 {
+			e.wakeIn(wait)
+			return holdLater
+		}
+	}
+	return holdNone
+}
+
+// finished updates the bookkeeping once instance i reached a terminal
+// state, and reports whether a new plan is needed: a dependent waits for
+// values that i's outputs may provide.
+func (e *executor) finished(i int) bool {
+	inst := e.p.plan.Instances[i]
+	st := e.state(inst.Address)
+	replan := false
+	if !e.known(i) && e.sc.unknown > 0 {
+		e.sc.unknown--
+	}
+	if isDone(st.status) {
+		for _, j := range e.sc.dependents[i] {
+			e.sc.remaining[j]--
+			if e.sc.remaining[j] == 0 {
+				if !e.known(int(j)) {
+					replan = true
+				}
+				e.enqueue(j)
+			}
+		}
+	}
+	if inst.Group != "" && inst.Batch > 0 {
+		left := e.sc.left[inst.Group]
+		left[inst.Batch]--
+		if left[inst.Batch] == 0 && inst.Batch == e.sc.batch[inst.Group] {
+			next := nextBatch(left, inst.Batch)
+			e.sc.batch[inst.Group] = next
+			if gp := e.groupPlan(inst.Group); gp != nil && gp.Pause != "" && gp.Pause != "0s" {
+				if d, err := time.ParseDuration(gp.Pause); err == nil && d > 0 {
+					e.sc.resume[inst.Group] = e.opts.Now().Add(d)
+				}
+			}
+			for _, j := range e.sc.members[inst.Group][next] {
+				if e.sc.remaining[j] == 0 {
+					e.enqueue(j)
+				}
+			}
+		}
+	}
+	return replan
+}
+
+// known reports whether an instance's action, target and arguments are
+// all known.
+func (e *executor) known(i int) bool {
+	inst := e.p.plan.Instances[i]
+	switch inst.Action {
+	case plan.Deferred, plan.Conditional:
+		return false
+	case plan.Skip:
+		return true
+	}
+	if strings.HasPrefix(inst.Target, "(") {
+		return false
+	}
+	return inst.ArgValues == cty.NilVal || inst.ArgValues.IsWhollyKnown()
+}
+
+type intHeap []int32
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int32)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
