@@ -238,6 +238,9 @@ func (e *executor) load() error {
 		case state.KindStep:
 			st := e.state(r.Addr)
 			st.status, st.attempts, st.err, st.recovered = r.Status, r.Attempt, r.Error, true
+			// A resolution answers one episode of doubt: once the step
+			// moves again, it is spent.
+			delete(e.resolutions, r.Addr)
 			if r.Handle != "" {
 				st.handle = r.Handle
 			}

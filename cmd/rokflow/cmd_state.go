@@ -183,6 +183,10 @@ func (c *StateShowCmd) Run(a *App) error {
 		}
 	}
 	if run == "" {
+		if c.JSON {
+			fmt.Fprintln(a.Stdout, `{"run": "", "steps": []}`)
+			return nil
+		}
 		fmt.Fprintf(a.Stdout, "No runs recorded in %s.\n", b)
 		return nil
 	}
