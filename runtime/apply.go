@@ -128,6 +128,9 @@ type instState struct {
 	blocked  string
 	// recovered marks a state read from the journal of an earlier process.
 	recovered bool
+	// startRec is the start of a step that is not once, journaled with its
+	// end.
+	startRec *state.Record
 }
 
 type groupState struct {
@@ -138,12 +141,16 @@ type groupState struct {
 }
 
 type result struct {
-	addr    string
-	outputs cty.Value
-	diags   hcl.Diagnostics
-	handle  string
-	elapsed time.Duration
-	gate    *approval
+	// journaled: the worker already wrote the step's success (or failed
+	// to, journalErr).
+	journaled  bool
+	journalErr error
+	addr       string
+	outputs    cty.Value
+	diags      hcl.Diagnostics
+	handle     string
+	elapsed    time.Duration
+	gate       *approval
 }
 
 type approval struct {
@@ -557,17 +564,23 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	if inst.Group != "" && inst.Batch > 0 {
 		e.event(Event{Type: EventBatchStart, Run: e.run, Group: inst.Group, Batch: inst.Batch})
 	}
-	// The intent is durable before the step acts.
-	rec := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Attempt: st.attempts, Handle: st.handle}
-	if err := e.journal.append(e.ctx, rec); err != nil {
-		st.running = false
-		e.running--
-		e.lost = e.lost || errors.Is(err, state.ErrLockLost)
-		e.fail(inst, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()}})
-		return
+	// A once step's intent is durable before it acts. Other steps may run
+	// again after a crash, so their start is journaled together with their
+	// end, in one write, still before any dependent starts.
+	rec := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Attempt: st.attempts, Handle: st.handle, Time: e.opts.Now()}
+	if inst.Once || prompt {
+		if err := e.journal.append(e.ctx, rec); err != nil {
+			st.running = false
+			e.running--
+			e.lost = e.lost || errors.Is(err, state.ErrLockLost)
+			e.fail(inst, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()}})
+			return
+		}
+	} else {
+		st.startRec = &rec
 	}
 	e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary})
-	handle := st.handle
+	handle, attempts, startRec := st.handle, st.attempts, st.startRec
 	go func() {
 		start := time.Now()
 		var r result
@@ -575,6 +588,24 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 			r = e.prompt(inst)
 		} else {
 			r = e.runStep(inst, x, handle)
+			if x.post == nil && !r.diags.HasErrors() && e.ctx.Err() == nil {
+				// The common case is journaled here, by the worker, so that
+				// concurrent steps share the journal's group commit and the
+				// scheduler only keeps books.
+				if r.outputs == cty.NilVal {
+					r.outputs = cty.EmptyObjectVal
+				}
+				if r.handle == "" {
+					r.handle = handle
+				}
+				end := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Succeeded, Attempt: attempts, Handle: r.handle, Outputs: encodeOutputs(r.outputs)}
+				recs := []state.Record{end}
+				if startRec != nil {
+					recs = []state.Record{*startRec, end}
+				}
+				r.journalErr = e.journal.append(context.WithoutCancel(e.ctx), recs...)
+				r.journaled = true
+			}
 		}
 		r.addr = inst.Address
 		r.elapsed = time.Since(start)
@@ -640,7 +671,7 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) resu
 			},
 			RecordHandle: func(h string) error {
 				handle = h
-				return e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Handle: h})
+				return e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Attempt: attempt, Handle: h})
 			},
 		}
 		resp := x.kind.Run(ctx, req)
@@ -680,6 +711,16 @@ func (e *executor) complete(r result) {
 	if st.handle == "" {
 		st.handle = r.handle
 	}
+	if r.journaled {
+		st.startRec = nil
+		if r.journalErr != nil {
+			e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: r.journalErr.Error()})
+			e.lost = e.lost || errors.Is(r.journalErr, state.ErrLockLost)
+		}
+		e.settleRecord(inst, state.Succeeded, r.outputs, r.handle)
+		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Succeeded), Attempt: st.attempts, Elapsed: r.elapsed})
+		return
+	}
 	diags := r.diags
 	if !diags.HasErrors() {
 		out := r.outputs
@@ -718,9 +759,28 @@ func (e *executor) record(inst *plan.Instance, status state.Status, errText stri
 		st.outputs = outputs
 		rec.Outputs = encodeOutputs(outputs)
 	}
-	if err := e.journal.append(context.WithoutCancel(e.ctx), rec); err != nil {
+	recs := []state.Record{rec}
+	if st.startRec != nil {
+		recs = []state.Record{*st.startRec, rec}
+		st.startRec = nil
+	}
+	if err := e.journal.append(context.WithoutCancel(e.ctx), recs...); err != nil {
 		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()})
 		e.lost = e.lost || errors.Is(err, state.ErrLockLost)
+	}
+	e.settleRecord(inst, status, outputs, handle)
+}
+
+// settleRecord updates the executor's books once a terminal transition is
+// journaled: the state, owed and settled undos, and the scheduler.
+func (e *executor) settleRecord(inst *plan.Instance, status state.Status, outputs cty.Value, handle string) {
+	st := e.state(inst.Address)
+	st.status = status
+	if handle != "" {
+		st.handle = handle
+	}
+	if status == state.Succeeded && outputs != cty.NilVal {
+		st.outputs = outputs
 	}
 	if status == state.Succeeded {
 		if inst.Undo != "" {

@@ -38,6 +38,9 @@ type storedOutputs struct {
 }
 
 func encodeOutputs(v cty.Value) json.RawMessage {
+	if v.Type().IsObjectType() && len(v.Type().AttributeTypes()) == 0 {
+		return nil
+	}
 	masked := false
 	if marks.IsSensitive(v) {
 		masked = true

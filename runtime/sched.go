@@ -23,8 +23,9 @@ type sched struct {
 	queued     []bool
 	// unknown counts instances not finished whose action, target or
 	// arguments are not known: while there are any, outputs may call for
-	// a new plan.
+	// a new plan. isKnown caches known() per instance for this plan.
 	unknown int
+	isKnown []bool
 	// per group: the batch running now, what is left of each batch, and the
 	// members of each batch.
 	batch   map[string]int
@@ -39,6 +40,7 @@ func (e *executor) buildSched() {
 		remaining:  make([]int32, len(insts)),
 		dependents: make([][]int32, len(insts)),
 		queued:     make([]bool, len(insts)),
+		isKnown:    make([]bool, len(insts)),
 		batch:      map[string]int{},
 		left:       map[string]map[int]int{},
 		members:    map[string]map[int][]int32{},
@@ -48,6 +50,9 @@ func (e *executor) buildSched() {
 		sc.resume = e.sc.resume
 	}
 	e.sc = sc
+	for i := range insts {
+		sc.isKnown[i] = e.computeKnown(i)
+	}
 	for i, inst := range insts {
 		st := e.state(inst.Address)
 		terminal := isTerminal(st.status) && !(st.status == state.InDoubt && e.resolutions[inst.Address] != "")
@@ -214,8 +219,10 @@ func (e *executor) finished(i int) bool {
 }
 
 // known reports whether an instance's action, target and arguments are
-// all known.
-func (e *executor) known(i int) bool {
+// all known in the current plan.
+func (e *executor) known(i int) bool { return e.sc.isKnown[i] }
+
+func (e *executor) computeKnown(i int) bool {
 	inst := e.p.plan.Instances[i]
 	switch inst.Action {
 	case plan.Deferred, plan.Conditional:
