@@ -43,6 +43,11 @@ type ApplyOptions struct {
 	Hook Hook
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Facts are what a saved plan's discovery found (plan.Facts): when a
+	// read-only step finds something else at run time, the cluster moved
+	// since the plan, and the step fails with the difference before
+	// anything that depends on it runs.
+	Facts map[string]string
 }
 
 // Gate is what an operator is asked at a gate.
@@ -588,6 +593,15 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 			r = e.prompt(inst)
 		} else {
 			r = e.runStep(inst, x, handle)
+			if want, ok := e.opts.Facts[inst.Address]; ok && inst.ReadOnly && !r.diags.HasErrors() {
+				if got := factText(r.outputs); got != want {
+					r.diags = append(r.diags, &hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  "The cluster changed since the plan",
+						Detail:   "What this step finds differs from what the saved plan was made with:\n" + factDiff(want, got) + "\nMake a new plan and review it.",
+					})
+				}
+			}
 			if x.post == nil && !r.diags.HasErrors() && e.ctx.Err() == nil {
 				// The common case is journaled here, by the worker, so that
 				// concurrent steps share the journal's group commit and the

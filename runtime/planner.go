@@ -608,6 +608,10 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		out, ok := p.discover(st, cs, addr, args, req.Target, host)
 		if ok {
 			inst.Action = plan.Read
+			if p.plan.Facts == nil {
+				p.plan.Facts = map[string]string{}
+			}
+			p.plan.Facts[addr] = factText(out)
 			inst.Outputs = map[string]plan.Value{}
 			for it := out.ElementIterator(); it.Next(); {
 				k, v := it.Element()

@@ -87,6 +87,9 @@ func (c *ApplyCmd) Run(a *App) error {
 		Stop:        a.Stop,
 		Hook:        hook,
 	}
+	if saved != nil {
+		opts.Facts = saved.Facts
+	}
 	if !c.JSON && a.interactive() {
 		opts.Prompt = a.promptGate
 	}
@@ -147,14 +150,15 @@ func (c *ApplyCmd) planFile() (string, *savedPlan, error) {
 			vars[name] = v.JSON
 		}
 	}
-	return p.Playbook.Dir, &savedPlan{Hash: p.Hash, Vars: vars}, nil
+	return p.Playbook.Dir, &savedPlan{Hash: p.Hash, Vars: vars, Facts: p.Facts}, nil
 }
 
 // savedPlan is what apply takes from a plan file: its hash and the values
 // of its non-sensitive inputs (sensitive ones are given again).
 type savedPlan struct {
-	Hash string
-	Vars map[string]json.RawMessage
+	Hash  string
+	Vars  map[string]json.RawMessage
+	Facts map[string]string
 }
 
 // loadForApply loads the playbook and its inputs; for a saved plan, the

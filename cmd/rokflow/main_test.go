@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -407,5 +408,55 @@ func TestSeedCommandsCarriedOut(t *testing.T) {
 	}
 	if found < len(want) {
 		t.Errorf("found %d of the note's commands, want at least %d", found, len(want))
+	}
+}
+
+// TestApplySavedPlanChecksFacts saves a plan whose discovery read a fact,
+// changes the fact, and checks apply refuses to go on, naming the change;
+// and that a changed playbook makes the saved plan unusable.
+func TestApplySavedPlanChecksFacts(t *testing.T) {
+	dir := t.TempDir()
+	fact := filepath.Join(dir, "master")
+	if err := os.WriteFile(fact, []byte("rok1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf(`
+step "discover" {
+  uses    = "wait"
+  command = ["cat", %q]
+}
+step "act" {
+  uses    = "exec"
+  command = ["echo", "master is", step.discover.outputs.stdout]
+}
+`, fact)
+	pb := filepath.Join(dir, "pb")
+	if err := os.MkdirAll(pb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pb, "main.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	planFile := filepath.Join(dir, "plan.json")
+	if code, out, stderr := run(t, nil, "plan", pb, "--discover", "--out", planFile); code != 0 || !strings.Contains(out, `found:   stdout = "rok1\n"`) {
+		t.Fatalf("plan --discover: %d\n%s%s", code, out, stderr)
+	}
+	if err := os.WriteFile(fact, []byte("rok2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, nil, "apply", planFile)
+	if code != 1 || !strings.Contains(stderr, "The cluster changed since the plan") || !strings.Contains(stderr, `"rok1\n" → "rok2\n"`) {
+		t.Fatalf("apply of a stale plan: exit %d\n%s%s", code, out, stderr)
+	}
+	if strings.Contains(out, "master is") {
+		t.Fatal("a step that depends on the stale fact ran")
+	}
+	// A changed playbook: the plan no longer applies at all.
+	if err := os.WriteFile(filepath.Join(pb, "main.hcl"), []byte(src+"\n# edited\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = run(t, nil, "apply", planFile, "--new-run")
+	if code != 1 || !strings.Contains(stderr, "was made for another version of the playbook") {
+		t.Fatalf("apply of a plan for an edited playbook: exit %d\n%s", code, stderr)
 	}
 }

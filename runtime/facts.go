@@ -1,0 +1,57 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// factText is the canonical JSON of discovered outputs, secrets masked, as
+// a saved plan records them and apply compares them.
+func factText(v cty.Value) string {
+	if v == cty.NilVal {
+		return "null"
+	}
+	return string(PlanValue(v).JSON)
+}
+
+// factDiff lists, attribute by attribute, how two facts differ:
+// "  master: "rok1.prod" → "rok2.prod"".
+func factDiff(want, got string) string {
+	var w, g map[string]json.RawMessage
+	if json.Unmarshal([]byte(want), &w) != nil || json.Unmarshal([]byte(got), &g) != nil {
+		return fmt.Sprintf("  was: %s\n  now: %s", clip(want), clip(got))
+	}
+	keys := map[string]bool{}
+	for k := range w {
+		keys[k] = true
+	}
+	for k := range g {
+		keys[k] = true
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var lines []string
+	for _, k := range names {
+		if string(w[k]) != string(g[k]) {
+			lines = append(lines, fmt.Sprintf("  %s: %s → %s", k, clip(string(w[k])), clip(string(g[k]))))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func clip(s string) string {
+	if s == "" {
+		return "(absent)"
+	}
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
