@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rokflow/rokflow/internal/etcdtest"
+)
+
+func writePlaybook(t *testing.T, src string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// waitLocked polls until the playbook's lock has a holder.
+func waitLocked(t *testing.T, dir string, stateArgs []string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := rokflowCmd(append([]string{"state", "list", dir}, stateArgs...)...).CombinedOutput()
+		if bytes.Contains(out, []byte("Locked by")) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the first apply never took the lock")
+}
+
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func testLocks(t *testing.T, stateArgs []string) {
+	dir := writePlaybook(t, `
+step "slow" {
+  uses    = "exec"
+  command = ["sleep", "3"]
+}
+`)
+	first := rokflowCmd(append([]string{"apply", dir}, stateArgs...)...)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- first.Wait() }()
+	t.Cleanup(func() { _ = first.Process.Kill() })
+	waitLocked(t, dir, stateArgs)
+
+	out, err := rokflowCmd(append([]string{"apply", dir}, stateArgs...)...).CombinedOutput()
+	if exitCode(err) != 1 || !strings.Contains(string(out), "pid") || !strings.Contains(string(out), "apply") {
+		t.Fatalf("second apply: exit %d\n%s", exitCode(err), out)
+	}
+
+	// A SIGKILLed holder's lock is free (at once for files; within the
+	// lease TTL for etcd).
+	_ = first.Process.Signal(syscall.SIGKILL)
+	<-done
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, err := rokflowCmd(append([]string{"state", "list", dir}, stateArgs...)...).CombinedOutput()
+		if err == nil && !bytes.Contains(out, []byte("Locked by")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed holder's lock is still held:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestLocksFile(t *testing.T) { testLocks(t, nil) }
+
+func TestLocksEtcd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a lease to expire")
+	}
+	srv := etcdtest.Start(t)
+	testLocks(t, []string{"--state", "etcd://" + srv.Endpoint + "/rokflow/locks"})
+}
+
+// TestGateApprovedFromAnotherProcess: apply pauses at a gate with exit code
+// 3, rokflow approve (another process) records the approval, and apply
+// resumes the same run past the gate.
+func TestGateApprovedFromAnotherProcess(t *testing.T) {
+	dir := writePlaybook(t, `
+step "gate" {
+  uses         = "manual"
+  instructions = "Replace the BOOT disk."
+}
+step "after" {
+  uses       = "exec"
+  command    = ["echo", "after the gate"]
+  depends_on = [step.gate]
+}
+`)
+	out, err := rokflowCmd("apply", dir).CombinedOutput()
+	if exitCode(err) != 3 || !strings.Contains(string(out), "Replace the BOOT disk.") || !strings.Contains(string(out), "rokflow approve") {
+		t.Fatalf("apply: exit %d\n%s", exitCode(err), out)
+	}
+	if out, err := rokflowCmd("approve", dir, "step.gate").CombinedOutput(); err != nil {
+		t.Fatalf("approve: %v\n%s", err, out)
+	}
+	out, err = rokflowCmd("apply", dir).CombinedOutput()
+	if exitCode(err) != 0 || !strings.Contains(string(out), "step.after") {
+		t.Fatalf("apply after approve: exit %d\n%s", exitCode(err), out)
+	}
+	show, _ := rokflowCmd("state", "show", dir, "step.gate").CombinedOutput()
+	if !strings.Contains(string(show), "approved: ") {
+		t.Fatalf("state show does not say who approved:\n%s", show)
+	}
+}
