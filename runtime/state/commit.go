@@ -49,9 +49,9 @@ func startCommitter(maxRecs, maxBytes int, commit func([]*appendReq) error) *com
 		commit:   commit,
 		maxRecs:  maxRecs,
 		maxBytes: maxBytes,
-		reqs:    make(chan *appendReq),
-		quit:    make(chan struct{}),
-		exited:  make(chan struct{}),
+		reqs:     make(chan *appendReq),
+		quit:     make(chan struct{}),
+		exited:   make(chan struct{}),
 	}
 	go c.run()
 	return c

@@ -28,9 +28,11 @@ import (
 //	P/journal/<seq %020d>   one record each, written by fenced transactions
 //	P/approvals/<id>        one approval each, written without the lock
 //	P/lock/<lease hex>      the concurrency.Mutex: the oldest key holds it
-//	P/holder                the holder's metadata, bound to its lease
+//	P/holder/<lease hex>    who tries or holds the lock, bound to the lease
 //
-// The holder key sits outside P/lock/ so that it never counts as a waiter.
+// The holder keys sit outside P/lock/ so that they never count as waiters.
+// A session writes its holder key before it tries the lock, so whoever
+// finds the lock taken can always say by whom.
 
 // maxTxnRecs bounds the records of one transaction (etcd's --max-txn-ops
 // defaults to 128) and maxTxnBytes its size (--max-request-bytes defaults
@@ -78,7 +80,7 @@ func openEtcd(ctx context.Context, cfg etcdConfig) (*etcdBackend, error) {
 	// The client connects lazily; ask once so that a wrong endpoint, TLS
 	// setting or password is reported here.
 	err = b.retry(ctx, func(ctx context.Context) error {
-		_, err := cli.Get(ctx, b.holderKey())
+		_, err := cli.Get(ctx, b.lockPrefix()+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
 		return err
 	})
 	if err != nil {
@@ -120,7 +122,11 @@ func (b *etcdBackend) String() string { return b.cfg.url() }
 func (b *etcdBackend) journalPrefix() string   { return b.cfg.prefix + "/journal/" }
 func (b *etcdBackend) approvalsPrefix() string { return b.cfg.prefix + "/approvals/" }
 func (b *etcdBackend) lockPrefix() string      { return b.cfg.prefix + "/lock" }
-func (b *etcdBackend) holderKey() string       { return b.cfg.prefix + "/holder" }
+func (b *etcdBackend) holderPrefix() string    { return b.cfg.prefix + "/holder/" }
+
+func (b *etcdBackend) holderKey(lease clientv3.LeaseID) string {
+	return fmt.Sprintf("%s%x", b.holderPrefix(), int64(lease))
+}
 
 func (b *etcdBackend) journalKey(seq uint64) string {
 	return b.journalPrefix() + fmt.Sprintf("%020d", seq)
@@ -222,29 +228,32 @@ func (b *etcdBackend) decodeJournal(kv *mvccpb.KeyValue, want uint64) (Record, e
 }
 
 // owner returns the lock's owner key (nil when nobody holds the lock) and
-// the holder key, read together.
+// the owner's holder key (nil if it has none), read together.
 func (b *etcdBackend) owner(ctx context.Context) (owner, holder *mvccpb.KeyValue, err error) {
 	resp, err := b.cli.Txn(ctx).Then(
 		clientv3.OpGet(b.lockPrefix()+"/", clientv3.WithFirstCreate()...),
-		clientv3.OpGet(b.holderKey()),
+		clientv3.OpGet(b.holderPrefix(), clientv3.WithPrefix()),
 	).Commit()
 	if err != nil {
 		return nil, nil, err
 	}
-	if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
-		owner = kvs[0]
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	if len(kvs) == 0 {
+		return nil, nil, nil
 	}
-	if kvs := resp.Responses[1].GetResponseRange().Kvs; len(kvs) > 0 {
-		holder = kvs[0]
+	owner = kvs[0]
+	for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
+		if kv.Lease == owner.Lease {
+			holder = kv
+		}
 	}
 	return owner, holder, nil
 }
 
-// holderOf says who owns the lock: the holder key when it belongs to the
-// owner's lease (it is written just after the lock is taken), else the
-// lease alone.
+// holderOf says who owns the lock: what the owner's holder key says, or
+// the lease alone when it has none (a session of another tool).
 func holderOf(owner, holder *mvccpb.KeyValue) Holder {
-	if holder != nil && holder.Lease == owner.Lease {
+	if holder != nil {
 		var h Holder
 		if json.Unmarshal(holder.Value, &h) == nil {
 			return h
@@ -353,7 +362,8 @@ func (b *etcdBackend) wrap(err error) error {
 
 // transient reports whether a failed request may succeed when sent again:
 // no leader, a leader change, a timeout, an unreachable member, too many
-// requests. Permission, auth, size and lease errors are not.
+// requests, a stale auth token. Permission, auth, size and lease errors
+// are not.
 func transient(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true // a try's own timeout; the caller's deadline is checked apart
@@ -367,11 +377,21 @@ func transient(err error) bool {
 		case codes.Unavailable, codes.DeadlineExceeded:
 			return true
 		}
-		return errors.Is(err, rpctypes.ErrTooManyRequests)
+		return errors.Is(err, rpctypes.ErrTooManyRequests) || errors.Is(err, rpctypes.ErrNotLeader) ||
+			errors.Is(err, rpctypes.ErrInvalidAuthToken) || errors.Is(err, rpctypes.ErrAuthOldRevision)
 	}
-	switch status.Code(err) {
+	st, _ := status.FromError(err)
+	switch st.Code() {
 	case codes.Unavailable, codes.DeadlineExceeded:
 		return true
+	case codes.Unknown:
+		// Measured (server v3.6.16): while a leader hands over or stops,
+		// raft refuses proposals and the server passes raft's error on
+		// unmapped, as Unknown. Nothing was proposed.
+		switch st.Message() {
+		case "raft proposal dropped", "raft: stopped":
+			return true
+		}
 	}
 	return false
 }

@@ -67,6 +67,7 @@ func startEtcd(t testing.TB, s etcdSetup) *etcdCluster {
 		cfg.Dir = fmt.Sprintf("%s/%s", s.dir, cfg.Name)
 		cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 		cfg.UnsafeNoFsync = !s.fsync
+		cfg.BcryptCost = 4 // bcrypt.MinCost: authentication is not what these tests measure
 		cu, _ := url.Parse(fmt.Sprintf("%s://127.0.0.1:%d", scheme, ports[2*i]))
 		pu, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1]))
 		cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
@@ -121,11 +122,27 @@ func startEtcd(t testing.TB, s etcdSetup) *etcdCluster {
 }
 
 func (c *etcdCluster) close() {
+	// Stop every member's raft first: members closed one by one would hand
+	// leadership to each other in turn.
 	var wg sync.WaitGroup
 	for _, e := range c.members {
-		wg.Go(e.Close)
+		if e != nil {
+			wg.Go(e.Server.HardStop)
+		}
 	}
 	wg.Wait()
+	for i := range c.members {
+		wg.Go(func() { c.stop(i) })
+	}
+	wg.Wait()
+}
+
+// stop stops member i, once.
+func (c *etcdCluster) stop(i int) {
+	if e := c.members[i]; e != nil {
+		c.members[i] = nil
+		e.Close()
+	}
 }
 
 // client returns a plain client of the cluster, closed with the test.
@@ -143,44 +160,59 @@ func (c *etcdCluster) client(t testing.TB) *clientv3.Client {
 	return cli
 }
 
-// shared is one single-member etcd for the tests that can share it, each
-// under a prefix of its own; TestMain stops it.
-var shared struct {
-	once sync.Once
-	c    *etcdCluster
-	dir  string
-	err  string
+// lazyEtcd is a single-member etcd started for the first test that needs
+// it and shared by the tests that can share it, each under a prefix of its
+// own; TestMain stops it.
+type lazyEtcd struct {
+	fsync bool
+	once  sync.Once
+	c     *etcdCluster
+	dir   string
+	err   string
 }
 
-func sharedEtcd(t testing.TB) string {
+var (
+	shared    = &lazyEtcd{}
+	benchEtcd = &lazyEtcd{fsync: true} // benchmarks measure real writes
+)
+
+// sharedEtcd returns the endpoint of the shared test server.
+func sharedEtcd(t testing.TB) string { return shared.endpoint(t) }
+
+func (l *lazyEtcd) endpoint(t testing.TB) string {
 	t.Helper()
-	shared.once.Do(func() {
+	l.once.Do(func() {
 		dir, err := os.MkdirTemp("", "rokflow-state-etcd-")
 		if err != nil {
-			shared.err = err.Error()
+			l.err = err.Error()
 			return
 		}
-		shared.dir = dir
+		l.dir = dir
 		ft := &fatalCatcher{TB: t}
 		func() {
 			defer func() { _ = recover() }()
-			shared.c = startEtcd(ft, etcdSetup{members: 1, dir: dir})
+			l.c = startEtcd(ft, etcdSetup{members: 1, dir: dir, fsync: l.fsync})
 		}()
-		shared.err = ft.msg
+		l.err = ft.msg
 	})
-	if shared.c == nil {
-		t.Fatalf("shared etcd: %s", shared.err)
+	if l.c == nil {
+		t.Fatalf("shared etcd: %s", l.err)
 	}
-	return shared.c.endpoints[0]
+	return l.c.endpoints[0]
+}
+
+func (l *lazyEtcd) stop() {
+	if l.c != nil {
+		l.c.close()
+	}
+	if l.dir != "" {
+		os.RemoveAll(l.dir)
+	}
 }
 
 func stopSharedEtcd() {
-	if shared.c != nil {
-		shared.c.close()
-	}
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
-	}
+	shared.stop()
+	benchEtcd.stop()
 }
 
 // fatalCatcher turns Fatal into a panic with the message kept, so that a
@@ -208,7 +240,7 @@ func uniquePrefix(t testing.TB) string {
 func (c *etcdCluster) leader(t testing.TB) int {
 	t.Helper()
 	for i, e := range c.members {
-		if e.Server.Leader() == e.Server.MemberID() {
+		if e != nil && e.Server.Leader() == e.Server.MemberID() {
 			return i
 		}
 	}

@@ -16,7 +16,9 @@ import (
 )
 
 // Lock takes the run lock: a lease with the configured TTL, kept alive by
-// a concurrency.Session, and a concurrency.Mutex taken with TryLock.
+// a concurrency.Session, and a concurrency.Mutex taken with TryLock. The
+// holder is written to P/holder/<lease> first, bound to the lease, so it
+// vanishes with the lock however the session ends.
 func (b *etcdBackend) Lock(ctx context.Context, h Holder) (Session, error) {
 	fillHolder(&h)
 	hb, err := json.Marshal(h)
@@ -42,6 +44,15 @@ func (b *etcdBackend) Lock(ctx context.Context, h Holder) (Session, error) {
 		b.revoke(lease)
 		return nil, b.wrap(err)
 	}
+	// Say who we are before trying, so that a loser always finds us.
+	err = b.retry(ctx, func(ctx context.Context) error {
+		_, err := b.cli.Put(ctx, b.holderKey(lease), string(hb), clientv3.WithLease(lease))
+		return err
+	})
+	if err != nil {
+		es.Close()
+		return nil, err
+	}
 	mu := concurrency.NewMutex(es, b.lockPrefix())
 	// A retried TryLock is safe: our key is per lease, and a try that finds
 	// it already there compares its create revision with the oldest key's.
@@ -61,12 +72,11 @@ func (b *etcdBackend) Lock(ctx context.Context, h Holder) (Session, error) {
 		es.Close()
 		return nil, err
 	}
-	// Publish the holder and find where the journal ends, both fenced.
+	// Find where the journal ends, under the lock.
 	var resp *clientv3.TxnResponse
 	err = b.retry(ctx, func(ctx context.Context) error {
 		var err error
 		resp, err = b.cli.Txn(ctx).If(mu.IsOwner()).Then(
-			clientv3.OpPut(b.holderKey(), string(hb), clientv3.WithLease(lease)),
 			clientv3.OpGet(mu.Key()),
 			clientv3.OpGet(b.journalPrefix(), clientv3.WithPrefix(), clientv3.WithLimit(1),
 				clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend)),
@@ -81,9 +91,9 @@ func (b *etcdBackend) Lock(ctx context.Context, h Holder) (Session, error) {
 		es.Close()
 		return nil, ErrLockLost
 	}
-	own := resp.Responses[1].GetResponseRange().Kvs
+	own := resp.Responses[0].GetResponseRange().Kvs
 	last := uint64(0)
-	if kvs := resp.Responses[2].GetResponseRange().Kvs; len(kvs) > 0 {
+	if kvs := resp.Responses[1].GetResponseRange().Kvs; len(kvs) > 0 {
 		if last, err = b.seqOfKey(kvs[0].Key); err != nil {
 			es.Close()
 			return nil, &CorruptError{Where: b.cfg.url(), Reason: err.Error()}

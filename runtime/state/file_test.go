@@ -366,7 +366,7 @@ func TestFileReadWhileWriting(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		appendConcurrently(t, s, 2000, 4)
+		appendConcurrently(t, s, 500, 4)
 	}()
 	prev := 0
 	for reads := 0; ; reads++ {
@@ -381,7 +381,7 @@ func TestFileReadWhileWriting(t *testing.T) {
 		prev = len(recs)
 		select {
 		case <-done:
-			if n := len(records(t, b)); n != 2000 {
+			if n := len(records(t, b)); n != 500 {
 				t.Fatalf("%d records", n)
 			}
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"os"
 	"sync"
 	"time"
 )
@@ -150,7 +151,7 @@ func (s *memSession) Append(ctx context.Context, recs ...Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := prepare(recs, time.Now()); err != nil {
+	if err := validate(recs, time.Now()); err != nil {
 		return err
 	}
 	st := s.st
@@ -185,8 +186,15 @@ func (s *memSession) loseLocked() {
 	s.lostOnce.Do(func() { close(s.lost) })
 }
 
-// fillHolder gives a holder the ID and Since that Lock promises.
+// fillHolder gives a holder the ID and Since that Lock promises, and this
+// process's pid and host when the caller left them out.
 func fillHolder(h *Holder) {
+	if h.PID == 0 {
+		h.PID = os.Getpid()
+	}
+	if h.Host == "" {
+		h.Host, _ = os.Hostname()
+	}
 	if h.ID == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])

@@ -64,6 +64,9 @@ const (
 //
 // Credentials never go in the URL: give them in opts.
 func Open(ctx context.Context, url string, opts Options) (Backend, error) {
+	if url == "" {
+		return nil, fmt.Errorf("empty state URL (want a directory, file://DIR, etcd://HOST:PORT/PREFIX or mem://)")
+	}
 	scheme, rest, ok := strings.Cut(url, "://")
 	if !ok {
 		scheme, rest = "file", url

@@ -44,6 +44,35 @@ func prepare(recs []Record, now time.Time) ([][]byte, error) {
 	return out, nil
 }
 
+// validate checks records for Append and fills Schema and Time, as
+// prepare does, without encoding them: the memory backend keeps records
+// as they are.
+func validate(recs []Record, now time.Time) error {
+	for i := range recs {
+		r := &recs[i]
+		if !knownKind(r.Kind) {
+			return fmt.Errorf("record %d: unknown kind %q", i+1, r.Kind)
+		}
+		if r.Run == "" && r.Kind != KindApproval {
+			return fmt.Errorf("record %d (%s %s): no run", i+1, r.Kind, r.Addr)
+		}
+		switch r.Schema {
+		case 0:
+			r.Schema = SchemaVersion
+		case SchemaVersion:
+		default:
+			return fmt.Errorf("record %d (%s %s): schema version %d: this rokflow writes version %d", i+1, r.Kind, r.Addr, r.Schema, SchemaVersion)
+		}
+		if r.Time.IsZero() {
+			r.Time = now
+		}
+		if len(r.Outputs) > 0 && !json.Valid(r.Outputs) {
+			return fmt.Errorf("record %d (%s %s): outputs are not valid JSON", i+1, r.Kind, r.Addr)
+		}
+	}
+	return nil
+}
+
 // prepareApproval checks a record for Approve, fills Kind, Schema and Time,
 // and encodes it.
 func prepareApproval(r *Record, now time.Time) ([]byte, error) {

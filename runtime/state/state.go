@@ -114,10 +114,11 @@ type Record struct {
 type Holder struct {
 	// ID identifies the holder; Lock fills a random one when it is empty.
 	ID string `json:"id,omitempty"`
-	// User and Host are the operator's login name and machine.
+	// User and Host are the operator's login name and machine; Lock fills
+	// Host when it is empty.
 	User string `json:"user,omitempty"`
 	Host string `json:"host,omitempty"`
-	// PID is the rokflow process.
+	// PID is the rokflow process; Lock fills it when it is zero.
 	PID int `json:"pid,omitempty"`
 	// Since is when the lock was taken; Lock fills it when it is zero.
 	Since time.Time `json:"since,omitzero"`
@@ -187,9 +188,14 @@ type Session interface {
 	// ErrLockLost and writes nothing, ever. Concurrent Appends are
 	// group-committed (one fsync / one transaction for many callers).
 	//
-	// An error other than a validation error leaves the records' fate
-	// unknown (they may be durable): stop writing and read Records to learn
-	// what the journal holds.
+	// Invalid records (an unknown Kind, no Run, Outputs that are not JSON)
+	// are refused before anything is written. Any other error leaves the
+	// records' fate unknown (they may be durable): stop writing, and read
+	// Records to learn what the journal holds. ctx ends an Append early
+	// only while its records wait for the writer; once taken, Append waits
+	// for the outcome, which the backend bounds (one fsync; for etcd, the
+	// write landing or the lease ending). The etcd backend takes at most
+	// 100 records in one Append.
 	Append(ctx context.Context, recs ...Record) error
 	// Lost is closed when the session no longer holds the lock: lease
 	// expired, broken by unlock, a fenced write refused, or Unlock.
@@ -231,6 +237,7 @@ type CorruptError struct {
 	Reason string
 }
 
+// Error says where the journal is damaged and how.
 func (e *CorruptError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("corrupt journal %s line %d: %s", e.Where, e.Line, e.Reason)
@@ -246,6 +253,7 @@ type SchemaError struct {
 	Version int
 }
 
+// Error names the record and says to use a newer rokflow.
 func (e *SchemaError) Error() string {
 	return fmt.Sprintf("journal record %d has schema version %d; this rokflow reads versions up to %d: use a newer rokflow", e.Seq, e.Version, SchemaVersion)
 }
