@@ -16,6 +16,7 @@ import (
 	"github.com/rokflow/rokflow/cmd/rokflow/views"
 	"github.com/rokflow/rokflow/steps"
 	"github.com/rokflow/rokflow/steps/builtin"
+	"github.com/rokflow/rokflow/steps/transport/ssh"
 )
 
 // Version is rokflow's version, set at build time with
@@ -52,6 +53,7 @@ type App struct {
 	// cancelled at the second (cancel what runs).
 	Stop     <-chan struct{}
 	promptMu sync.Mutex
+	sshPool  *ssh.Pool
 }
 
 // CLI is the command line.
@@ -161,6 +163,9 @@ func Main(args []string, env Env) (code int) {
 		ErrColor: views.WantColor(env.Stderr, cli.NoColor, env.Getenv),
 	}
 	err = kctx.Run(app)
+	if app.sshPool != nil {
+		app.sshPool.Close()
+	}
 	if err == nil {
 		return exitOK
 	}
