@@ -70,6 +70,7 @@ type CLI struct {
 	State    StateCmd    `cmd:"" help:"Show runs and the state of their steps."`
 	Unlock   UnlockCmd   `cmd:"" help:"Break a run lock whose holder is gone."`
 	Steps    StepsCmd    `cmd:"" help:"List step kinds, or document one."`
+	Sim      SimCmd      `cmd:"" help:"Run a simulated Rok cluster to plan and apply playbooks against."`
 	Version  VersionCmd  `cmd:"" help:"Print rokflow's version."`
 }
 

@@ -19,6 +19,7 @@ var forbidden = map[string][]string{
 	"runtime":      {"cmd"},
 	"runtime/plan": {"lang", "steps", "runtime", "cmd", "internal"},
 	"internal":     {"lang", "steps", "runtime", "cmd"},
+	"sim":          {"lang", "steps", "runtime", "cmd"},
 }
 
 // colorAllowed are the only packages that may import fatih/color.

@@ -1,0 +1,283 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// operatorTask is a BOOT disk swap the simulated field operator is
+// doing: power off, replace the disk, power on.
+type operatorTask struct {
+	ID      int    `json:"id"`
+	Node    string `json:"node"`
+	Version string `json:"version"`
+	// Phase is "power-off" (waiting to power the node off), "power-on"
+	// (disk replaced, waiting to power on), "stuck" (the node does not come
+	// back) or "done".
+	Phase string    `json:"phase"`
+	Due   time.Time `json:"due"`
+	Why   string    `json:"why"`
+}
+
+// Operator actions of the control API.
+const (
+	ActionSwap        = "swap"
+	ActionPowerOff    = "power-off"
+	ActionPowerOn     = "power-on"
+	ActionReplaceDisk = "replace-disk"
+	ActionRepair      = "repair"
+)
+
+// OperatorRequest asks the field operator to act.
+type OperatorRequest struct {
+	// Action is one of ActionSwap, ActionPowerOff, ActionPowerOn,
+	// ActionReplaceDisk, ActionRepair (clear a cluster error).
+	Action string `json:"action"`
+	// Node is the member name (not needed for repair).
+	Node string `json:"node,omitempty"`
+	// Version is the rok-base version of the new BOOT disk; the spec's
+	// ToVersion by default.
+	Version string `json:"version,omitempty"`
+	// Wait makes a swap happen at once instead of with the operator's
+	// delays; the request returns when it is done.
+	Wait bool `json:"wait,omitempty"`
+}
+
+// operatorNotices is called when a gate's check polls rok-base on a node:
+// in demo mode the operator then swaps its BOOT disk if it is still old.
+// The caller holds s.mu.
+func (s *Server) operatorNotices(st *state, n *node) {
+	if !st.Spec.AutoOperator || st.Spec.Platform != PlatformAppliance || n.Kind != kindAppliance {
+		return
+	}
+	if compareSeries(seriesOf(n.Boot), seriesOf(st.Spec.Release)) >= 0 {
+		return
+	}
+	for _, t := range st.Operator {
+		if t.Node == n.Name && t.Phase != "done" {
+			return
+		}
+	}
+	s.scheduleSwap(st, n, st.Spec.ToVersion, "a gate is waiting for its new BOOT disk")
+}
+
+func (s *Server) scheduleSwap(st *state, n *node, version, why string) *operatorTask {
+	t := &operatorTask{ID: st.NextTask, Node: n.Name, Version: version, Phase: "power-off",
+		Due: time.Now().Add(st.Spec.OperatorDelay.D()), Why: why}
+	st.NextTask++
+	st.Operator = append(st.Operator, t)
+	st.event(n.Name, "operator: BOOT disk swap to rok-base %s scheduled (%s)", version, why)
+	kick(s.kickOperator)
+	return t
+}
+
+// runOperator carries out the operator's tasks when they fall due.
+func (s *Server) runOperator() {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		next := s.advanceTasks(time.Now())
+		s.mu.Unlock()
+		wait := time.Hour
+		if !next.IsZero() {
+			wait = time.Until(next)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-s.stopping:
+			t.Stop()
+			return
+		case <-s.kickOperator:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// advanceTasks performs what is due and returns when the next task falls
+// due (zero when none). The caller holds s.mu.
+func (s *Server) advanceTasks(now time.Time) time.Time {
+	st := s.st
+	var next time.Time
+	changed := false
+	for _, t := range st.Operator {
+		if t.Phase == "done" {
+			continue
+		}
+		n := st.node(t.Node)
+		if n == nil {
+			t.Phase = "done"
+			continue
+		}
+		if t.Phase == "stuck" && !has(st.Spec.Faults.NoPowerOn, n.Name) {
+			t.Phase, t.Due = "power-on", now
+		}
+		if t.Phase == "stuck" {
+			continue
+		}
+		if t.Due.After(now) {
+			if next.IsZero() || t.Due.Before(next) {
+				next = t.Due
+			}
+			continue
+		}
+		changed = true
+		switch t.Phase {
+		case "power-off":
+			s.powerOff(st, n, "operator: BOOT disk swap")
+			s.replaceDisk(st, n, t.Version)
+			t.Phase, t.Due = "power-on", now.Add(st.Spec.OperatorDelay.D())
+			if next.IsZero() || t.Due.Before(next) {
+				next = t.Due
+			}
+		case "power-on":
+			if has(st.Spec.Faults.NoPowerOn, n.Name) {
+				t.Phase = "stuck"
+				st.event(n.Name, "operator: powered the node on, but it does not come back (fault no_power_on)")
+				continue
+			}
+			s.powerOn(st, n, "operator: BOOT disk swap done")
+			t.Phase = "done"
+		}
+	}
+	if changed {
+		s.flushEvents()
+		_ = s.saveLocked()
+	}
+	return next
+}
+
+// replaceDisk puts a new BOOT disk into a powered-off appliance.
+func (s *Server) replaceDisk(st *state, n *node, version string) {
+	old := n.Boot
+	n.Boot = version
+	for _, p := range []string{"rok-base", "rok-common", "rok-gateway"} {
+		n.Packages[p] = version
+	}
+	st.event(n.Name, "BOOT disk replaced: rok-base %s -> %s", old, version)
+}
+
+// Operator performs a field operator's action at once (or, for a swap
+// without Wait, schedules it with the operator's delays).
+func (s *Server) Operator(req OperatorRequest) error {
+	return s.update(func(st *state) error {
+		if req.Action == ActionRepair {
+			if st.Cluster.Error == "" {
+				return fmt.Errorf("the cluster is not in an error state")
+			}
+			st.event("", "operator: cluster repaired (was: %s)", st.Cluster.Error)
+			st.Cluster.Error = ""
+			st.Cluster.ByFailover = false
+			st.elect()
+			return nil
+		}
+		n := st.node(req.Node)
+		if n == nil {
+			return fmt.Errorf("no node %q", req.Node)
+		}
+		if n.Kind != kindAppliance {
+			return fmt.Errorf("%s is a Ganeti host; the operator swaps the BOOT disks of Rok appliances", n.Name)
+		}
+		if n.Instance != "" {
+			return fmt.Errorf("%s is a RokE appliance (Ganeti instance %s): power it and re-image it through the RAPI (instance shutdown, startup, reinstall)", n.Name, n.Instance)
+		}
+		version := req.Version
+		if version == "" {
+			version = st.Spec.ToVersion
+		}
+		if _, err := series(version); err != nil {
+			return err
+		}
+		switch req.Action {
+		case ActionPowerOff:
+			if !n.On {
+				return fmt.Errorf("%s is already powered off", n.Name)
+			}
+			s.powerOff(st, n, "operator")
+		case ActionPowerOn:
+			if n.On {
+				return fmt.Errorf("%s is already powered on", n.Name)
+			}
+			if has(st.Spec.Faults.NoPowerOn, n.Name) {
+				st.event(n.Name, "operator: powered the node on, but it does not come back (fault no_power_on)")
+				return fmt.Errorf("%s does not come back after power-off (fault no_power_on)", n.Name)
+			}
+			s.powerOn(st, n, "operator")
+		case ActionReplaceDisk:
+			if n.On {
+				return fmt.Errorf("%s is powered on: power it off before replacing its BOOT disk", n.Name)
+			}
+			s.replaceDisk(st, n, version)
+		case ActionSwap:
+			if !req.Wait {
+				s.scheduleSwap(st, n, version, "operator request")
+				return nil
+			}
+			s.powerOff(st, n, "operator: BOOT disk swap")
+			s.replaceDisk(st, n, version)
+			if has(st.Spec.Faults.NoPowerOn, n.Name) {
+				t := s.scheduleSwap(st, n, version, "operator request")
+				t.Phase = "stuck"
+				st.event(n.Name, "operator: powered the node on, but it does not come back (fault no_power_on)")
+				return nil
+			}
+			s.powerOn(st, n, "operator: BOOT disk swap done")
+		default:
+			return fmt.Errorf("unknown operator action %q (use %s, %s, %s, %s or %s)", req.Action,
+				ActionSwap, ActionPowerOff, ActionPowerOn, ActionReplaceDisk, ActionRepair)
+		}
+		return nil
+	})
+}
+
+// SetFaults replaces the injected faults.
+func (s *Server) SetFaults(f Faults) error {
+	return s.update(func(st *state) error {
+		st.Spec.Faults = f
+		st.event("", "faults set: %s", f.String())
+		kick(s.kickOperator)
+		kick(s.kickJobs)
+		return nil
+	})
+}
+
+// Faults returns the injected faults.
+func (s *Server) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.Spec.Faults
+}
+
+func (f Faults) String() string {
+	var parts []string
+	if len(f.FailUpgradeNode) > 0 {
+		parts = append(parts, "upgrade-node fails on "+strings.Join(f.FailUpgradeNode, ", "))
+	}
+	slow := make([]string, 0, len(f.Slow))
+	for n := range f.Slow {
+		slow = append(slow, n)
+	}
+	sort.Strings(slow)
+	for _, n := range slow {
+		parts = append(parts, fmt.Sprintf("%s slow by %s", n, f.Slow[n].D()))
+	}
+	for _, j := range f.FailJobs {
+		what := j.Op
+		if j.Target != "" {
+			what += " of " + j.Target
+		}
+		if j.Times > 0 {
+			what += fmt.Sprintf(" (%d more times)", j.Times)
+		}
+		parts = append(parts, "Ganeti job fails: "+what)
+	}
+	if len(f.NoPowerOn) > 0 {
+		parts = append(parts, "no power-on for "+strings.Join(f.NoPowerOn, ", "))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
+}
