@@ -666,6 +666,7 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) resu
 		}
 	}
 	args, _ := inst.ArgValues.UnmarkDeep()
+	secrets := secretsOf(inst.ArgValues)
 	var last result
 	for attempt := 1; attempt <= attempts; attempt++ {
 		ctx := e.ctx
@@ -689,6 +690,7 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) resu
 			},
 		}
 		resp := x.kind.Run(ctx, req)
+		resp.Outputs = taintOutputs(resp.Outputs, secrets)
 		if ctx.Err() == context.DeadlineExceeded && !resp.Diagnostics.HasErrors() {
 			resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step timed out", Detail: "It ran longer than its timeout of " + inst.Timeout + "."})
 		}

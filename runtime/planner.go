@@ -604,7 +604,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	p.diags = append(p.diags, withSubject(pr.Diagnostics, st.DeclRange)...)
 	inst.Summary, inst.Command, inst.Request, inst.Diff, inst.Instructions = pr.Summary, pr.Command, pr.Request, pr.Diff, pr.Instructions
 
-	if p.opts.Discover && inst.ReadOnly && inst.Action == plan.Run && args.IsWhollyKnown() && (host != nil || cs.schema.Target == steps.TargetNone) {
+	if p.opts.Discover && inst.ReadOnly && !cs.schema.NoDiscover && inst.Action == plan.Run && args.IsWhollyKnown() && (host != nil || cs.schema.Target == steps.TargetNone) {
 		out, ok := p.discover(st, cs, addr, args, req.Target, host)
 		if ok {
 			inst.Action = plan.Read
@@ -613,9 +613,10 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 			}
 			p.plan.Facts[addr] = factText(out)
 			inst.Outputs = map[string]plan.Value{}
-			for it := out.ElementIterator(); it.Next(); {
+			raw, _ := out.Unmark()
+			for it := raw.ElementIterator(); it.Next(); {
 				k, v := it.Element()
-				inst.Outputs[k.AsString()] = PlanValue(v)
+				inst.Outputs[k.AsString()] = PlanValue(v.WithSameMarks(out))
 			}
 			return result(out)
 		}
@@ -687,10 +688,7 @@ func (p *planner) discover(st *lang.Step, cs *cstep, addr string, args cty.Value
 	if conv, err := convert.Convert(out, cs.outType); err == nil {
 		out = conv
 	}
-	if marks.IsSensitive(args) {
-		out = out.Mark(marks.Sensitive)
-	}
-	return out, true
+	return taintOutputs(out, secretsOf(args)), true
 }
 
 func withSubject(diags hcl.Diagnostics, rng hcl.Range) hcl.Diagnostics {

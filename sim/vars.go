@@ -63,7 +63,9 @@ func WriteVars(dir string) error {
 	fmt.Fprintf(&b, "platform     = %s\n", hclString(st.Spec.Platform))
 	fmt.Fprintf(&b, "cluster_name = %s\n", hclString(st.Cluster.Name))
 	fmt.Fprintf(&b, "seed_node    = %s\n", hclString(members[0].Name))
-	fmt.Fprintf(&b, "release      = %s\n\n", hclString(st.Spec.Release))
+	fmt.Fprintf(&b, "release      = %s\n", hclString(st.Spec.Release))
+	// The simulated field operator is quick: poll the BOOT-disk gates often.
+	fmt.Fprintf(&b, "gate_check_interval = %s\n\n", hclString("1s"))
 	b.WriteString("nodes = {\n")
 	connection(&b, "  ", members)
 	b.WriteString("}\n\n")

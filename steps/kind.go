@@ -33,6 +33,10 @@ type Schema struct {
 	Gate bool
 	// Reversible kinds can be paired with an undo step.
 	Reversible bool
+	// NoDiscover keeps a read-only kind out of plan --discover: it waits
+	// for a condition, or verifies what earlier steps of the run change,
+	// so running it before them only waits or fails.
+	NoDiscover bool
 	// Target says whether the kind acts on a host named by `on`.
 	Target TargetUse
 	Args   *schema.Block

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"runtime/debug"
 	"errors"
 	"fmt"
 	"io"
@@ -93,6 +94,9 @@ func Main(args []string, env Env) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(env.Stderr, "rokflow: internal error: %v\nThis is a bug in rokflow; please report it with the command you ran.\n", r)
+			if env.Getenv != nil && env.Getenv("ROKFLOW_TRACEBACK") != "" {
+				env.Stderr.Write(debug.Stack())
+			}
 			code = exitFailed
 		}
 	}()

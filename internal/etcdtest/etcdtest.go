@@ -1,6 +1,8 @@
 // Package etcdtest starts a real embedded etcd server for tests, on
 // 127.0.0.1 and free ports, with its data in the test's temporary
-// directory.
+// directory. Start gives a plain-text server; StartWith can serve clients
+// over TLS, optionally requiring client certificates (NewPKI makes the
+// certificates).
 package etcdtest
 
 import (
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
@@ -19,10 +22,47 @@ type Server struct {
 	Etcd *embed.Etcd
 	// Endpoint is host:port of its client URL.
 	Endpoint string
+	// URL is its client URL: http://host:port, or https://host:port when it
+	// serves TLS.
+	URL string
 }
 
-// Start starts a single-member etcd that stops when the test ends.
+// Options configure StartWith. The zero value is what Start does.
+type Options struct {
+	// TLS, when not nil, serves clients over https:// only.
+	TLS *TLS
+}
+
+// TLS is the server side of client TLS: etcd's --cert-file, --key-file,
+// --trusted-ca-file and --client-cert-auth. These are start-up settings;
+// no API call turns TLS on in a running server.
+type TLS struct {
+	// CertFile and KeyFile are the server certificate and its unencrypted
+	// key (PEM). The certificate needs the SAN 127.0.0.1 and, since the
+	// server also dials itself with it (the gRPC gateway), both the
+	// ServerAuth and ClientAuth extended key usages.
+	CertFile, KeyFile string
+	// TrustedCAFile is the CA (PEM) that client certificates must be
+	// signed by. Beware: etcd requires a client certificate whenever this
+	// is set, even with ClientCertAuth false (transport.TLSInfo.ServerConfig);
+	// leave it empty for a server that takes clients without one.
+	TrustedCAFile string
+	// ClientCertAuth refuses clients without a certificate signed by
+	// TrustedCAFile; once auth is enabled, a certificate's CN is then the
+	// etcd user name.
+	ClientCertAuth bool
+}
+
+// Start starts a single-member plain-text etcd that stops when the test
+// ends.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith starts a single-member etcd configured by o that stops when the
+// test ends.
+func StartWith(t testing.TB, o Options) *Server {
 	t.Helper()
 	ports := freePorts(t, 2)
 	cfg := embed.NewConfig()
@@ -30,7 +70,17 @@ func Start(t testing.TB) *Server {
 	cfg.Dir = t.TempDir()
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	cfg.UnsafeNoFsync = true
-	cu, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[0]))
+	scheme := "http"
+	if o.TLS != nil {
+		scheme = "https"
+		cfg.ClientTLSInfo = transport.TLSInfo{
+			CertFile:       o.TLS.CertFile,
+			KeyFile:        o.TLS.KeyFile,
+			TrustedCAFile:  o.TLS.TrustedCAFile,
+			ClientCertAuth: o.TLS.ClientCertAuth,
+		}
+	}
+	cu, _ := url.Parse(fmt.Sprintf("%s://127.0.0.1:%d", scheme, ports[0]))
 	pu, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[1]))
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
@@ -47,7 +97,7 @@ func Start(t testing.TB) *Server {
 	case <-time.After(20 * time.Second):
 		t.Fatal("etcd did not become ready in 20 s")
 	}
-	return &Server{Etcd: e, Endpoint: cu.Host}
+	return &Server{Etcd: e, Endpoint: cu.Host, URL: cu.String()}
 }
 
 func freePorts(t testing.TB, n int) []int {

@@ -49,6 +49,7 @@ module "master_ganeti" {
   guests               = local.guests[local.master]
   upgrade_cluster      = true
   release              = var.release
+  check_interval       = var.gate_check_interval
   rok_version          = var.ganeti.rok_version
   os                   = var.ganeti.os
   image_id             = var.ganeti.image_id
@@ -77,6 +78,7 @@ group "slaves_ganeti" {
     appliance            = local.appliance[each.value].name
     guests               = local.guests[each.value]
     release              = var.release
+    check_interval       = var.gate_check_interval
     rok_version          = var.ganeti.rok_version
     os                   = var.ganeti.os
     image_id             = var.ganeti.image_id

@@ -56,6 +56,7 @@ module "master" {
   release         = var.release
   upgrade_cluster = true
   version_pattern = var.version_pattern
+  check_interval  = var.gate_check_interval
   env_files       = var.env_files
   connection      = var.nodes
 }
@@ -84,6 +85,7 @@ group "slaves" {
     node            = each.value
     release         = var.release
     version_pattern = var.version_pattern
+    check_interval  = var.gate_check_interval
     env_files       = var.env_files
     connection      = var.nodes
   }

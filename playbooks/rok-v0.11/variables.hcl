@@ -31,6 +31,12 @@ variable "version_pattern" {
   description = "Regular expression the rok-base version of an upgraded node matches."
 }
 
+variable "gate_check_interval" {
+  type        = string
+  default     = "10s"
+  description = "How often a BOOT-disk gate checks whether its node is back on the new release."
+}
+
 variable "restore_candidates" {
   type        = bool
   default     = true

@@ -311,8 +311,9 @@ var authCheckSchema = &steps.Schema{
 		"omitted), which must be allowed. With require = true (the default) the step fails unless auth " +
 		"is enabled, anonymous access refused and the identity allowed; the outputs say which check " +
 		"failed and why. It changes nothing.",
-	Effect: steps.ReadOnly,
-	Target: steps.TargetNone,
+	Effect:     steps.ReadOnly,
+	NoDiscover: true,
+	Target:     steps.TargetNone,
 	Args: &schema.Block{Attributes: map[string]*schema.Attribute{
 		"etcd": connArg,
 		"anonymous_key": {

@@ -159,6 +159,10 @@ func (c conn) authEnabled(ctx context.Context, cli *clientv3.Client) (bool, erro
 	if err == nil {
 		return st.Enabled, nil
 	}
+	if errors.Is(err, rpctypes.ErrUserEmpty) || errors.Is(err, rpctypes.ErrPermissionDenied) {
+		// From etcd 3.5 on, AuthStatus answers only root once auth is on.
+		return true, nil
+	}
 	if status.Code(err) != codes.Unimplemented {
 		return false, err
 	}

@@ -2,155 +2,118 @@ package etcd
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
+	"errors"
 	"fmt"
-	"math/big"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"go.etcd.io/etcd/client/pkg/v3/transport"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
+	"github.com/rokflow/rokflow/internal/etcdtest"
 	"github.com/rokflow/rokflow/steps"
 )
 
-// These tests run the kinds against a real etcd server started from the
-// `etcd` binary on PATH (Debian: etcd-server); they are skipped without it.
+// These tests run the kinds against a real etcd embedded in the test
+// process (internal/etcdtest): a plain-text server, or one serving TLS with
+// --client-cert-auth and a CA made by the test. Nothing outside `go test`
+// is needed, so they never skip.
 
 type testEtcd struct {
-	endpoint string
-	pki      string // directory with ca.crt and <cn>.crt/.key, when TLS
+	srv *etcdtest.Server
+	pki *etcdtest.PKI // nil without TLS
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-}
-
+// startEtcd starts a plain-text etcd, or with withTLS one that requires a
+// client certificate signed by a new test CA; the CA also signs client
+// certificates for root, rokflow (users the tests create) and nobody (a CN
+// with no user).
 func startEtcd(t *testing.T, withTLS bool) *testEtcd {
 	t.Helper()
-	bin, err := exec.LookPath("etcd")
-	if err != nil {
-		t.Skip("no etcd binary on PATH")
-	}
-	dir := t.TempDir()
-	scheme := "http"
-	var tlsArgs []string
 	te := &testEtcd{}
+	var o etcdtest.Options
 	if withTLS {
-		scheme = "https"
-		te.pki = filepath.Join(dir, "pki")
-		writePKI(t, te.pki, "root", "rokflow", "nobody")
-		tlsArgs = []string{
-			"--cert-file", filepath.Join(te.pki, "server.crt"), "--key-file", filepath.Join(te.pki, "server.key"),
-			"--trusted-ca-file", filepath.Join(te.pki, "ca.crt"), "--client-cert-auth",
-		}
+		te.pki = etcdtest.NewPKI(t, "root", "rokflow", "nobody")
+		o.TLS = te.pki.ServerTLS(true)
 	}
-	cport, pport := freePort(t), freePort(t)
-	te.endpoint = scheme + "://127.0.0.1:" + cport
-	peer := "http://127.0.0.1:" + pport
-	args := append([]string{
-		"--name", "m0", "--data-dir", filepath.Join(dir, "data"),
-		"--listen-client-urls", te.endpoint, "--advertise-client-urls", te.endpoint,
-		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "m0=" + peer, "--logger", "zap", "--log-level", "error",
-	}, tlsArgs...)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = nil, nil
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_, _ = cmd.Process.Wait()
-	})
-	// Ready when a read as root (or anonymous, without TLS) succeeds.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp := Get{}.Run(context.Background(), steps.RunRequest{Args: decode(t, Get{}, te.conn("root", "1s")+`key = "/ready"`)})
-		if !resp.Diagnostics.HasErrors() {
-			return te
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("etcd did not start: %s", resp.Diagnostics)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	te.srv = etcdtest.StartWith(t, o)
+	return te
 }
 
 // conn is the etcd argument acting as the certificate of cn ("" for none).
 func (te *testEtcd) conn(cn, timeout string) string {
-	s := fmt.Sprintf("etcd = { endpoints = [%q], request_timeout = %q", te.endpoint, timeout)
-	if te.pki != "" {
-		s += fmt.Sprintf(", ca_file = %q", filepath.Join(te.pki, "ca.crt"))
+	s := fmt.Sprintf("etcd = { endpoints = [%q], request_timeout = %q", te.srv.URL, timeout)
+	if te.pki != nil {
+		s += fmt.Sprintf(", ca_file = %q", te.pki.CAFile())
 		if cn != "" {
-			s += fmt.Sprintf(", cert_file = %q, key_file = %q", filepath.Join(te.pki, cn+".crt"), filepath.Join(te.pki, cn+".key"))
+			s += fmt.Sprintf(", cert_file = %q, key_file = %q", te.pki.CertFile(cn), te.pki.KeyFile(cn))
 		}
 	}
 	return s + " }\n"
 }
 
-func writePKI(t *testing.T, dir string, clients ...string) {
+// client is a clientv3 client of te acting as the certificate of cn (TLS)
+// or as user/password (either may be ""), for checking what the kinds did.
+func (te *testEtcd) client(t *testing.T, cn, user, password string) *clientv3.Client {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	writePEM(t, filepath.Join(dir, "ca.crt"), "CERTIFICATE", caDER)
-	leaf := func(name, cn string, serial int64, server bool) {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage:    x509.KeyUsageDigitalSignature,
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	cfg := clientv3.Config{Endpoints: []string{te.srv.URL}, DialTimeout: 5 * time.Second,
+		Username: user, Password: password, Logger: zap.NewNop()}
+	if te.pki != nil {
+		info := transport.TLSInfo{TrustedCAFile: te.pki.CAFile()}
+		if cn != "" {
+			info.CertFile, info.KeyFile = te.pki.CertFile(cn), te.pki.KeyFile(cn)
 		}
-		if server {
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-			tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		tc, err := info.ClientConfig()
 		if err != nil {
 			t.Fatal(err)
 		}
-		kder, _ := x509.MarshalECPrivateKey(key)
-		writePEM(t, filepath.Join(dir, name+".crt"), "CERTIFICATE", der)
-		writePEM(t, filepath.Join(dir, name+".key"), "EC PRIVATE KEY", kder)
+		cfg.TLS = tc
 	}
-	leaf("server", "etcd", 2, true)
-	for i, cn := range clients {
-		leaf(cn, cn, int64(10+i), false)
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
+// checkRBAC checks, through cli (acting as root), that auth is on and that
+// the users and roles the tests' etcd.auth steps describe exist: root with
+// the root role, role rokflow with readwrite on the prefix /rokflow/, and
+// user rokflow with the role rokflow and with a password or not.
+func checkRBAC(t *testing.T, cli *clientv3.Client, rokflowHasPassword bool) {
 	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := cli.AuthStatus(ctx)
+	if err != nil || !st.Enabled {
+		t.Fatalf("auth status: %v %v", st, err)
+	}
+	root, err := cli.UserGet(ctx, "root")
+	if err != nil || !slices.Equal(root.Roles, []string{"root"}) {
+		t.Errorf("user root: %v %v", root, err)
+	}
+	u, err := cli.UserGet(ctx, "rokflow")
+	if err != nil || !slices.Equal(u.Roles, []string{"rokflow"}) {
+		t.Errorf("user rokflow: %v %v", u, err)
+	}
+	r, err := cli.RoleGet(ctx, "rokflow")
+	if err != nil || len(r.Perm) != 1 {
+		t.Fatalf("role rokflow: %v %v", r, err)
+	}
+	p := r.Perm[0]
+	if string(p.Key) != "/rokflow/" || string(p.RangeEnd) != "/rokflow0" || clientv3.PermissionType(p.PermType) != clientv3.PermissionType(clientv3.PermReadWrite) {
+		t.Errorf("role rokflow permission: %q..%q %v", p.Key, p.RangeEnd, p.PermType)
+	}
+	// A certificate-only user refuses a password: the error says so.
+	_, err = cli.Authenticate(ctx, "rokflow", "x")
+	if noPass := err != nil && strings.Contains(err.Error(), "no password user"); noPass == rokflowHasPassword {
+		t.Errorf("user rokflow: password expected %v, Authenticate with a wrong one: %v", rokflowHasPassword, err)
 	}
 }
 
@@ -233,8 +196,9 @@ func TestPasswordAuthAgainstEtcd(t *testing.T) {
 	// Before auth: anonymous reads work, so the check fails.
 	check := c + "anonymous_key = \"/rok/cluster/version\"\nas = { user = \"rokflow\", password = var.secret, key = \"/rokflow/x\" }\n"
 	resp := run(t, AuthCheck{}, check)
-	if !hasError(resp.Diagnostics, "etcd auth check failed") || resp.Outputs.GetAttr("anonymous_refused").True() {
-		t.Errorf("check before auth: %v", resp.Diagnostics)
+	if !hasError(resp.Diagnostics, "etcd auth check failed") || resp.Outputs.GetAttr("anonymous_refused").True() ||
+		resp.Outputs.GetAttr("auth_enabled").True() {
+		t.Errorf("check before auth: %v %#v", resp.Diagnostics, resp.Outputs)
 	}
 
 	auth := c + `root_password = var.secret
@@ -246,22 +210,60 @@ users = [{ name = "rokflow", password = var.secret, roles = ["rokflow"] }]
 		strs(out.GetAttr("created_users")) != "root,rokflow" || strs(out.GetAttr("created_roles")) != "rokflow" {
 		t.Errorf("first auth: %#v", out)
 	}
-	// Re-running, anonymously but with root_password, is a no-op.
-	out = mustRun(t, Auth{}, auth)
-	if out.GetAttr("changed").True() || !out.GetAttr("was_enabled").True() || out.GetAttr("created_users").LengthInt() != 0 {
-		t.Errorf("second auth: %#v", out)
+	checkRBAC(t, te.client(t, "", "root", secret), true)
+
+	// Anonymous requests now get "user name is empty"; a wrong password
+	// fails the connection itself.
+	resp = run(t, Get{}, c+`key = "/rok/cluster/version"`)
+	if !strings.Contains(resp.Diagnostics.Error(), rpctypes.ErrUserEmpty.Error()) {
+		t.Errorf("anonymous get after auth: %v", resp.Diagnostics)
 	}
-	// Without root credentials a re-run cannot act, and says how to fix it.
-	resp = run(t, Auth{}, c+"users = []")
-	if !resp.Diagnostics.HasErrors() || !strings.Contains(resp.Diagnostics.Error(), "must act as root") {
-		t.Errorf("anonymous re-run: %v", resp.Diagnostics)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := clientv3.New(clientv3.Config{Endpoints: []string{te.srv.URL}, Username: "rokflow", Password: "wrong", Context: ctx, Logger: zap.NewNop()})
+	if !errors.Is(err, rpctypes.ErrAuthFailed) {
+		t.Errorf("wrong password: %v", err)
 	}
 
+	// A re-run as root by password on the connection is a no-op.
+	rootConn := fmt.Sprintf("etcd = { endpoints = [%q], user = \"root\", password = var.secret }\n", te.srv.URL)
+	out = mustRun(t, Auth{}, rootConn+strings.TrimPrefix(auth, c))
+	if out.GetAttr("changed").True() || !out.GetAttr("was_enabled").True() || !out.GetAttr("auth_enabled").True() ||
+		out.GetAttr("created_users").LengthInt() != 0 || out.GetAttr("created_roles").LengthInt() != 0 {
+		t.Errorf("re-run as root: %#v", out)
+	}
+	// So is a re-run with no credentials on the connection but with
+	// root_password, which the kind then uses. (etcd 3.5 and later refuse
+	// AuthStatus to anyone but root once auth is on: "user name is empty"
+	// for an anonymous caller, so that answer itself means auth is on.)
+	t.Run("anonymous re-run with root_password", func(t *testing.T) {
+		out := mustRun(t, Auth{}, auth)
+		if out.GetAttr("changed").True() || !out.GetAttr("was_enabled").True() || !out.GetAttr("auth_enabled").True() ||
+			out.GetAttr("created_users").LengthInt() != 0 || out.GetAttr("created_roles").LengthInt() != 0 {
+			t.Errorf("second auth: %#v", out)
+		}
+	})
+	checkRBAC(t, te.client(t, "", "root", secret), true)
+	// Without root credentials a re-run cannot act, and says how to fix it.
+	t.Run("anonymous re-run without root credentials", func(t *testing.T) {
+		resp := run(t, Auth{}, c+"users = []")
+		if !resp.Diagnostics.HasErrors() || !strings.Contains(resp.Diagnostics.Error(), "must act as root") {
+			t.Errorf("anonymous re-run: %v", resp.Diagnostics)
+		}
+	})
+
 	out = mustRun(t, AuthCheck{}, check)
-	if !out.GetAttr("auth_enabled").True() || !out.GetAttr("anonymous_refused").True() || !out.GetAttr("user_allowed").True() {
+	if !out.GetAttr("auth_enabled").True() || !out.GetAttr("anonymous_refused").True() || !out.GetAttr("user_allowed").True() ||
+		!strings.Contains(out.GetAttr("anonymous_result").AsString(), "user name is empty") {
 		t.Errorf("check after auth: %#v", out)
 	}
-	// rokflow may not read outside its prefix.
+	// The password user works through the kinds inside its prefix...
+	user := fmt.Sprintf("etcd = { endpoints = [%q], user = \"rokflow\", password = var.secret, request_timeout = \"5s\" }\n", te.srv.URL)
+	mustRun(t, Put{}, user+"key = \"/rokflow/x\"\nvalue = \"1\"")
+	if out := mustRun(t, Get{}, user+`key = "/rokflow/x"`); out.GetAttr("value").AsString() != "1" {
+		t.Errorf("get as rokflow: %#v", out)
+	}
+	// ...and may not read outside it.
 	resp = run(t, AuthCheck{}, c+"anonymous_key = \"/x\"\nas = { user = \"rokflow\", password = var.secret, key = \"/rok/cluster/version\" }\nrequire = false")
 	if resp.Diagnostics.HasErrors() || resp.Outputs.GetAttr("user_allowed").True() || !strings.Contains(resp.Outputs.GetAttr("user_result").AsString(), "permission denied") {
 		t.Errorf("check outside the grant: %v %#v", resp.Diagnostics, resp.Outputs)
@@ -271,31 +273,65 @@ users = [{ name = "rokflow", password = var.secret, roles = ["rokflow"] }]
 func TestCertificateAuthAgainstEtcd(t *testing.T) {
 	te := startEtcd(t, true)
 	root := te.conn("root", "5s")
-	out := mustRun(t, Auth{}, root+`roles = [{ name = "rokflow", permissions = [{ key = "/rokflow/", prefix = true, access = "readwrite" }] }]
+	rokflowCert := fmt.Sprintf("as = { cert_file = %q, key_file = %q }\n", te.pki.CertFile("rokflow"), te.pki.KeyFile("rokflow"))
+	check := te.conn("", "2s") + "anonymous_key = \"/rokflow/x\"\n" + rokflowCert
+
+	// Before auth, client-cert-auth alone already refuses a client without
+	// a certificate, but any certificate of the CA may do anything, and
+	// etcd reports auth off: the check fails.
+	resp := run(t, AuthCheck{}, check)
+	if !hasError(resp.Diagnostics, "etcd auth check failed") || !strings.Contains(resp.Diagnostics.Error(), "auth disabled") ||
+		resp.Outputs.GetAttr("auth_enabled").True() || !resp.Outputs.GetAttr("anonymous_refused").True() {
+		t.Errorf("check before auth: %v %#v", resp.Diagnostics, resp.Outputs)
+	}
+	mustRun(t, Put{}, te.conn("nobody", "5s")+"key = \"/other\"\nvalue = \"before auth\"")
+
+	auth := root + `roles = [{ name = "rokflow", permissions = [{ key = "/rokflow/", prefix = true, access = "readwrite" }] }]
 users = [{ name = "rokflow", roles = ["rokflow"] }]
-`)
-	if !out.GetAttr("auth_enabled").True() || strs(out.GetAttr("created_users")) != "root,rokflow" {
+`
+	out := mustRun(t, Auth{}, auth)
+	if !out.GetAttr("auth_enabled").True() || out.GetAttr("was_enabled").True() || !out.GetAttr("changed").True() ||
+		strs(out.GetAttr("created_users")) != "root,rokflow" || strs(out.GetAttr("created_roles")) != "rokflow" {
 		t.Errorf("auth: %#v", out)
 	}
-	out = mustRun(t, Auth{}, root+`roles = [{ name = "rokflow", permissions = [{ key = "/rokflow/", prefix = true, access = "readwrite" }] }]
-users = [{ name = "rokflow", roles = ["rokflow"] }]
-`)
-	if out.GetAttr("changed").True() {
-		t.Errorf("re-run changed something: %#v", out)
+	// Root and rokflow are certificate-only users: CN root acts as root.
+	checkRBAC(t, te.client(t, "root", "", ""), false)
+
+	// A re-run, as root by certificate, is a no-op and not an error.
+	out = mustRun(t, Auth{}, auth)
+	if out.GetAttr("changed").True() || !out.GetAttr("was_enabled").True() || !out.GetAttr("auth_enabled").True() ||
+		out.GetAttr("created_users").LengthInt() != 0 || out.GetAttr("created_roles").LengthInt() != 0 {
+		t.Errorf("re-run: %#v", out)
 	}
-	mustRun(t, Put{}, te.conn("rokflow", "5s")+"key = \"/rokflow/x\"\nvalue = \"1\"")
+	checkRBAC(t, te.client(t, "root", "", ""), false)
+
+	// CN rokflow is user rokflow: allowed in its prefix, denied elsewhere.
+	rokflow := te.conn("rokflow", "5s")
+	mustRun(t, Put{}, rokflow+"key = \"/rokflow/x\"\nvalue = \"1\"")
+	if out := mustRun(t, Get{}, rokflow+`key = "/rokflow/x"`); out.GetAttr("value").AsString() != "1" {
+		t.Errorf("get as rokflow: %#v", out)
+	}
+	resp = run(t, Put{}, rokflow+"key = \"/other\"\nvalue = \"2\"")
+	if !strings.Contains(resp.Diagnostics.Error(), "permission denied") {
+		t.Errorf("put outside the grant: %v", resp.Diagnostics)
+	}
 
 	// Anonymous clients are refused by the TLS handshake; clientv3 only
-	// times out, and the probe explains it.
-	check := te.conn("", "2s") + fmt.Sprintf("anonymous_key = \"/rokflow/x\"\nas = { cert_file = %q, key_file = %q }\n",
-		filepath.Join(te.pki, "rokflow.crt"), filepath.Join(te.pki, "rokflow.key"))
+	// times out, and the probe explains it. The certificate user is allowed.
 	out = mustRun(t, AuthCheck{}, check)
 	if !out.GetAttr("anonymous_refused").True() || !strings.Contains(out.GetAttr("anonymous_result").AsString(), "TLS") ||
-		!out.GetAttr("user_allowed").True() || !out.GetAttr("auth_enabled").True() {
+		!out.GetAttr("user_allowed").True() || out.GetAttr("user_result").AsString() != "allowed" || !out.GetAttr("auth_enabled").True() {
 		t.Errorf("check: %#v", out)
 	}
+	// The check names a denied certificate user.
+	resp = run(t, AuthCheck{}, te.conn("", "2s")+"anonymous_key = \"/rokflow/x\"\n"+
+		fmt.Sprintf("as = { cert_file = %q, key_file = %q, key = \"/other\" }\n", te.pki.CertFile("rokflow"), te.pki.KeyFile("rokflow")))
+	if !hasError(resp.Diagnostics, "etcd auth check failed") || resp.Outputs.GetAttr("user_allowed").True() ||
+		!strings.Contains(resp.Outputs.GetAttr("user_result").AsString(), "permission denied") {
+		t.Errorf("check outside the grant: %v %#v", resp.Diagnostics, resp.Outputs)
+	}
 	// A certificate whose CN has no user is denied.
-	resp := run(t, Get{}, te.conn("nobody", "5s")+`key = "/rokflow/x"`)
+	resp = run(t, Get{}, te.conn("nobody", "5s")+`key = "/rokflow/x"`)
 	if !strings.Contains(resp.Diagnostics.Error(), "permission denied") {
 		t.Errorf("nobody: %v", resp.Diagnostics)
 	}

@@ -76,8 +76,9 @@ var waitSchema = &steps.Schema{
 	Description: "Reads key and, until it exists (or, when value is set, until it holds value), watches it " +
 		"from the revision read, so no change is missed between the read and the watch. Fails when " +
 		"wait_timeout passes first. It changes nothing.",
-	Effect: steps.ReadOnly,
-	Target: steps.TargetNone,
+	Effect:     steps.ReadOnly,
+	NoDiscover: true,
+	Target:     steps.TargetNone,
 	Args: &schema.Block{Attributes: map[string]*schema.Attribute{
 		"etcd":  connArg,
 		"key":   {Type: cty.String, Required: true, Description: "The key to wait for."},

@@ -306,6 +306,12 @@ func (AuthCheck) Run(ctx context.Context, req steps.RunRequest) steps.RunRespons
 // how, it was refused. A timeout is confirmed as a TLS refusal by a probe; a
 // timeout the probe cannot explain is an error, not a pass.
 func (c conn) anonymousRead(ctx context.Context, key string) (refused bool, result string, diag *hcl.Diagnostic) {
+	// A server that demands client certificates makes an anonymous gRPC
+	// call hang until its timeout rather than fail; a TLS handshake
+	// without a certificate answers at once, so ask that first.
+	if refusedTLS, reason, perr := c.probeTLS(ctx); perr == nil && refusedTLS {
+		return true, "refused by TLS: " + reason, nil
+	}
 	cli, err := c.dial(ctx)
 	if err == nil {
 		cctx, cancel := c.call(ctx)

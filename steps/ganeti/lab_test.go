@@ -1,15 +1,23 @@
 package ganeti
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -61,6 +69,143 @@ func newLab(t *testing.T) *lab {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// jobWatch is a TLS pass-through proxy between a kind and the lab's RAPI.
+// It records, for each job, when the kind received the first answer saying
+// that the job had ended: a /2/jobs/ID/wait long poll whose job_info holds a
+// final status, or a GET /2/jobs/ID with one. The time is taken once the
+// answer is written and flushed to the kind, so it includes the proxy's
+// hop.
+type jobWatch struct {
+	srv  *httptest.Server
+	rapi string // the rapi argument through the proxy, as the write user
+
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+var jobPath = regexp.MustCompile(`^/2/jobs/([0-9]+)(/wait)?$`)
+
+func (l *lab) watchJobs() *jobWatch {
+	l.t.Helper()
+	w := &jobWatch{seen: map[string]time.Time{}}
+	w.srv = httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		up, err := http.NewRequestWithContext(r.Context(), r.Method, l.c.e.baseURL()+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		for _, h := range []string{"Authorization", "Content-Type", "Accept", "User-Agent"} {
+			if v := r.Header.Get(h); v != "" {
+				up.Header.Set(h, v)
+			}
+		}
+		resp, err := l.c.http.Do(up)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		for k, vs := range resp.Header {
+			if k != "Content-Length" && k != "Connection" {
+				rw.Header()[k] = vs
+			}
+		}
+		rw.WriteHeader(resp.StatusCode)
+		_, _ = rw.Write(data)
+		rw.(http.Flusher).Flush()
+		at := time.Now()
+		m := jobPath.FindStringSubmatch(r.URL.Path)
+		if r.Method != http.MethodGet || resp.StatusCode != http.StatusOK || m == nil {
+			return
+		}
+		var status string
+		if m[2] != "" {
+			var res *struct {
+				JobInfo []any `json:"job_info"`
+			}
+			if json.Unmarshal(data, &res) == nil && res != nil && len(res.JobInfo) > 0 {
+				status, _ = res.JobInfo[0].(string)
+			}
+		} else {
+			var j struct {
+				Status string `json:"status"`
+			}
+			if json.Unmarshal(data, &j) == nil {
+				status = j.Status
+			}
+		}
+		if finalStatus(status) {
+			w.mu.Lock()
+			if _, ok := w.seen[m[1]]; !ok {
+				w.seen[m[1]] = at
+			}
+			w.mu.Unlock()
+		}
+	}))
+	l.t.Cleanup(w.srv.Close)
+	u, _ := url.Parse(w.srv.URL)
+	sum := sha256.Sum256(w.srv.Certificate().Raw)
+	w.rapi = fmt.Sprintf("rapi = { host = %q, port = %s, user = %q, password = %q, pinned_sha256 = %q }\n",
+		u.Hostname(), u.Port(), os.Getenv("GANETI_RAPI_USER"), os.Getenv("GANETI_RAPI_PASSWORD"), hex.EncodeToString(sum[:]))
+	return w
+}
+
+// maxFinishLatency is how long after a job's end_ts a kind may learn that
+// it finished (it long-polls /wait, which Ganeti answers on a change).
+const maxFinishLatency = 300 * time.Millisecond
+
+// checkFinishLatency logs, for each job in ids, the time from the job's
+// end_ts to when the kind saw it finished through w, and fails when one is
+// over maxFinishLatency or was never seen.
+func (l *lab) checkFinishLatency(w *jobWatch, ids []string) {
+	l.t.Helper()
+	var worst time.Duration
+	for _, id := range ids {
+		var j struct {
+			Status  string  `json:"status"`
+			StartTS []int64 `json:"start_ts"`
+			EndTS   []int64 `json:"end_ts"`
+		}
+		if err := l.c.call(context.Background(), http.MethodGet, "/2/jobs/"+id, nil, &j); err != nil {
+			l.t.Fatal(err)
+		}
+		if len(j.EndTS) != 2 {
+			l.t.Errorf("job %s (%s) has no end_ts: %v", id, j.Status, j.EndTS)
+			continue
+		}
+		end := time.Unix(j.EndTS[0], j.EndTS[1]*1000)
+		w.mu.Lock()
+		at, ok := w.seen[id]
+		w.mu.Unlock()
+		if !ok {
+			l.t.Errorf("job %s: the kind never received an answer saying it had ended", id)
+			continue
+		}
+		d := at.Sub(end)
+		worst = max(worst, d)
+		ran := time.Duration(0)
+		if len(j.StartTS) == 2 {
+			ran = end.Sub(time.Unix(j.StartTS[0], j.StartTS[1]*1000))
+		}
+		l.t.Logf("finish latency: job %s (%s, ran %v): end_ts %s, seen by the kind %s: %v after end_ts",
+			id, j.Status, ran.Round(time.Millisecond), end.Format("15:04:05.000000"), at.Format("15:04:05.000000"), d.Round(time.Microsecond))
+		if d > maxFinishLatency {
+			l.t.Errorf("job %s: the kind saw it finished %v after its end_ts, over %v", id, d.Round(time.Millisecond), maxFinishLatency)
+		}
+	}
+	l.t.Logf("finish latency: worst %v over %d jobs (limit %v)", worst.Round(time.Microsecond), len(ids), maxFinishLatency)
 }
 
 func (l *lab) run(k steps.Kind, src, handle string) (steps.RunResponse, []string) {
@@ -137,8 +282,20 @@ func TestLabEvacuateAndMigrateBack(t *testing.T) {
 		t.Fatalf("the dry run moved instances: %v", after)
 	}
 
-	out, handles := l.must(NodeEvacuate{}, "node = \"node1.rokgnt.test\"\nmode = \"primary-only\"\niallocator = \"hail\"\nearly_release = false")
+	// The real evacuation goes through a proxy that notes when the kind
+	// learns that the job, and each migration it submitted, has finished.
+	w := l.watchJobs()
+	resp, handles := l.run(NodeEvacuate{}, w.rapi+"node = \"node1.rokgnt.test\"\nmode = \"primary-only\"\niallocator = \"hail\"\nearly_release = false", "")
+	if resp.Diagnostics.HasErrors() {
+		t.Fatalf("evacuate: %s", resp.Diagnostics)
+	}
+	out = resp.Outputs
 	jobID := out.GetAttr("job_id").AsString()
+	ids := []string{jobID}
+	for _, sj := range out.GetAttr("subjobs").AsValueSlice() {
+		ids = append(ids, sj.AsString())
+	}
+	l.checkFinishLatency(w, ids)
 	if len(handles) != 1 || handles[0] != jobID {
 		t.Errorf("journaled %v for job %s", handles, jobID)
 	}
@@ -156,7 +313,7 @@ func TestLabEvacuateAndMigrateBack(t *testing.T) {
 
 	// Re-attaching to the journaled job submits nothing new.
 	n := l.jobCount()
-	resp, handles := l.run(NodeEvacuate{}, l.rapi+"node = \"node1.rokgnt.test\"\nmode = \"primary-only\"\niallocator = \"hail\"", jobID)
+	resp, handles = l.run(NodeEvacuate{}, l.rapi+"node = \"node1.rokgnt.test\"\nmode = \"primary-only\"\niallocator = \"hail\"", jobID)
 	if resp.Diagnostics.HasErrors() || len(handles) != 0 || l.jobCount() != n || resp.Outputs.GetAttr("status").AsString() != "success" {
 		t.Errorf("re-attach: %v, handles %v, jobs %d -> %d", resp.Diagnostics, handles, n, l.jobCount())
 	}

@@ -26,9 +26,10 @@ var waitSchema = &steps.Schema{
 		"fails after `timeout`. Failures to reach the host count as failed attempts, so it can wait for a " +
 		"rebooting node. The command must only look, never change anything: the kind is read-only, so " +
 		"plan --discover may run it.",
-	Effect: steps.ReadOnly,
-	Target: steps.TargetHost,
-	Args:   &schema.Block{Attributes: CheckAttributes("2s", "10m")},
+	Effect:     steps.ReadOnly,
+	NoDiscover: true,
+	Target:     steps.TargetHost,
+	Args:       &schema.Block{Attributes: CheckAttributes("2s", "10m")},
 	Outputs: map[string]*schema.Attribute{
 		"attempts": {Type: cty.Number, Description: "How many times the command ran, the passing attempt included."},
 		"stdout":   {Type: cty.String, Description: "The standard output of the passing attempt."},

@@ -72,6 +72,11 @@ variable "rapi" {
   description = "The Ganeti RAPI endpoint and its credentials; the password should come from a sensitive variable."
 }
 
+variable "check_interval" {
+  type    = string
+  default = "10s"
+}
+
 variable "env_files" {
   type    = list(string)
   default = []
@@ -151,6 +156,7 @@ module "appliance" {
   release         = var.release
   upgrade_cluster = var.upgrade_cluster
   boot_disk       = "reinstalled"
+  check_interval  = var.check_interval
   env_files       = var.env_files
   connection      = var.appliance_connection
 }

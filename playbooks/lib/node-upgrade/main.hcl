@@ -39,6 +39,12 @@ variable "version_pattern" {
   description = "Regular expression the rok-base package version must match once the node runs the new BOOT disk."
 }
 
+variable "check_interval" {
+  type        = string
+  default     = "10s"
+  description = "How often the BOOT-disk gate checks whether the node is back on the new release."
+}
+
 variable "env_files" {
   type        = list(string)
   default     = []
@@ -81,7 +87,7 @@ step "swap_boot_disk" {
   check {
     command       = ["dpkg-query", "--show", "--showformat=$${Version}", "rok-base"]
     expect_stdout = var.version_pattern
-    interval      = "10s"
+    interval      = var.check_interval
     timeout       = "2h"
   }
 }
@@ -95,7 +101,7 @@ step "wait_reinstalled" {
 
   command       = ["dpkg-query", "--show", "--showformat=$${Version}", "rok-base"]
   expect_stdout = var.version_pattern
-  interval      = "5s"
+  interval      = var.check_interval
   timeout       = "30m"
 }
 

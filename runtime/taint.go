@@ -1,0 +1,57 @@
+package runtime
+
+import (
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang/marks"
+)
+
+// secretsOf returns the string values marked sensitive inside v.
+func secretsOf(v cty.Value) []string {
+	if !marks.IsSensitive(v) {
+		return nil
+	}
+	var out []string
+	_ = cty.Walk(v, func(_ cty.Path, v cty.Value) (bool, error) {
+		if v.HasMark(marks.Sensitive) {
+			raw, _ := v.UnmarkDeep()
+			_ = cty.Walk(raw, func(_ cty.Path, leaf cty.Value) (bool, error) {
+				if leaf.IsKnown() && !leaf.IsNull() && leaf.Type() == cty.String && leaf.AsString() != "" {
+					out = append(out, leaf.AsString())
+				}
+				return true, nil
+			})
+			return false, nil
+		}
+		return true, nil
+	})
+	return out
+}
+
+// taintOutputs marks sensitive every output string that contains one of
+// the step's secret arguments word for word: kinds receive plain values,
+// so the core carries the taint from arguments to outputs (a command that
+// echoes a password, a response that repeats a token).
+func taintOutputs(out cty.Value, secrets []string) cty.Value {
+	if len(secrets) == 0 || out == cty.NilVal {
+		return out
+	}
+	tainted, err := cty.Transform(out, func(_ cty.Path, v cty.Value) (cty.Value, error) {
+		if !v.IsKnown() || v.IsNull() || v.IsMarked() || v.Type() != cty.String {
+			return v, nil
+		}
+		s := v.AsString()
+		for _, secret := range secrets {
+			if strings.Contains(s, secret) {
+				return v.Mark(marks.Sensitive), nil
+			}
+		}
+		return v, nil
+	})
+	if err != nil {
+		return out.Mark(marks.Sensitive)
+	}
+	return tainted
+}
