@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"runtime/debug"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 
