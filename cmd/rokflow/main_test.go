@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -411,25 +414,30 @@ func TestSeedCommandsCarriedOut(t *testing.T) {
 	}
 }
 
-// TestApplySavedPlanChecksFacts saves a plan whose discovery read a fact,
-// changes the fact, and checks apply refuses to go on, naming the change;
-// and that a changed playbook makes the saved plan unusable.
+// TestApplySavedPlanChecksFacts saves a plan whose discovery read a fact
+// (an HTTP endpoint naming the master), changes the fact, and checks apply
+// refuses to go on, naming the change; and that a changed playbook makes
+// the saved plan unusable.
 func TestApplySavedPlanChecksFacts(t *testing.T) {
+	var mu sync.Mutex
+	master := "rok1"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprint(w, master)
+	}))
+	defer srv.Close()
 	dir := t.TempDir()
-	fact := filepath.Join(dir, "master")
-	if err := os.WriteFile(fact, []byte("rok1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	src := fmt.Sprintf(`
 step "discover" {
-  uses    = "wait"
-  command = ["cat", %q]
+  uses = "http.get"
+  url  = %q
 }
 step "act" {
   uses    = "exec"
-  command = ["echo", "master is", step.discover.outputs.stdout]
+  command = ["echo", "master is", step.discover.outputs.body]
 }
-`, fact)
+`, srv.URL)
 	pb := filepath.Join(dir, "pb")
 	if err := os.MkdirAll(pb, 0o755); err != nil {
 		t.Fatal(err)
@@ -438,17 +446,17 @@ step "act" {
 		t.Fatal(err)
 	}
 	planFile := filepath.Join(dir, "plan.json")
-	if code, out, stderr := run(t, nil, "plan", pb, "--discover", "--out", planFile); code != 0 || !strings.Contains(out, `found:   stdout = "rok1\n"`) {
+	if code, out, stderr := run(t, nil, "plan", pb, "--discover", "--out", planFile); code != 0 || !strings.Contains(out, `found:   body = "rok1"`) {
 		t.Fatalf("plan --discover: %d\n%s%s", code, out, stderr)
 	}
-	if err := os.WriteFile(fact, []byte("rok2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mu.Lock()
+	master = "rok2"
+	mu.Unlock()
 	code, out, stderr := run(t, nil, "apply", planFile)
-	if code != 1 || !strings.Contains(stderr, "The cluster changed since the plan") || !strings.Contains(stderr, `"rok1\n" → "rok2\n"`) {
+	if code != 1 || !strings.Contains(stderr, "The cluster changed since the plan") || !strings.Contains(stderr, `"rok1" → "rok2"`) {
 		t.Fatalf("apply of a stale plan: exit %d\n%s%s", code, out, stderr)
 	}
-	if strings.Contains(out, "master is") {
+	if strings.Contains(out, "step.act") {
 		t.Fatal("a step that depends on the stale fact ran")
 	}
 	// A changed playbook: the plan no longer applies at all.
