@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,4 +118,81 @@ func freePorts(t testing.TB, n int) []int {
 		l.Close()
 	}
 	return ports
+}
+
+// Cluster is a running multi-member etcd.
+type Cluster struct {
+	Members []*Server
+}
+
+// StartCluster starts an n-member plain-text etcd cluster with fast
+// elections; members that are still running stop when the test ends.
+func StartCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	ports := freePorts(t, 2*n)
+	var cfgs []*embed.Config
+	initial := ""
+	c := &Cluster{}
+	for i := range n {
+		cfg := embed.NewConfig()
+		cfg.Name = fmt.Sprintf("m%d", i)
+		cfg.Dir = t.TempDir()
+		cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+		cfg.UnsafeNoFsync = true
+		cfg.TickMs, cfg.ElectionMs = 50, 500
+		cu, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[2*i]))
+		pu, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1]))
+		cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
+		cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
+		if initial != "" {
+			initial += ","
+		}
+		initial += cfg.Name + "=" + pu.String()
+		cfgs = append(cfgs, cfg)
+		c.Members = append(c.Members, &Server{Endpoint: cu.Host, URL: cu.String()})
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, cfg := range cfgs {
+		cfg.InitialCluster = initial
+		wg.Go(func() { c.Members[i].Etcd, errs[i] = embed.StartEtcd(cfg) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("start etcd member %d: %v", i, err)
+		}
+	}
+	for _, m := range c.Members {
+		e := m.Etcd
+		t.Cleanup(func() { e.Close() })
+		select {
+		case <-e.Server.ReadyNotify():
+		case err := <-e.Err():
+			t.Fatalf("etcd: %v", err)
+		case <-time.After(20 * time.Second):
+			t.Fatal("etcd did not become ready in 20 s")
+		}
+	}
+	return c
+}
+
+// Endpoints lists the members' host:port, comma-separated, as a state URL
+// takes them.
+func (c *Cluster) Endpoints() string {
+	var eps []string
+	for _, m := range c.Members {
+		eps = append(eps, m.Endpoint)
+	}
+	return strings.Join(eps, ",")
+}
+
+// Leader returns the member that leads now.
+func (c *Cluster) Leader() *Server {
+	for _, m := range c.Members {
+		if m.Etcd.Server.Leader() == m.Etcd.Server.MemberID() {
+			return m
+		}
+	}
+	return nil
 }
