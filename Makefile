@@ -35,8 +35,8 @@ bench: ## Run the benchmarks (6 runs each, for benchstat)
 
 FUZZTIME ?= 5m
 fuzz: ## Run each fuzz target for FUZZTIME
-	$(GO) test ./lang -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./runtime -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./lang -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s
+	$(GO) test ./runtime -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s
 
 fmt: ## Format Go code and playbooks
 	gofmt -w $$(git ls-files '*.go')
