@@ -682,7 +682,7 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) resu
 			Host:   host,
 			Handle: handle,
 			Output: func(stream, line string) {
-				e.event(Event{Type: EventStepOutput, Run: e.run, Addr: inst.Address, Stream: stream, Line: line})
+				e.event(Event{Type: EventStepOutput, Run: e.run, Addr: inst.Address, Stream: stream, Line: scrub(line, secrets)})
 			},
 			RecordHandle: func(h string) error {
 				handle = h
@@ -691,6 +691,7 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) resu
 		}
 		resp := x.kind.Run(ctx, req)
 		resp.Outputs = taintOutputs(resp.Outputs, secrets)
+		scrubDiags(resp.Diagnostics, secrets)
 		if ctx.Err() == context.DeadlineExceeded && !resp.Diagnostics.HasErrors() {
 			resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step timed out", Detail: "It ran longer than its timeout of " + inst.Timeout + "."})
 		}

@@ -3,6 +3,8 @@ package runtime
 import (
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang/marks"
@@ -54,4 +56,26 @@ func taintOutputs(out cty.Value, secrets []string) cty.Value {
 		return out.Mark(marks.Sensitive)
 	}
 	return tainted
+}
+
+// scrub replaces every secret in a line a kind printed: kinds receive
+// plain values, so the core keeps their secrets out of events.
+func scrub(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if secret != "" && strings.Contains(s, secret) {
+			s = strings.ReplaceAll(s, secret, marks.Masked)
+		}
+	}
+	return s
+}
+
+// scrubDiags does the same to a kind's diagnostics, in place.
+func scrubDiags(diags hcl.Diagnostics, secrets []string) {
+	if len(secrets) == 0 {
+		return
+	}
+	for _, d := range diags {
+		d.Summary = scrub(d.Summary, secrets)
+		d.Detail = scrub(d.Detail, secrets)
+	}
 }
