@@ -1,0 +1,90 @@
+package steps
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Helpers for kinds reading their argument objects. They never panic on a
+// partially known or hand-built value, and strip marks from what they
+// return: a kind must keep track itself of which values were sensitive.
+
+// Attr returns the named attribute of an argument object, or a null value
+// when the object or the attribute is absent.
+func Attr(obj cty.Value, name string) cty.Value {
+	if obj == cty.NilVal || obj.IsNull() {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	ty := obj.Type()
+	if ty == cty.DynamicPseudoType {
+		return cty.DynamicVal
+	}
+	if !ty.IsObjectType() || !ty.HasAttribute(name) {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	return obj.GetAttr(name)
+}
+
+// Known reports whether v is wholly known and not null.
+func Known(v cty.Value) bool { return v.IsWhollyKnown() && !v.IsNull() }
+
+// Str returns the string inside v, stripped of marks. ok is false when v is
+// null, not yet known, or not a string.
+func Str(v cty.Value) (s string, ok bool) {
+	if !Known(v) {
+		return "", false
+	}
+	v, _ = v.UnmarkDeep()
+	if v.Type() != cty.String {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+// Bool returns the bool inside v, or def when v is null. ok is false when v
+// is not yet known or not a bool.
+func Bool(v cty.Value, def bool) (b bool, ok bool) {
+	if !v.IsWhollyKnown() {
+		return def, false
+	}
+	if v.IsNull() {
+		return def, true
+	}
+	v, _ = v.UnmarkDeep()
+	if v.Type() != cty.Bool {
+		return def, false
+	}
+	return v.True(), true
+}
+
+// StrList returns the strings of a known list of strings; a null element
+// makes ok false.
+func StrList(v cty.Value) (out []string, ok bool) {
+	if !Known(v) {
+		return nil, false
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.CanIterateElements() {
+		return nil, false
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		if ev.IsNull() || ev.Type() != cty.String {
+			return nil, false
+		}
+		out = append(out, ev.AsString())
+	}
+	return out, true
+}
+
+// Errorf is an error diagnostic with a formatted detail.
+func Errorf(summary, format string, a ...any) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, a...)}
+}
+
+// Warnf is a warning diagnostic with a formatted detail.
+func Warnf(summary, format string, a ...any) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(format, a...)}
+}
