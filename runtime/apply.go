@@ -274,6 +274,13 @@ func (e *executor) load() error {
 		}
 	}
 	if resume && !e.opts.NewRun {
+		// What failed is tried again: the operator resumed after healing
+		// it. (A failure is a known outcome; only a crash leaves doubt.)
+		for _, st := range e.states {
+			if st.status == state.Failed || st.status == state.Cancelled {
+				st.status = state.Pending
+			}
+		}
 		e.event(Event{Type: EventRunStart, Run: e.run, Summary: "resuming"})
 	}
 	return nil
@@ -284,7 +291,10 @@ func newRunID(t time.Time) string { return t.UTC().Format("20060102T150405.000Z"
 func (e *executor) noteObligation(addr, undo string, settled bool) {
 	for i := range e.owed {
 		if e.owed[i].addr == addr {
-			e.owed[i].settled = e.owed[i].settled || settled
+			// The latest record wins: a step undone and done again owes
+			// its undo again.
+			e.owed[i].settled = settled
+			e.owed[i].undo = undo
 			return
 		}
 	}
@@ -961,6 +971,19 @@ func (e *executor) compensate() {
 		e.launch(inst, e.p.extras[i], false)
 		r := <-e.done
 		e.complete(r)
+		if st.status == state.Succeeded {
+			// Undone: a resumed run does both halves again, each in its
+			// place (pin again before the upgrade goes on, restore at the
+			// end).
+			recs := []state.Record{
+				{Kind: state.KindStep, Run: e.run, Addr: o.addr, Status: state.Pending},
+				{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Pending},
+			}
+			if err := e.journal.append(context.WithoutCancel(e.ctx), recs...); err == nil {
+				e.state(o.addr).status = state.Pending
+				st.status = state.Pending
+			}
+		}
 	}
 }
 

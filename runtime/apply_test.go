@@ -391,3 +391,36 @@ step "slow" {
 		t.Fatalf("status %s after %s", res.Status, time.Since(start))
 	}
 }
+
+func TestApplyResumeRetriesWhatFailed(t *testing.T) {
+	f := newApplyFixture(t, `
+step "first" {
+  uses   = "shell"
+  script = "echo first >> LEDGER"
+}
+step "flaky" {
+  uses       = "shell"
+  once       = true
+  script     = "[ -e LEDGER.healed ] && echo flaky >> LEDGER"
+  depends_on = [step.first]
+}
+step "last" {
+  uses       = "shell"
+  script     = "echo last >> LEDGER"
+  depends_on = [step.flaky]
+}
+`)
+	if res := f.apply(); res.Status != runtime.RunFailed {
+		t.Fatalf("first apply: %s", res.Status)
+	}
+	if err := os.WriteFile(f.ledger+".healed", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := f.apply()
+	if res.Status != runtime.RunSucceeded {
+		t.Fatalf("apply after healing: %+v", res)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"first", "flaky", "last"}) {
+		t.Fatalf("ledger %v: the failed step runs again, what succeeded does not", got)
+	}
+}

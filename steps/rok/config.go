@@ -244,11 +244,32 @@ func (ConfigSet) Run(ctx context.Context, req steps.RunRequest) steps.RunRespons
 	}
 	sudo, _ := boolean(attr(req.Args, "sudo"), false)
 
-	previous, existed, diags := currentConfig(ctx, req, key, sudo)
-	if diags.HasErrors() {
-		return steps.RunResponse{Diagnostics: diags}
+	var previous string
+	var existed bool
+	if h, ok := parsePreviousHandle(req.Handle); ok {
+		// An earlier attempt read the value before setting it and recorded
+		// it; after a crash the key may already hold the new value, and
+		// the value to restore is the one recorded then.
+		previous, existed = h.value, h.existed
+	} else {
+		previous, existed, diags = currentConfig(ctx, req, key, sudo)
+		if diags.HasErrors() {
+			return steps.RunResponse{Diagnostics: diags}
+		}
+		if req.RecordHandle != nil && !sensitive(valueV) {
+			if err := req.RecordHandle(previousHandle(previous, existed)); err != nil {
+				return steps.RunResponse{Diagnostics: append(diags, errorf("Cannot record the previous value", "The journal refused it (%s); nothing was set.", err))}
+			}
+		}
 	}
-	changed := !existed || previous != value
+	current, cexisted, cdiags := previous, existed, hcl.Diagnostics(nil)
+	if req.Handle != "" {
+		current, cexisted, cdiags = currentConfig(ctx, req, key, sudo)
+		if cdiags.HasErrors() {
+			return steps.RunResponse{Diagnostics: cdiags}
+		}
+	}
+	changed := !cexisted || current != value
 	if changed {
 		inv := invocation{
 			kind:    name,
@@ -289,4 +310,33 @@ func currentConfig(ctx context.Context, req steps.RunRequest, key string, sudo b
 	}
 	return "", false, hcl.Diagnostics{warnf("Configuration key not set yet",
 		"`rok-config get %s` failed and the full listing has no such key, so it is treated as unset; the undo step would set it to \"\".", key)}
+}
+
+// previousValue is what rok.config_set records as its external handle
+// before it sets a key: the value to restore.
+type previousValue struct {
+	value   string
+	existed bool
+}
+
+const previousPrefix = "previous:"
+
+func previousHandle(value string, existed bool) string {
+	if !existed {
+		return previousPrefix + "unset"
+	}
+	return previousPrefix + "=" + value
+}
+
+func parsePreviousHandle(h string) (previousValue, bool) {
+	rest, ok := strings.CutPrefix(h, previousPrefix)
+	switch {
+	case !ok:
+		return previousValue{}, false
+	case rest == "unset":
+		return previousValue{}, true
+	case strings.HasPrefix(rest, "="):
+		return previousValue{value: rest[1:], existed: true}, true
+	}
+	return previousValue{}, false
 }
