@@ -659,11 +659,7 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) resu
 		if conn == cty.NilVal {
 			conn = cty.NullVal(cty.DynamicPseudoType)
 		}
-		h, err := e.opts.Plan.Hosts(e.ctx, inst.Target, conn)
-		if err != nil {
-			return result{diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot reach " + inst.Target, Detail: err.Error()}}}
-		}
-		host = h
+		host = &lazyHost{ctx: e.ctx, target: inst.Target, conn: conn, resolve: e.opts.Plan.Hosts}
 	}
 	attempts, delay, maxDelay := 1, 5*time.Second, time.Minute
 	if inst.Retry != nil && !inst.Once {
