@@ -111,6 +111,7 @@ func Apply(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts App
 		done:    make(chan result),
 		groups:  map[string]*groupState{},
 		journal: &journal{s: opts.Session, now: opts.Now},
+		redo:    map[string]bool{},
 	}
 	if err := e.load(); err != nil {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the journal", Detail: err.Error()}}
@@ -190,6 +191,9 @@ type executor struct {
 	// replanDue: a finished instance's outputs are awaited by a dependent
 	// whose values are not known yet.
 	replanDue bool
+	// redo holds steps done, undone and to be done again: everything after
+	// them waits for them, even what follows only transitively.
+	redo map[string]bool
 }
 
 type obligation struct {
@@ -249,6 +253,9 @@ func (e *executor) load() error {
 		switch r.Kind {
 		case state.KindStep:
 			st := e.state(r.Addr)
+			if r.Status == state.Pending && st.status == state.Succeeded {
+				e.redo[r.Addr] = true
+			}
 			st.status, st.attempts, st.err, st.recovered = r.Status, r.Attempt, r.Error, true
 			// A resolution answers one episode of doubt: once the step
 			// moves again, it is spent.
@@ -278,7 +285,9 @@ func (e *executor) load() error {
 		// it. (A failure is a known outcome; only a crash leaves doubt.)
 		for _, st := range e.states {
 			if st.status == state.Failed || st.status == state.Cancelled {
-				st.status = state.Pending
+				// A new attempt: the failed one's external handle (a job
+				// that failed) is not one to re-attach to.
+				st.status, st.handle = state.Pending, ""
 			}
 		}
 		e.event(Event{Type: EventRunStart, Run: e.run, Summary: "resuming"})
@@ -979,6 +988,7 @@ func (e *executor) compensate() {
 				e.state(o.addr).status = state.Pending
 				st.status = state.Pending
 			}
+			e.redo[o.addr] = true
 		}
 	}
 }

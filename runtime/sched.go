@@ -83,8 +83,23 @@ func (e *executor) buildSched() {
 	for g, left := range sc.left {
 		sc.batch[g] = nextBatch(left, 0)
 	}
+	// An instance whose ancestor is to be redone waits for it even when
+	// its own dependencies are done (plan order is a topological order).
+	var behind []bool
+	if len(e.redo) > 0 {
+		behind = make([]bool, len(insts))
+		for i, inst := range insts {
+			for _, d := range inst.DependsOn {
+				j, ok := e.index[d]
+				if ok && (behind[j] || (e.redo[d] && !isDone(e.state(d).status))) {
+					behind[i] = true
+					break
+				}
+			}
+		}
+	}
 	for i := range insts {
-		if sc.remaining[i] == 0 {
+		if sc.remaining[i] == 0 && (behind == nil || !behind[i]) {
 			e.enqueue(int32(i))
 		}
 	}
@@ -183,6 +198,11 @@ func (e *executor) finished(i int) bool {
 	inst := e.p.plan.Instances[i]
 	st := e.state(inst.Address)
 	replan := false
+	if e.redo[inst.Address] && isDone(st.status) {
+		// What waited behind it may go now: rebuild the books.
+		delete(e.redo, inst.Address)
+		replan = true
+	}
 	if !e.known(i) && e.sc.unknown > 0 {
 		e.sc.unknown--
 	}

@@ -160,8 +160,8 @@ func (s Spec) withDefaults() (Spec, error) {
 			return s, fmt.Errorf("a Ganeti cluster needs at least 2 hosts (guests move away during an upgrade), not %d", s.Hosts)
 		}
 	}
-	if n < 1 || n > 50 {
-		return s, fmt.Errorf("%d nodes: use 1 to 50", n)
+	if n < 1 || n > 200 {
+		return s, fmt.Errorf("%d nodes: use 1 to 200", n)
 	}
 	if s.Guests < 0 || s.Guests > 20 {
 		return s, fmt.Errorf("%d guests per host: use 0 to 20", s.Guests)
