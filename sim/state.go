@@ -191,7 +191,7 @@ func loadState(dir string) (*state, error) {
 }
 
 func saveState(dir string, st *state) error {
-	data, err := json.MarshalIndent(st, "", "  ")
+	data, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
