@@ -6,127 +6,11 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hcldec"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 
-	"github.com/rokflow/rokflow/lang/marks"
-	"github.com/rokflow/rokflow/lang/schema"
 	"github.com/rokflow/rokflow/steps"
+	"github.com/rokflow/rokflow/steps/stepstest"
 )
-
-const secret = "s3cret-Val"
-
-// evalContext offers var.secret (sensitive), var.unknown (a string unknown
-// until step.find), var.later (a value of any type unknown until step.find)
-// and var.name (a plain string) to sample bodies.
-func evalContext() *hcl.EvalContext {
-	return &hcl.EvalContext{Variables: map[string]cty.Value{
-		"var": cty.ObjectVal(map[string]cty.Value{
-			"secret":  cty.StringVal(secret).Mark(marks.Sensitive),
-			"unknown": cty.UnknownVal(cty.String).Mark(marks.KnownAfter{Addr: "step.find"}),
-			"later":   cty.DynamicVal.Mark(marks.KnownAfter{Addr: "step.find"}),
-			"name":    cty.StringVal("rok1.prod"),
-		}),
-	}}
-}
-
-// decode decodes src with the kind's argument schema, as the core does, and
-// marks the attributes the schema declares sensitive.
-func decode(t *testing.T, k steps.Kind, src string) cty.Value {
-	t.Helper()
-	f, diags := hclsyntax.ParseConfig([]byte(src), "test.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatalf("parse: %s", diags)
-	}
-	args := k.Schema().Args
-	v, diags := hcldec.Decode(f.Body, args.DecoderSpec(), evalContext())
-	if diags.HasErrors() {
-		t.Fatalf("decode: %s", diags)
-	}
-	// Conversion to a type with optional attributes fills them with nulls
-	// and yields the type without the optional markers.
-	if want := args.ImpliedType().WithoutOptionalAttributesDeep(); !v.Type().Equals(want) {
-		t.Fatalf("decoded type %s, want %s", schema.TypeString(v.Type()), schema.TypeString(want))
-	}
-	for _, p := range args.SensitivePaths() {
-		v, _ = cty.Transform(v, func(path cty.Path, x cty.Value) (cty.Value, error) {
-			if path.Equals(p) {
-				return x.Mark(marks.Sensitive), nil
-			}
-			return x, nil
-		})
-	}
-	return v
-}
-
-func checkSchema(t *testing.T, k steps.Kind, family string) {
-	t.Helper()
-	s := k.Schema()
-	if s != k.Schema() {
-		t.Errorf("Schema() returns a new value on each call")
-	}
-	if !strings.HasPrefix(s.Name, family+".") {
-		t.Errorf("name %q is not in family %s", s.Name, family)
-	}
-	if s.Summary == "" || strings.Contains(s.Summary, "\n") {
-		t.Errorf("summary must be one non-empty line: %q", s.Summary)
-	}
-	if len(s.Description) < len(s.Summary) {
-		t.Errorf("description is shorter than the summary")
-	}
-	checkBlock(t, s.Args, "args")
-	for _, m := range metaArguments {
-		if _, clash := s.Args.Attributes[m]; clash {
-			t.Errorf("argument %s clashes with the step meta-argument of that name", m)
-		}
-	}
-	if len(s.Outputs) == 0 {
-		t.Errorf("no outputs")
-	}
-	for n, a := range s.Outputs {
-		if a.Description == "" {
-			t.Errorf("output %s has no description", n)
-		}
-		if a.Type == cty.NilType {
-			t.Errorf("output %s has no type", n)
-		}
-	}
-	_ = s.OutputType()
-	_ = s.Args.ImpliedType()
-}
-
-func checkBlock(t *testing.T, b *schema.Block, where string) {
-	t.Helper()
-	for n, a := range b.Attributes {
-		if a.Description == "" {
-			t.Errorf("%s.%s has no description", where, n)
-		}
-		if a.Type == cty.NilType {
-			t.Errorf("%s.%s has no type", where, n)
-		}
-		if a.Required && a.Default != cty.NilVal && !a.Default.IsNull() {
-			t.Errorf("%s.%s is required and has a default", where, n)
-		}
-		if a.Default != cty.NilVal && !a.Default.IsNull() {
-			if _, err := convert.Convert(a.Default, a.Type); err != nil {
-				t.Errorf("%s.%s default does not fit its type: %v", where, n, err)
-			}
-			// A default is used as is, so it must have the type a decoded
-			// value has: without optional attribute markers.
-			if dt := a.Default.Type(); !dt.Equals(dt.WithoutOptionalAttributesDeep()) {
-				t.Errorf("%s.%s default has optional attribute markers in its type", where, n)
-			}
-		}
-	}
-	for n, nb := range b.Blocks {
-		if nb.Description == "" {
-			t.Errorf("%s block %s has no description", where, n)
-		}
-		checkBlock(t, &nb.Block, where+"."+n)
-	}
-}
 
 // samples holds one typical body per kind; every kind must have one.
 var samples = map[string]string{
@@ -163,16 +47,6 @@ func TestSchemas(t *testing.T) {
 			}
 		})
 	}
-}
-
-// planText is everything a plan shows, for leak checks.
-func planText(r steps.PlanResponse) string {
-	var b strings.Builder
-	b.WriteString(r.Summary + "\n" + strings.Join(r.Command, " ") + "\n" + r.Request + "\n" + r.Diff + "\n" + r.Instructions + "\n")
-	for _, d := range r.Diagnostics {
-		b.WriteString(d.Summary + "\n" + d.Detail + "\n")
-	}
-	return b.String()
 }
 
 func TestPlanUnknownAndSensitive(t *testing.T) {
@@ -250,15 +124,17 @@ func TestPlanRejectsBadArguments(t *testing.T) {
 	}
 }
 
-// metaArguments are the step meta-arguments the core decodes itself
-// (lang.StepMetaArguments); a kind argument must not reuse one.
-var metaArguments = []string{"uses", "description", "on", "connection", "depends_on", "when", "for_each", "timeout", "once", "undo", "retry", "precondition", "postcondition"}
+// The family's test helpers live in stepstest; these names keep the tests
+// short.
 
-func hasError(diags hcl.Diagnostics, summary string) bool {
-	for _, d := range diags {
-		if d.Severity == hcl.DiagError && d.Summary == summary {
-			return true
-		}
-	}
-	return false
-}
+const secret = stepstest.SampleSecret
+
+func evalContext() *hcl.EvalContext { return stepstest.SampleContext() }
+
+func decode(t *testing.T, k steps.Kind, src string) cty.Value { return stepstest.Decode(t, k, src) }
+
+func checkSchema(t *testing.T, k steps.Kind, family string) { stepstest.CheckFamily(t, k, family) }
+
+func planText(r steps.PlanResponse) string { return stepstest.PlanText(r) }
+
+func hasError(diags hcl.Diagnostics, summary string) bool { return stepstest.HasError(diags, summary) }
