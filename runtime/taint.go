@@ -8,29 +8,11 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/steps"
 )
 
 // secretsOf returns the string values marked sensitive inside v.
-func secretsOf(v cty.Value) []string {
-	if !marks.IsSensitive(v) {
-		return nil
-	}
-	var out []string
-	_ = cty.Walk(v, func(_ cty.Path, v cty.Value) (bool, error) {
-		if v.HasMark(marks.Sensitive) {
-			raw, _ := v.UnmarkDeep()
-			_ = cty.Walk(raw, func(_ cty.Path, leaf cty.Value) (bool, error) {
-				if leaf.IsKnown() && !leaf.IsNull() && leaf.Type() == cty.String && leaf.AsString() != "" {
-					out = append(out, leaf.AsString())
-				}
-				return true, nil
-			})
-			return false, nil
-		}
-		return true, nil
-	})
-	return out
-}
+func secretsOf(v cty.Value) []string { return steps.SensitiveStrings(v) }
 
 // taintOutputs marks sensitive every output string that contains one of
 // the step's secret arguments word for word: kinds receive plain values,
@@ -60,14 +42,7 @@ func taintOutputs(out cty.Value, secrets []string) cty.Value {
 
 // scrub replaces every secret in a line a kind printed: kinds receive
 // plain values, so the core keeps their secrets out of events.
-func scrub(s string, secrets []string) string {
-	for _, secret := range secrets {
-		if secret != "" && strings.Contains(s, secret) {
-			s = strings.ReplaceAll(s, secret, marks.Masked)
-		}
-	}
-	return s
-}
+func scrub(s string, secrets []string) string { return steps.Redact(s, secrets) }
 
 // scrubDiags does the same to a kind's diagnostics, in place.
 func scrubDiags(diags hcl.Diagnostics, secrets []string) {

@@ -2,9 +2,13 @@ package steps
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang/marks"
 )
 
 // Helpers for kinds reading their argument objects. They never panic on a
@@ -87,4 +91,42 @@ func Errorf(summary, format string, a ...any) *hcl.Diagnostic {
 // Warnf is a warning diagnostic with a formatted detail.
 func Warnf(summary, format string, a ...any) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(format, a...)}
+}
+
+// SensitiveStrings returns the plain strings inside v that carry the
+// sensitive mark, longest first, so they can be redacted from text that
+// might echo them (command output, a server's error).
+func SensitiveStrings(v cty.Value) []string {
+	if v == cty.NilVal || !marks.IsSensitive(v) {
+		return nil
+	}
+	raw, pvms := v.UnmarkDeepWithPaths()
+	var out []string
+	for _, pvm := range pvms {
+		if _, ok := pvm.Marks[marks.Sensitive]; !ok {
+			continue
+		}
+		sv, err := pvm.Path.Apply(raw)
+		if err != nil {
+			continue
+		}
+		_ = cty.Walk(sv, func(_ cty.Path, x cty.Value) (bool, error) {
+			if x.IsKnown() && !x.IsNull() && x.Type() == cty.String && x.AsString() != "" {
+				out = append(out, x.AsString())
+			}
+			return true, nil
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// Redact replaces every secret in s with "(sensitive)".
+func Redact(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, marks.Masked)
+		}
+	}
+	return s
 }

@@ -112,37 +112,10 @@ func exitStatuses(v cty.Value) ([]int, hcl.Diagnostics) {
 	return out, diags
 }
 
-// sensitiveStrings returns the raw strings inside v that carry the sensitive
-// mark, longest first, so they can be redacted from command output.
-func sensitiveStrings(v cty.Value) []string {
-	raw, pvms := v.UnmarkDeepWithPaths()
-	var out []string
-	for _, pvm := range pvms {
-		if _, ok := pvm.Marks[marks.Sensitive]; !ok {
-			continue
-		}
-		sv, err := pvm.Path.Apply(raw)
-		if err != nil {
-			continue
-		}
-		_ = cty.Walk(sv, func(_ cty.Path, x cty.Value) (bool, error) {
-			if x.IsKnown() && !x.IsNull() && x.Type() == cty.String && x.AsString() != "" {
-				out = append(out, x.AsString())
-			}
-			return true, nil
-		})
-	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
+// sensitiveStrings: see steps.SensitiveStrings.
+func sensitiveStrings(v cty.Value) []string { return steps.SensitiveStrings(v) }
 
-// redact replaces every secret in s with the masked text.
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		s = strings.ReplaceAll(s, sec, marks.Masked)
-	}
-	return s
-}
+func redact(s string, secrets []string) string { return steps.Redact(s, secrets) }
 
 // displayEnv renders env for a summary: NAME=value pairs, sorted, sensitive
 // values masked.

@@ -266,35 +266,10 @@ func displayHeaders(v cty.Value) string {
 	return strings.Join(parts, ", ")
 }
 
-// sensitiveStrings returns the raw strings inside v that carry the sensitive
-// mark.
-func sensitiveStrings(v cty.Value) []string {
-	raw, pvms := v.UnmarkDeepWithPaths()
-	var out []string
-	for _, pvm := range pvms {
-		if _, ok := pvm.Marks[marks.Sensitive]; !ok {
-			continue
-		}
-		sv, err := pvm.Path.Apply(raw)
-		if err != nil {
-			continue
-		}
-		_ = cty.Walk(sv, func(_ cty.Path, x cty.Value) (bool, error) {
-			if x.IsKnown() && !x.IsNull() && x.Type() == cty.String && x.AsString() != "" {
-				out = append(out, x.AsString())
-			}
-			return true, nil
-		})
-	}
-	return out
-}
+// sensitiveStrings: see steps.SensitiveStrings.
+func sensitiveStrings(v cty.Value) []string { return steps.SensitiveStrings(v) }
 
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		s = strings.ReplaceAll(s, sec, marks.Masked)
-	}
-	return s
-}
+func redact(s string, secrets []string) string { return steps.Redact(s, secrets) }
 
 func errorDiag(summary, detail string) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}

@@ -34,16 +34,7 @@ func strList(v cty.Value) ([]string, bool) { return steps.StrList(v) }
 // sensitive reports whether v carries the sensitive mark anywhere.
 func sensitive(v cty.Value) bool { return v != cty.NilVal && marks.IsSensitive(v) }
 
-// redact replaces every occurrence of the given secrets in text, so program
-// output echoing a sensitive argument never reaches a diagnostic.
-func redact(text string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, marks.Masked)
-		}
-	}
-	return text
-}
+func redact(text string, secrets []string) string { return steps.Redact(text, secrets) }
 
 // secretsOf returns the plain strings of the sensitive arguments among vs.
 func secretsOf(vs ...cty.Value) []string {
