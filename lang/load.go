@@ -16,7 +16,7 @@ import (
 // returned playbook is usable for rendering diagnostics even when the
 // diagnostics hold errors, but must not be planned then.
 func Load(path string) (*Playbook, hcl.Diagnostics) {
-	l := &loader{parser: hclparse.NewParser(), loading: map[string]bool{}}
+	l := &loader{parser: hclparse.NewParser(), loading: map[string]bool{}, relative: !filepath.IsAbs(path)}
 	pb := &Playbook{Files: l.parser.Files()}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -50,6 +50,7 @@ func Load(path string) (*Playbook, hcl.Diagnostics) {
 	}
 	// The directory, not the file: a single-file playbook whose module calls
 	// "./" includes itself too.
+	pb.DisplayDir = filepath.ToSlash(l.displayName(pb.Dir))
 	l.loading[pb.Dir] = true
 	root, diags := l.loadModule(pb.Dir, files, nil, pb)
 	pb.Root = root
@@ -91,16 +92,21 @@ func playbookFiles(dir string) ([]string, error) {
 type loader struct {
 	parser  *hclparse.Parser
 	loading map[string]bool // module directories on the current load path
+	// relative is set when the playbook was named by a relative path; file
+	// names then stay relative to the working directory, as the user wrote
+	// them, so that diagnostics and plans do not depend on where the
+	// checkout lives.
+	relative bool
 }
 
-// parseFile parses one file by its suffix. The display name is relative to
-// the working directory when possible, so diagnostics are short.
+// parseFile parses one file by its suffix, named for display as the user
+// named the playbook: relative to the working directory or absolute.
 func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read file", Detail: cleanErr(err)}}
 	}
-	name := displayName(path)
+	name := l.displayName(path)
 	if d := checkShape(src, name); d != nil {
 		return nil, hcl.Diagnostics{d}
 	}
@@ -110,9 +116,12 @@ func (l *loader) parseFile(path string) (*hcl.File, hcl.Diagnostics) {
 	return l.parser.ParseHCL(src, name)
 }
 
-func displayName(path string) string {
+func (l *loader) displayName(path string) string {
+	if !l.relative {
+		return path
+	}
 	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel, err := filepath.Rel(wd, path); err == nil {
 			return rel
 		}
 	}
@@ -162,7 +171,7 @@ func (l *loader) loadCall(parent *Module, call *ModuleCall, pb *Playbook) hcl.Di
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Unsupported module source",
-			Detail:   fmt.Sprintf("Module sources are local directories and must start with \"./\" or \"../\", relative to %s.", displayName(parent.Dir)),
+			Detail:   fmt.Sprintf("Module sources are local directories and must start with \"./\" or \"../\", relative to %s.", l.displayName(parent.Dir)),
 			Subject:  call.SourceRange.Ptr(),
 		}}
 	}
@@ -171,13 +180,13 @@ func (l *loader) loadCall(parent *Module, call *ModuleCall, pb *Playbook) hcl.Di
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Module calls itself",
-			Detail:   fmt.Sprintf("The module at %s is already being loaded higher up this chain of calls; a module cannot include itself.", displayName(dir)),
+			Detail:   fmt.Sprintf("The module at %s is already being loaded higher up this chain of calls; a module cannot include itself.", l.displayName(dir)),
 			Subject:  call.SourceRange.Ptr(),
 		}}
 	}
 	files, err := playbookFiles(dir)
 	if err != nil || len(files) == 0 {
-		detail := fmt.Sprintf("No .hcl files found in %s.", displayName(dir))
+		detail := fmt.Sprintf("No .hcl files found in %s.", l.displayName(dir))
 		if err != nil {
 			detail = fmt.Sprintf("Cannot read module directory: %s.", cleanErr(err))
 		}

@@ -14,8 +14,11 @@ type Playbook struct {
 	Root *Module
 	// Files holds every parsed file by name, for rendering diagnostics.
 	Files map[string]*hcl.File
-	// Dir is the root module's directory.
+	// Dir is the root module's directory, absolute.
 	Dir string
+	// DisplayDir is Dir as the user named it: relative to the working
+	// directory when the playbook was given by a relative path.
+	DisplayDir string
 }
 
 // Meta is the playbook block.

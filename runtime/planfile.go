@@ -23,14 +23,23 @@ import (
 // the plan does.
 func Hash(pb *lang.Playbook, inputs map[string]cty.Value) string {
 	h := sha256.New()
-	names := make([]string, 0, len(pb.Files))
+	// Files are named relative to the playbook's directory so that the
+	// same playbook hashes the same wherever it is checked out.
+	type named struct{ rel, key string }
+	names := make([]named, 0, len(pb.Files))
 	for n := range pb.Files {
-		names = append(names, n)
+		rel := n
+		if abs, err := filepath.Abs(n); err == nil && pb.Dir != "" {
+			if r, err := filepath.Rel(pb.Dir, abs); err == nil {
+				rel = r
+			}
+		}
+		names = append(names, named{filepath.ToSlash(rel), n})
 	}
-	sort.Strings(names)
+	sort.Slice(names, func(i, j int) bool { return names[i].rel < names[j].rel })
 	for _, n := range names {
-		fmt.Fprintf(h, "file %s %d\n", filepath.ToSlash(n), len(pb.Files[n].Bytes))
-		h.Write(pb.Files[n].Bytes)
+		fmt.Fprintf(h, "file %s %d\n", n.rel, len(pb.Files[n.key].Bytes))
+		h.Write(pb.Files[n.key].Bytes)
 	}
 	vnames := make([]string, 0, len(inputs))
 	for n := range inputs {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/big"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -104,7 +102,7 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 		Rokflow:       opts.Version,
 		Playbook: plan.Playbook{
 			Name: meta.Name, From: meta.From, To: meta.To, Description: meta.Description,
-			Path: displayPath(pb.Dir),
+			Path: pb.DisplayDir,
 		},
 		Discovered: opts.Discover,
 		Variables:  map[string]plan.Value{},
@@ -126,19 +124,6 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 	p.finish()
 	lang.HideSensitive(p.diags)
 	return p
-}
-
-// displayPath shows the playbook directory relative to the working
-// directory, so plans read the same on every machine.
-func displayPath(dir string) string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return dir
-	}
-	if rel, err := filepath.Rel(wd, dir); err == nil {
-		return filepath.ToSlash(rel)
-	}
-	return dir
 }
 
 // walkModule evaluates a module instance's nodes in order and returns its

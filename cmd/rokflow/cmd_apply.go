@@ -21,7 +21,7 @@ import (
 
 // ApplyCmd runs a playbook, or exactly a saved plan.
 type ApplyCmd struct {
-	Path string `arg:"" help:"Playbook directory or .hcl file, or a plan file saved by plan --out." type:"path"`
+	Path string `arg:"" help:"Playbook directory or .hcl file, or a plan file saved by plan --out."`
 	InputFlags
 	StateFlags
 	AutoApprove bool     `help:"Pass every gate that has no completion check, recording the approval." name:"auto-approve"`

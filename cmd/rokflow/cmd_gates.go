@@ -10,7 +10,7 @@ import (
 
 // ApproveCmd approves gates of the current run.
 type ApproveCmd struct {
-	Path      string   `arg:"" help:"Playbook directory or .hcl file." type:"path"`
+	Path      string   `arg:"" help:"Playbook directory or .hcl file."`
 	Addresses []string `arg:"" help:"Gate addresses to approve; * matches any text, so group.slaves[\"rok2.prod\"].* approves one element's gates."`
 	StateFlags
 }
@@ -44,7 +44,7 @@ func (c *ApproveCmd) Run(a *App) error {
 
 // ResolveCmd decides a step left in doubt.
 type ResolveCmd struct {
-	Path    string `arg:"" help:"Playbook directory or .hcl file." type:"path"`
+	Path    string `arg:"" help:"Playbook directory or .hcl file."`
 	Address string `arg:"" help:"The step instance in doubt."`
 	Done    bool   `help:"It did act: treat it as succeeded." xor:"how" required:""`
 	Retry   bool   `help:"It did not act: run it again." xor:"how" required:""`
@@ -99,7 +99,7 @@ func (c *ResolveCmd) Run(a *App) error {
 
 // UnlockCmd breaks a lock.
 type UnlockCmd struct {
-	Path string `arg:"" help:"Playbook directory or .hcl file." type:"path"`
+	Path string `arg:"" help:"Playbook directory or .hcl file."`
 	StateFlags
 	Force bool `help:"Do not ask for confirmation."`
 }

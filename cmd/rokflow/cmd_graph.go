@@ -7,7 +7,7 @@ import (
 
 // GraphCmd prints the step instance graph in DOT.
 type GraphCmd struct {
-	Path string `arg:"" help:"Playbook directory, or one .hcl file." type:"path"`
+	Path string `arg:"" help:"Playbook directory, or one .hcl file."`
 	InputFlags
 }
 

@@ -10,7 +10,7 @@ import (
 
 // PlanCmd shows what a run would do.
 type PlanCmd struct {
-	Path string `arg:"" help:"Playbook directory, or one .hcl file." type:"path"`
+	Path string `arg:"" help:"Playbook directory, or one .hcl file."`
 	InputFlags
 	Discover bool   `help:"Run read-only steps (member lists, RAPI queries, file reads) while planning, so the plan is concrete per node."`
 	JSON     bool   `help:"Print the plan as one JSON document (see docs/plan-json.md)." name:"json"`

@@ -44,7 +44,7 @@ func (a *App) openState(path string, f StateFlags) (state.Backend, error) {
 
 // StateListCmd lists runs.
 type StateListCmd struct {
-	Path string `arg:"" help:"Playbook directory or .hcl file." type:"path"`
+	Path string `arg:"" help:"Playbook directory or .hcl file."`
 	StateFlags
 	JSON bool `help:"Print JSON." name:"json"`
 }
@@ -141,7 +141,7 @@ func countText(m map[string]int) string {
 
 // StateShowCmd shows the steps of a run.
 type StateShowCmd struct {
-	Path    string `arg:"" help:"Playbook directory or .hcl file." type:"path"`
+	Path    string `arg:"" help:"Playbook directory or .hcl file."`
 	Address string `arg:"" optional:"" help:"Show only this step instance (or a pattern with *)."`
 	StateFlags
 	RunID string `help:"The run to show (default: the latest)." name:"run"`

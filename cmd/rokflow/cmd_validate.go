@@ -9,7 +9,7 @@ import (
 // ValidateCmd checks a playbook without inputs: every required variable is
 // treated as unknown, so only what the playbook itself says is checked.
 type ValidateCmd struct {
-	Path string `arg:"" help:"Playbook directory, or one .hcl file." type:"path"`
+	Path string `arg:"" help:"Playbook directory, or one .hcl file."`
 	InputFlags
 }
 
