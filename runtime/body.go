@@ -19,6 +19,81 @@ type cbody struct {
 	attrs  hcl.Attributes
 	blocks map[string][]*cbody
 	rng    hcl.Range
+	// consts holds the values of attributes that refer to nothing and call
+	// no function, converted to their schema type once; elems, for list
+	// literals that are not wholly constant, the constant elements (nil
+	// where an element must be evaluated per instance).
+	consts map[string]cty.Value
+	elems  map[string][]cty.Value
+}
+
+// constValue evaluates an expression that refers to no variable and calls
+// no function, which has the same value in every instance. It reports
+// false for any other expression, or when evaluating it fails (the
+// failure is then reported, with its context, per instance).
+func constValue(expr hcl.Expression, ty cty.Type) (cty.Value, bool) {
+	if len(expr.Variables()) > 0 || callsFunction(expr) {
+		return cty.NilVal, false
+	}
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		return cty.NilVal, false
+	}
+	v, err := convert.Convert(v, ty)
+	if err != nil || v.IsNull() || !v.IsWhollyKnown() {
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+func callsFunction(expr hcl.Expression) bool {
+	e, ok := expr.(hclsyntax.Expression)
+	if !ok {
+		// JSON syntax: templates may call functions; evaluate per instance.
+		return true
+	}
+	found := false
+	hclsyntax.VisitAll(e, func(n hclsyntax.Node) hcl.Diagnostics {
+		if _, ok := n.(*hclsyntax.FunctionCallExpr); ok {
+			found = true
+		}
+		return nil
+	})
+	return found
+}
+
+// foldConstants fills cb.consts and cb.elems for the attributes of b.
+func (cb *cbody) foldConstants(b *schema.Block) {
+	for name, attr := range cb.attrs {
+		a, ok := b.Attributes[name]
+		if !ok {
+			continue
+		}
+		if v, ok := constValue(attr.Expr, a.Type); ok {
+			if cb.consts == nil {
+				cb.consts = map[string]cty.Value{}
+			}
+			cb.consts[name] = v
+			continue
+		}
+		tc, ok := attr.Expr.(*hclsyntax.TupleConsExpr)
+		if !ok || !a.Type.IsListType() || !a.Type.ElementType().IsPrimitiveType() {
+			continue
+		}
+		elems := make([]cty.Value, len(tc.Exprs))
+		some := false
+		for i, e := range tc.Exprs {
+			if v, ok := constValue(e, a.Type.ElementType()); ok {
+				elems[i], some = v, true
+			}
+		}
+		if some {
+			if cb.elems == nil {
+				cb.elems = map[string][]cty.Value{}
+			}
+			cb.elems[name] = elems
+		}
+	}
 }
 
 func bodySchema(b *schema.Block) *hcl.BodySchema {
@@ -35,6 +110,7 @@ func bodySchema(b *schema.Block) *hcl.BodySchema {
 func compileBody(body hcl.Body, b *schema.Block, rng hcl.Range) (*cbody, hcl.Diagnostics) {
 	content, diags := body.Content(bodySchema(b))
 	cb := &cbody{attrs: content.Attributes, blocks: map[string][]*cbody{}, rng: rng}
+	cb.foldConstants(b)
 	for _, blk := range content.Blocks {
 		nb := b.Blocks[blk.Type]
 		inner, ds := compileBody(blk.Body, &nb.Block, blk.DefRange)
@@ -82,7 +158,11 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, hc
 			}
 			continue
 		}
-		if lv, ok := evalListLiteral(attr.Expr, a.Type, ctx); ok {
+		if v, ok := cb.consts[name]; ok {
+			vals[name] = v
+			continue
+		}
+		if lv, ok := evalListLiteral(attr.Expr, a.Type, cb.elems[name], ctx); ok {
 			vals[name] = lv
 			continue
 		}
@@ -139,9 +219,10 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, hc
 
 // evalListLiteral evaluates a list literal such as a command's argv
 // straight into a list of a primitive type, without building a tuple and
-// converting it. It reports false, leaving the general path to produce the
+// converting it, taking the elements found constant at compile time from
+// consts. It reports false, leaving the general path to produce the
 // diagnostics, whenever anything is out of the ordinary.
-func evalListLiteral(expr hcl.Expression, ty cty.Type, ctx *hcl.EvalContext) (cty.Value, bool) {
+func evalListLiteral(expr hcl.Expression, ty cty.Type, consts []cty.Value, ctx *hcl.EvalContext) (cty.Value, bool) {
 	tc, ok := expr.(*hclsyntax.TupleConsExpr)
 	if !ok || !ty.IsListType() || !ty.ElementType().IsPrimitiveType() {
 		return cty.NilVal, false
@@ -152,6 +233,10 @@ func evalListLiteral(expr hcl.Expression, ty cty.Type, ctx *hcl.EvalContext) (ct
 	}
 	elems := make([]cty.Value, len(tc.Exprs))
 	for i, e := range tc.Exprs {
+		if consts != nil && !consts[i].IsNull() {
+			elems[i] = consts[i]
+			continue
+		}
 		v, ds := e.Value(ctx)
 		if ds.HasErrors() {
 			return cty.NilVal, false

@@ -43,28 +43,35 @@ func (p *planner) planGroup(s *scope, g *lang.Group) val {
 		return val{v: cty.DynamicVal.Mark(marks.KnownAfter{Addr: gp.KnownAfter}), deps: d}
 	}
 	first := int32(len(p.plan.Instances))
-	vals := make(map[string]cty.Value, len(elems))
+	scopes := make([]*scope, len(elems))
 	for i, e := range elems {
 		gp.Keys = append(gp.Keys, e.key)
 		batch := i/gp.Batch + 1
 		es := p.groupScope(s, g, addr+keyAddr(e.key), e.key, batch, extra, c)
 		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value)}
 		p.walkGroup(es, g)
-		attrs := make(map[string]cty.Value, len(es.steps)+len(es.calls))
-		for n, v := range es.steps {
-			attrs[n] = v.v
-		}
-		for n, v := range es.calls {
-			attrs[n] = v.v
-		}
-		vals[e.key] = cty.ObjectVal(attrs)
+		scopes[i] = es
 	}
 	d := p.instancesSince(first)
 	gp.Batches = (len(elems) + gp.Batch - 1) / gp.Batch
-	if len(vals) == 0 {
+	if len(elems) == 0 {
 		return val{v: cty.EmptyObjectVal, deps: d}
 	}
-	return val{v: cty.ObjectVal(vals), deps: d}
+	return lazily(d, func() cty.Value {
+		vals := make(map[string]cty.Value, len(elems))
+		for i, e := range elems {
+			es := scopes[i]
+			attrs := make(map[string]cty.Value, len(es.steps)+len(es.calls))
+			for n, v := range es.steps {
+				attrs[n] = v.value()
+			}
+			for n, v := range es.calls {
+				attrs[n] = v.value()
+			}
+			vals[e.key] = cty.ObjectVal(attrs)
+		}
+		return cty.ObjectVal(vals)
+	})
 }
 
 func (p *planner) groupScope(s *scope, g *lang.Group, prefix, key string, batch int, extra deps, c cond) *scope {

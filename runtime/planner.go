@@ -199,7 +199,7 @@ func (p *planner) planCall(s *scope, call *lang.ModuleCall) val {
 	outs := p.walkModule(child)
 	attrs := make(map[string]cty.Value, len(outs))
 	for name, o := range outs {
-		attrs[name] = o.v
+		attrs[name] = o.value()
 	}
 	// Depending on a module means depending on every step in it.
 	return val{v: cty.ObjectVal(attrs), deps: p.instancesSince(first)}
@@ -396,25 +396,30 @@ func (p *planner) planStep(s *scope, st *lang.Step) val {
 		d := p.planInstance(&es, st, cs, base+"[*]", "*")
 		return val{v: cty.UnknownVal(cty.Map(outType)).Mark(marks.KnownAfter{Addr: marks.KnownAfterOf(fv.v)}), deps: d.deps}
 	}
-	vals := make(map[string]cty.Value, len(elems))
+	ivs := make([]val, len(elems))
 	first := int32(len(p.plan.Instances))
-	for _, e := range elems {
+	for i, e := range elems {
 		es := *s
 		es.static, es.staticParent = nil, p.staticContext(s)
 		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value), deps: fv.deps}
 		es.extra = s.extra.union(fv.deps)
-		iv := p.planInstance(&es, st, cs, base+keyAddr(e.key), e.key)
-		vals[e.key] = iv.v
+		ivs[i] = p.planInstance(&es, st, cs, base+keyAddr(e.key), e.key)
 	}
 	d := p.instancesSince(first)
-	if len(vals) == 0 {
+	if len(elems) == 0 {
 		return val{v: cty.MapValEmpty(outType), deps: d}
 	}
-	m, err := mapOrObject(vals)
-	if err != nil {
-		return val{v: cty.DynamicVal, deps: d}
-	}
-	return val{v: m, deps: d}
+	return lazily(d, func() cty.Value {
+		vals := make(map[string]cty.Value, len(elems))
+		for i, e := range elems {
+			vals[e.key] = ivs[i].value()
+		}
+		m, err := mapOrObject(vals)
+		if err != nil {
+			return cty.DynamicVal
+		}
+		return m
+	})
 }
 
 func mapOrObject(vals map[string]cty.Value) (cty.Value, error) {
@@ -478,9 +483,9 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 			inst.Effect = steps.Once.String()
 		}
 	}
-	unknownOut := cty.UnknownVal(outType).Mark(marks.KnownAfter{Addr: addr})
+	unknownOut := cty.UnknownVal(outType)
 	result := func(out cty.Value) val {
-		return val{v: stepValue(out), deps: self}
+		return val{deps: self, lazy: &lazyVal{out: out, addr: addr}}
 	}
 
 	var d deps = s.extra

@@ -7,6 +7,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/lang/marks"
 )
 
 // deps is a set of step instance indices, kept small and sorted.
@@ -44,9 +45,50 @@ func (d deps) union(o deps) deps {
 }
 
 // val is an evaluated value and the step instances it was derived from.
+// The values of steps and groups are built on first use (lazy): in a large
+// plan most of them are never referred to, and building thousands of
+// objects nobody reads costs more than planning the steps.
 type val struct {
 	v    cty.Value
 	deps deps
+	lazy *lazyVal
+}
+
+// lazyVal is a value computed the first time it is needed.
+type lazyVal struct {
+	build func() cty.Value
+	// A step instance's value is built from out, marked as known after
+	// addr when it is unknown, without a closure per instance.
+	out  cty.Value
+	addr string
+	v    cty.Value
+	done bool
+}
+
+// value returns the value, building it if it is lazy.
+func (v val) value() cty.Value {
+	l := v.lazy
+	if l == nil {
+		return v.v
+	}
+	if !l.done {
+		if l.build != nil {
+			l.v = l.build()
+		} else {
+			out := l.out
+			if !out.IsKnown() {
+				out = out.Mark(marks.KnownAfter{Addr: l.addr})
+			}
+			l.v = stepValue(out)
+		}
+		l.build, l.out, l.done = nil, cty.NilVal, true
+	}
+	return l.v
+}
+
+// lazily returns a val whose value is built by build when first needed.
+func lazily(d deps, build func() cty.Value) val {
+	return val{deps: d, lazy: &lazyVal{build: build}}
 }
 
 // cond is the state of the when conditions enclosing a scope.
@@ -171,7 +213,7 @@ func (p *planner) evalContext(s *scope, refs []lang.Ref) (*hcl.EvalContext, deps
 				m = make(map[string]cty.Value, 2)
 				roots[root] = m
 			}
-			m[r.Name] = v.v
+			m[r.Name] = v.value()
 			d = d.union(v.deps)
 		}
 	}

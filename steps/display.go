@@ -3,7 +3,9 @@ package steps
 import (
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -93,10 +95,56 @@ func DisplayArgv(v cty.Value) []string {
 		return []string{marks.Masked}
 	}
 	v, _ = v.Unmark()
-	elems := v.AsValueSlice()
-	out := make([]string, 0, len(elems))
-	for _, ev := range elems {
+	out := make([]string, 0, v.LengthInt())
+	for it := v.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		if ev.Type() == cty.String && ev.IsKnown() && !ev.IsMarked() && !ev.IsNull() {
+			out = append(out, ev.AsString())
+			continue
+		}
 		out = append(out, Display(ev))
 	}
 	return out
+}
+
+// QuoteArgv renders an argv on one line as a shell reader would take it:
+// words a reader could misread are single-quoted (or Go-quoted when they
+// hold control characters, to stay on one line); placeholders for
+// sensitive and unknown words are left bare.
+func QuoteArgv(argv []string) string {
+	var b strings.Builder
+	for i, a := range argv {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		switch {
+		case plainWord(a) || a == marks.Masked || strings.HasPrefix(a, "(known after "):
+			b.WriteString(a)
+		case strings.IndexFunc(a, unicode.IsControl) >= 0:
+			b.WriteString(strconv.Quote(a))
+		default:
+			b.WriteByte('\'')
+			b.WriteString(strings.ReplaceAll(a, "'", `'\''`))
+			b.WriteByte('\'')
+		}
+	}
+	return b.String()
+}
+
+// plainWord reports whether s is non-empty and made only of characters a
+// shell takes literally: letters, digits and _@%+=:,./-.
+func plainWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("_@%+=:,./-", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -47,7 +47,7 @@ func (*Exec) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 	diags := append(checkArgv("command", command), checkCommon(req.Args)...)
 	argv := steps.DisplayArgv(command)
 	return steps.PlanResponse{
-		Summary:     "run " + quoteArgv(argv) + commonSummary(req.Args),
+		Summary:     "run " + steps.QuoteArgv(argv) + commonSummary(req.Args),
 		Command:     argv,
 		Diagnostics: diags,
 	}

@@ -122,7 +122,7 @@ func newInvocation(args cty.Value, argv []string, shown []string) (*invocation, 
 	if err != nil {
 		return nil, hcl.Diagnostics{errorDiag("Invalid arguments", fmt.Sprintf("The arguments could not be decoded: %s.", err))}
 	}
-	return &invocation{argv: argv, shown: quoteArgv(shown), secrets: sensitiveStrings(args), c: c}, nil
+	return &invocation{argv: argv, shown: steps.QuoteArgv(shown), secrets: sensitiveStrings(args), c: c}, nil
 }
 
 // run executes the invocation on the request's host and builds the outputs.

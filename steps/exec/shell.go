@@ -60,7 +60,7 @@ func (*Shell) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse 
 	if n := req.Args.GetAttr("args"); n.IsKnown() && !n.IsNull() {
 		raw, _ := n.Unmark()
 		if raw.LengthInt() > 0 {
-			summary += " with positional parameters " + quoteArgv(steps.DisplayArgv(n))
+			summary += " with positional parameters " + steps.QuoteArgv(steps.DisplayArgv(n))
 		}
 	}
 	return steps.PlanResponse{

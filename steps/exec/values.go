@@ -5,9 +5,7 @@ import (
 	"math/big"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -134,29 +132,6 @@ func displayEnv(v cty.Value) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " ")
-}
-
-// quoteArgv renders an argv on one line, quoting the words a reader could
-// misread; placeholders for sensitive and unknown values are left bare.
-func quoteArgv(argv []string) string {
-	words := make([]string, len(argv))
-	for i, a := range argv {
-		words[i] = quoteWord(a)
-	}
-	return strings.Join(words, " ")
-}
-
-var plainWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
-
-func quoteWord(s string) string {
-	switch {
-	case plainWord.MatchString(s) || s == marks.Masked || strings.HasPrefix(s, "(known after "):
-		return s
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		// Keep the rendering on one line: newlines and tabs as escapes.
-		return strconv.Quote(s)
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // rawValue returns v without any marks, however deep.

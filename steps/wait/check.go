@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -75,7 +74,7 @@ func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	c := &Check{}
 	cmd := v.GetAttr("command")
-	c.Shown = quoteArgv(steps.DisplayArgv(cmd))
+	c.Shown = steps.QuoteArgv(steps.DisplayArgv(cmd))
 	if l, ok := known(cmd); ok {
 		if l.LengthInt() == 0 {
 			diags = append(diags, errorDiag("Empty command", `command must hold at least the program to run, for example ["systemctl", "is-active", "rok"].`))
@@ -123,7 +122,7 @@ func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
 
 // Summary describes the check for a plan: what passes, how often, how long.
 func Summary(v cty.Value) string {
-	s := "until " + quoteArgv(steps.DisplayArgv(v.GetAttr("command"))) + " succeeds"
+	s := "until " + steps.QuoteArgv(steps.DisplayArgv(v.GetAttr("command"))) + " succeeds"
 	if e := v.GetAttr("expect_stdout"); !e.IsNull() {
 		s += " with output matching " + quoted(e)
 	}
@@ -268,23 +267,4 @@ func redact(s string, secrets []string) string {
 		s = strings.ReplaceAll(s, sec, marks.Masked)
 	}
 	return s
-}
-
-var plainWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
-
-// quoteArgv renders an argv on one line, quoting words a reader could
-// misread; placeholders are left bare.
-func quoteArgv(argv []string) string {
-	words := make([]string, len(argv))
-	for i, a := range argv {
-		switch {
-		case plainWord.MatchString(a) || a == marks.Masked || strings.HasPrefix(a, "(known after "):
-			words[i] = a
-		case strings.IndexFunc(a, unicode.IsControl) >= 0:
-			words[i] = strconv.Quote(a) // one line: newlines and tabs as escapes
-		default:
-			words[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(words, " ")
 }
