@@ -198,7 +198,7 @@ func parseInput(v *Variable, raw RawInput) (cty.Value, hcl.Diagnostics) {
 	if v.TypeDefaults != nil {
 		val = v.TypeDefaults.Apply(val)
 	}
-	conv, err := convert.Convert(val, v.Type)
+	conv, err := convertInput(val, v.Type)
 	if err != nil {
 		var subj *hcl.Range
 		if raw.Expr != nil {
@@ -294,4 +294,25 @@ func hideDetails(name string, diags hcl.Diagnostics) hcl.Diagnostics {
 		out[i] = &c
 	}
 	return out
+}
+
+// convertInput converts an input to its variable's type. A tuple whose
+// elements all have a list's primitive element type (a long list of node
+// names) becomes that list directly: the general conversion sorts the
+// element types to unify them, which costs more than the rest of binding.
+func convertInput(v cty.Value, ty cty.Type) (cty.Value, error) {
+	if ty.IsListType() && ty.ElementType().IsPrimitiveType() && v.Type().IsTupleType() && v.IsWhollyKnown() && !v.IsNull() && !v.ContainsMarked() {
+		ety := ty.ElementType()
+		same := v.LengthInt() > 0
+		for _, et := range v.Type().TupleElementTypes() {
+			if !et.Equals(ety) {
+				same = false
+				break
+			}
+		}
+		if same {
+			return cty.ListVal(v.AsValueSlice()), nil
+		}
+	}
+	return convert.Convert(v, ty)
 }

@@ -237,9 +237,13 @@ func evalListLiteral(expr hcl.Expression, ty cty.Type, consts []cty.Value, ctx *
 			elems[i] = consts[i]
 			continue
 		}
-		v, ds := e.Value(ctx)
-		if ds.HasErrors() {
-			return cty.NilVal, false
+		v, ok := eachAttr(e, ctx)
+		if !ok {
+			var ds hcl.Diagnostics
+			v, ds = e.Value(ctx)
+			if ds.HasErrors() {
+				return cty.NilVal, false
+			}
 		}
 		if !v.Type().Equals(ety) {
 			cv, err := convert.Convert(v, ety)
@@ -254,4 +258,26 @@ func evalListLiteral(expr hcl.Expression, ty cty.Type, consts []cty.Value, ctx *
 		elems[i] = v
 	}
 	return cty.ListVal(elems), true
+}
+
+// eachAttr evaluates each.key or each.value, the commonest expressions in
+// the steps of a group, straight from the context without a traversal.
+func eachAttr(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, bool) {
+	st, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(st.Traversal) != 2 || st.Traversal.RootName() != "each" {
+		return cty.NilVal, false
+	}
+	attr, ok := st.Traversal[1].(hcl.TraverseAttr)
+	if !ok || (attr.Name != "key" && attr.Name != "value") {
+		return cty.NilVal, false
+	}
+	for c := ctx; c != nil; c = c.Parent() {
+		if each, ok := c.Variables["each"]; ok {
+			if !each.Type().IsObjectType() || !each.Type().HasAttribute(attr.Name) {
+				return cty.NilVal, false
+			}
+			return each.GetAttr(attr.Name), true
+		}
+	}
+	return cty.NilVal, false
 }

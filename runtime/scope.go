@@ -298,6 +298,9 @@ func (p *planner) eval(s *scope, expr hcl.Expression) (val, hcl.Diagnostics) {
 	}
 	var diags hcl.Diagnostics
 	ctx, d := p.evalContext(s, refs)
+	if v, ok := eachAttr(expr, ctx); ok {
+		return val{v: v, deps: d}, nil
+	}
 	v, ds := expr.Value(ctx)
 	return val{v: v, deps: d}, append(diags, ds...)
 }

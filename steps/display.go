@@ -95,14 +95,19 @@ func DisplayArgv(v cty.Value) []string {
 		return []string{marks.Masked}
 	}
 	v, _ = v.Unmark()
-	out := make([]string, 0, v.LengthInt())
-	for it := v.ElementIterator(); it.Next(); {
-		_, ev := it.Element()
+	return DisplayElems(v.AsValueSlice())
+}
+
+// DisplayElems renders each of a list's elements with Display, for a
+// caller that already holds them (see DisplayArgv).
+func DisplayElems(elems []cty.Value) []string {
+	out := make([]string, len(elems))
+	for i, ev := range elems {
 		if ev.Type() == cty.String && ev.IsKnown() && !ev.IsMarked() && !ev.IsNull() {
-			out = append(out, ev.AsString())
+			out[i] = ev.AsString()
 			continue
 		}
-		out = append(out, Display(ev))
+		out[i] = Display(ev)
 	}
 	return out
 }

@@ -43,9 +43,8 @@ func (*Exec) Schema() *steps.Schema { return execSchema }
 
 // Plan shows the argv, with sensitive and unknown elements as placeholders.
 func (*Exec) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	command := req.Args.GetAttr("command")
-	diags := append(checkArgv("command", command), checkCommon(req.Args)...)
-	argv := steps.DisplayArgv(command)
+	argv, diags := planArgv("command", req.Args.GetAttr("command"))
+	diags = append(diags, checkCommon(req.Args)...)
 	return steps.PlanResponse{
 		Summary:     "run " + steps.QuoteArgv(argv) + commonSummary(req.Args),
 		Command:     argv,

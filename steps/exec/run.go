@@ -79,23 +79,39 @@ func decodeCommon(args cty.Value) (common, error) {
 // checkCommon validates the shared arguments as far as they are known.
 func checkCommon(args cty.Value) hcl.Diagnostics {
 	diags := checkEnv(args.GetAttr("env"))
-	_, more := exitStatuses(args.GetAttr("expect_exit"))
-	return append(diags, more...)
+	if expect := args.GetAttr("expect_exit"); !isDefaultExit(expect) {
+		_, more := exitStatuses(expect)
+		diags = append(diags, more...)
+	}
+	return diags
+}
+
+// isDefaultExit reports whether v is expect_exit's default, [0], which
+// needs no checking: most commands leave it out.
+func isDefaultExit(v cty.Value) bool {
+	if v.IsMarked() || !v.IsKnown() || v.IsNull() || v.LengthInt() != 1 {
+		return false
+	}
+	e := v.Index(cty.Zero)
+	return !e.IsMarked() && e.IsKnown() && !e.IsNull() && e.RawEquals(cty.Zero)
 }
 
 // commonSummary renders the qualifiers of a command for a plan summary.
 func commonSummary(args cty.Value) string {
 	var b strings.Builder
-	if v, ok := known(args.GetAttr("sudo")); ok && v.True() {
+	sudo := args.GetAttr("sudo")
+	if v, ok := known(sudo); ok && v.True() {
 		b.WriteString(" as root")
-	} else if !args.GetAttr("sudo").IsKnown() {
-		b.WriteString(" (as root: " + steps.Display(args.GetAttr("sudo")) + ")")
+	} else if !sudo.IsKnown() {
+		b.WriteString(" (as root: " + steps.Display(sudo) + ")")
 	}
 	if d := args.GetAttr("dir"); !d.IsNull() {
 		b.WriteString(" in " + steps.Display(d))
 	}
-	if e := displayEnv(args.GetAttr("env")); e != "" {
-		b.WriteString(" with env " + e)
+	if env := args.GetAttr("env"); !env.IsNull() {
+		if e := displayEnv(env); e != "" {
+			b.WriteString(" with env " + e)
+		}
 	}
 	if s := args.GetAttr("stdin"); !s.IsNull() {
 		if s.HasMark(marks.Sensitive) || !s.IsKnown() {

@@ -34,18 +34,24 @@ func known(v cty.Value) (cty.Value, bool) {
 // checkArgv reports a command that cannot be run: empty, with a null
 // element, or with an empty program name. Unknown parts are not checked.
 func checkArgv(name string, v cty.Value) hcl.Diagnostics {
+	_, diags := planArgv(name, v)
+	return diags
+}
+
+// planArgv checks a command as checkArgv does and renders it for display
+// as steps.DisplayArgv does, going over the list once.
+func planArgv(name string, v cty.Value) ([]string, hcl.Diagnostics) {
 	l, ok := known(v)
 	if !ok {
-		return nil
+		return steps.DisplayArgv(v), nil
 	}
-	if l.LengthInt() == 0 {
-		return hcl.Diagnostics{errorDiag(fmt.Sprintf("Empty %s", name),
+	elems := l.AsValueSlice()
+	if len(elems) == 0 {
+		return []string{}, hcl.Diagnostics{errorDiag(fmt.Sprintf("Empty %s", name),
 			fmt.Sprintf("The %s argument must hold at least the program to run, for example [\"systemctl\", \"status\"].", name))}
 	}
 	var diags hcl.Diagnostics
-	i := 0
-	for it := l.ElementIterator(); it.Next(); i++ {
-		_, ev := it.Element()
+	for i, ev := range elems {
 		if ev.IsKnown() && ev.IsNull() {
 			diags = append(diags, errorDiag(fmt.Sprintf("Null element in %s", name),
 				fmt.Sprintf("Element %d of %s is null; every element must be a string.", i, name)))
@@ -58,7 +64,10 @@ func checkArgv(name string, v cty.Value) hcl.Diagnostics {
 			}
 		}
 	}
-	return diags
+	if v.HasMark(marks.Sensitive) {
+		return []string{marks.Masked}, diags
+	}
+	return steps.DisplayElems(elems), diags
 }
 
 // checkEnv reports environment names a command could not read and null values.
