@@ -1,6 +1,10 @@
 package runtime
 
 import (
+	goruntime "runtime"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang"
@@ -42,16 +46,11 @@ func (p *planner) planGroup(s *scope, g *lang.Group) val {
 		d := p.walkGroup(es, g)
 		return val{v: cty.DynamicVal.Mark(marks.KnownAfter{Addr: gp.KnownAfter}), deps: d}
 	}
-	first := int32(len(p.plan.Instances))
-	scopes := make([]*scope, len(elems))
-	for i, e := range elems {
+	first := p.nextIndex()
+	for _, e := range elems {
 		gp.Keys = append(gp.Keys, e.key)
-		batch := i/gp.Batch + 1
-		es := p.groupScope(s, g, addr+keyAddr(e.key), e.key, batch, extra, c)
-		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value)}
-		p.walkGroup(es, g)
-		scopes[i] = es
 	}
+	scopes := p.planElements(s, g, addr, elems, gp.Batch, extra, c)
 	d := p.instancesSince(first)
 	gp.Batches = (len(elems) + gp.Batch - 1) / gp.Batch
 	if len(elems) == 0 {
@@ -89,7 +88,7 @@ func (p *planner) groupScope(s *scope, g *lang.Group, prefix, key string, batch 
 
 // walkGroup plans one element of a group and returns the instances it made.
 func (p *planner) walkGroup(es *scope, g *lang.Group) deps {
-	first := int32(len(p.plan.Instances))
+	first := p.nextIndex()
 	for _, it := range p.c.groups[g].order {
 		if it.Step != nil {
 			es.steps[it.Step.Name] = p.planStep(es, it.Step)
@@ -103,10 +102,109 @@ func (p *planner) walkGroup(es *scope, g *lang.Group) deps {
 // instancesSince returns every instance planned since first: planning is
 // sequential, so what a group, module or for_each made is one range.
 func (p *planner) instancesSince(first int32) deps {
-	last := int32(len(p.plan.Instances))
+	last := p.nextIndex()
 	d := make(deps, 0, last-first)
 	for i := first; i < last; i++ {
 		d = append(d, i)
 	}
 	return d
+}
+
+// Planning a group's elements side by side: below minShare elements per
+// planner it is not worth it; shares number their instances from
+// shareBase, shareSpan apart, until they are merged.
+const (
+	minShare  = 16
+	maxShares = 16
+	shareBase = int32(1) << 30
+	shareSpan = int32(1) << 26
+)
+
+// planElements plans the elements of a group and returns their scopes.
+// With many elements and more than one CPU, shares of consecutive elements
+// are planned side by side, each by its own planner, and merged in order:
+// the plan is the one planning element after element makes. Elements do
+// not see each other, and what they read of the enclosing scopes is not
+// changed while they are planned.
+func (p *planner) planElements(s *scope, g *lang.Group, addr string, elems []element, batchSize int, extra deps, c cond) []*scope {
+	scopes := make([]*scope, len(elems))
+	one := func(q *planner, i int) {
+		e := elems[i]
+		es := q.groupScope(s, g, addr+keyAddr(e.key), e.key, i/batchSize+1, extra, c)
+		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value)}
+		q.walkGroup(es, g)
+		scopes[i] = es
+	}
+	shares := min(goruntime.GOMAXPROCS(0), len(elems)/minShare, maxShares)
+	// Discovery reaches hosts one at a time; a share is never split again.
+	if shares < 2 || p.parent != nil || p.opts.Discover {
+		for i := range elems {
+			one(p, i)
+		}
+		return scopes
+	}
+	// Build what the shares read of the enclosing scope before they start.
+	p.staticContext(s)
+	s.module()
+	qs := make([]*planner, shares)
+	panics := make([]any, shares)
+	var wg sync.WaitGroup
+	for w := range shares {
+		lo, hi := w*len(elems)/shares, (w+1)*len(elems)/shares
+		q := p.share(int32(w))
+		qs[w] = q
+		wg.Go(func() {
+			defer func() { panics[w] = recover() }()
+			for i := lo; i < hi; i++ {
+				one(q, i)
+			}
+		})
+	}
+	wg.Wait()
+	for _, r := range panics {
+		if r != nil {
+			panic(r)
+		}
+	}
+	for _, q := range qs {
+		p.merge(q)
+	}
+	return scopes
+}
+
+// share returns a planner for share w of a group's elements.
+func (p *planner) share(w int32) *planner {
+	return &planner{
+		ctx:         p.ctx,
+		pb:          p.pb,
+		c:           p.c,
+		opts:        p.opts,
+		funcs:       p.funcs,
+		playbookVal: p.playbookVal,
+		plan:        &plan.Plan{},
+		connCache:   map[*lang.Connection]cty.Value{},
+		refCache:    map[hcl.Range][]lang.Ref{},
+		base:        shareBase + w*shareSpan,
+		parent:      p,
+	}
+}
+
+// merge appends what share q planned, renumbering its instances to follow
+// p's. Dependencies on instances planned before the share keep their
+// numbers; a renumbered index is below shareBase, so a dependency list
+// that several of q's instances hold is renumbered once.
+func (p *planner) merge(q *planner) {
+	offset := p.nextIndex()
+	for _, d := range q.deps {
+		for k, j := range d {
+			if j >= q.base {
+				d[k] = offset + (j - q.base)
+			}
+		}
+	}
+	p.plan.Instances = append(p.plan.Instances, q.plan.Instances...)
+	p.plan.Groups = append(p.plan.Groups, q.plan.Groups...)
+	p.deps = append(p.deps, q.deps...)
+	p.extras = append(p.extras, q.extras...)
+	p.diags = append(p.diags, q.diags...)
 }

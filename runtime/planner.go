@@ -62,6 +62,23 @@ type planner struct {
 	// range (expressions are not all comparable); the same
 	// expression is evaluated once per instance.
 	refCache map[hcl.Range][]lang.Ref
+
+	// A planner planning a share of a group's elements beside others (see
+	// planElements) numbers its instances from base up and finds earlier
+	// ones in parent; its instances are renumbered when they are merged.
+	base   int32
+	parent *planner
+}
+
+// nextIndex is the index the next planned instance gets.
+func (p *planner) nextIndex() int32 { return p.base + int32(len(p.plan.Instances)) }
+
+// instance returns the instance with index i.
+func (p *planner) instance(i int32) *plan.Instance {
+	if i >= p.base {
+		return p.plan.Instances[i-p.base]
+	}
+	return p.parent.instance(i)
 }
 
 // Plan plans the playbook. The plan is usable only when the diagnostics
@@ -195,7 +212,7 @@ func (p *planner) planCall(s *scope, call *lang.ModuleCall) val {
 		p.diags = append(p.diags, lang.ValidateVariable(v, conv, p.funcs)...)
 		child.vars[name] = val{v: conv, deps: got.deps}
 	}
-	first := int32(len(p.plan.Instances))
+	first := p.nextIndex()
 	outs := p.walkModule(child)
 	attrs := make(map[string]cty.Value, len(outs))
 	for name, o := range outs {
@@ -397,7 +414,7 @@ func (p *planner) planStep(s *scope, st *lang.Step) val {
 		return val{v: cty.UnknownVal(cty.Map(outType)).Mark(marks.KnownAfter{Addr: marks.KnownAfterOf(fv.v)}), deps: d.deps}
 	}
 	ivs := make([]val, len(elems))
-	first := int32(len(p.plan.Instances))
+	first := p.nextIndex()
 	for i, e := range elems {
 		es := *s
 		es.static, es.staticParent = nil, p.staticContext(s)
@@ -446,7 +463,8 @@ func stepValueType(s *steps.Schema) cty.Type {
 // planInstance plans one step instance and returns its value {outputs}
 // with its own index as the dependency.
 func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key string) val {
-	idx := int32(len(p.plan.Instances))
+	idx := p.nextIndex()
+	local := idx - p.base
 	inst := &plan.Instance{
 		Address:     addr,
 		Step:        st.Name,
@@ -469,7 +487,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	diagStart := len(p.diags)
 	defer func() {
 		if len(p.diags) > diagStart {
-			p.extras[idx].diags = append(hcl.Diagnostics(nil), p.diags[diagStart:]...)
+			p.extras[local].diags = append(hcl.Diagnostics(nil), p.diags[diagStart:]...)
 		}
 	}()
 
@@ -514,13 +532,13 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		inst.Reason = "runs if its when condition holds, " + c.unknown
 	}
 	if cs.kind == nil {
-		p.deps[idx] = d
+		p.deps[local] = d
 		return result(unknownOut)
 	}
 	if inst.Action == plan.Skip {
 		// A skipped step is not evaluated: its arguments may well be
 		// meaningless on the path not taken (a Ganeti step on appliances).
-		p.deps[idx] = d
+		p.deps[local] = d
 		inst.Summary = "skipped"
 		return result(nullOutputs(outType))
 	}
@@ -541,7 +559,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	args, ds := decodeArgs(cs.body, cs.schema.Args, ctx)
 	p.diags = append(p.diags, ds...)
 	if ds.HasErrors() {
-		p.deps[idx] = d
+		p.deps[local] = d
 		return result(unknownOut)
 	}
 	args = markSensitive(args, cs.sensitive)
@@ -552,10 +570,10 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		inst.Timeout = p.durationText(s, st.Timeout, "timeout")
 	}
 	if st.Connection != "" {
-		p.extras[idx].conn = p.connection(s, st)
+		p.extras[local].conn = p.connection(s, st)
 	}
 	if len(st.Post) > 0 {
-		p.extras[idx].post = func(out cty.Value) hcl.Diagnostics { return p.checkPost(s, st, addr, out) }
+		p.extras[local].post = func(out cty.Value) hcl.Diagnostics { return p.checkPost(s, st, addr, out) }
 	}
 	if st.Retry != nil {
 		inst.Retry = p.retry(s, st.Retry)
@@ -563,7 +581,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	for _, chk := range st.Pre {
 		p.checkCondition(s, chk, "precondition", addr)
 	}
-	p.deps[idx] = d
+	p.deps[local] = d
 
 	if known, ok := p.opts.Known[addr]; ok {
 		inst.Summary = "done"
@@ -645,7 +663,7 @@ func (p *planner) unknownText(v val) string {
 	}
 	var names []string
 	for _, i := range v.deps {
-		names = append(names, p.plan.Instances[i].Address)
+		names = append(names, p.instance(i).Address)
 		if len(names) == 3 {
 			break
 		}

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -54,15 +55,16 @@ type val struct {
 	lazy *lazyVal
 }
 
-// lazyVal is a value computed the first time it is needed.
+// lazyVal is a value computed the first time it is needed, possibly by
+// planners working on a group's elements side by side.
 type lazyVal struct {
+	once  sync.Once
 	build func() cty.Value
 	// A step instance's value is built from out, marked as known after
 	// addr when it is unknown, without a closure per instance.
 	out  cty.Value
 	addr string
 	v    cty.Value
-	done bool
 }
 
 // value returns the value, building it if it is lazy.
@@ -71,7 +73,7 @@ func (v val) value() cty.Value {
 	if l == nil {
 		return v.v
 	}
-	if !l.done {
+	l.once.Do(func() {
 		if l.build != nil {
 			l.v = l.build()
 		} else {
@@ -81,8 +83,8 @@ func (v val) value() cty.Value {
 			}
 			l.v = stepValue(out)
 		}
-		l.build, l.out, l.done = nil, cty.NilVal, true
-	}
+		l.build, l.out = nil, cty.NilVal
+	})
 	return l.v
 }
 

@@ -1,0 +1,53 @@
+# Planned once element after element and once in shares side by side:
+# both plans must be the same (see TestPlanSharesMatchSequential).
+playbook {
+  name = "parallel"
+}
+
+variable "nodes" {
+  type = list(string)
+}
+
+step "discover" {
+  uses    = "exec"
+  command = ["hostname"]
+}
+
+group "g" {
+  for_each   = var.nodes
+  depends_on = [step.discover]
+
+  rolling {
+    batch = 7
+  }
+
+  step "a" {
+    uses    = "exec"
+    on      = each.value
+    command = ["echo", each.key, step.discover.outputs.stdout]
+  }
+
+  step "b" {
+    uses       = "exec"
+    on         = each.value
+    when       = each.value != "node-3"
+    depends_on = [step.a]
+    command    = ["echo", each.value]
+  }
+
+  module "m" {
+    source = "./mod"
+    node   = each.value
+  }
+
+  step "c" {
+    uses    = "exec"
+    on      = each.value
+    command = each.value == "node-5" ? [] : ["echo", step.a.outputs.stdout, module.m.said]
+  }
+}
+
+step "after" {
+  uses    = "exec"
+  command = ["echo", "${length(group.g)} nodes", group.g["node-1"].a.outputs.stdout]
+}
