@@ -157,6 +157,10 @@ func (p *planner) planElements(s *scope, g *lang.Group, addr string, elems []ele
 			defer func() { panics[w] = recover() }()
 			for i := lo; i < hi; i++ {
 				one(q, i)
+				if i == lo {
+					// Elements are alike: make room for the others.
+					q.reserve(len(q.plan.Instances) * (hi - lo - 1))
+				}
 			}
 		})
 	}
@@ -166,6 +170,11 @@ func (p *planner) planElements(s *scope, g *lang.Group, addr string, elems []ele
 			panic(r)
 		}
 	}
+	n := 0
+	for _, q := range qs {
+		n += len(q.plan.Instances)
+	}
+	p.reserve(n)
 	for _, q := range qs {
 		p.merge(q)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,6 +69,27 @@ type planner struct {
 	// ones in parent; its instances are renumbered when they are merged.
 	base   int32
 	parent *planner
+
+	// slab is where instances are allocated from, many at a time.
+	slab []plan.Instance
+}
+
+// newInstance returns a zero instance from the slab.
+func (p *planner) newInstance() *plan.Instance {
+	if len(p.slab) == 0 {
+		p.slab = make([]plan.Instance, 256)
+	}
+	inst := &p.slab[0]
+	p.slab = p.slab[1:]
+	return inst
+}
+
+// reserve makes room for n more instances, when their number is known
+// ahead, so that the per-instance slices grow once.
+func (p *planner) reserve(n int) {
+	p.plan.Instances = slices.Grow(p.plan.Instances, n)
+	p.deps = slices.Grow(p.deps, n)
+	p.extras = slices.Grow(p.extras, n)
 }
 
 // nextIndex is the index the next planned instance gets.
@@ -465,7 +487,8 @@ func stepValueType(s *steps.Schema) cty.Type {
 func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key string) val {
 	idx := p.nextIndex()
 	local := idx - p.base
-	inst := &plan.Instance{
+	inst := p.newInstance()
+	*inst = plan.Instance{
 		Address:     addr,
 		Step:        st.Name,
 		Kind:        st.Kind,

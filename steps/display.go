@@ -95,7 +95,35 @@ func DisplayArgv(v cty.Value) []string {
 		return []string{marks.Masked}
 	}
 	v, _ = v.Unmark()
-	return DisplayElems(v.AsValueSlice())
+	return DisplayElems(ListElems(v))
+}
+
+// indexes are the keys of the first elements of lists, made once.
+var indexes = func() []cty.Value {
+	ks := make([]cty.Value, 64)
+	for i := range ks {
+		ks[i] = cty.NumberIntVal(int64(i))
+	}
+	return ks
+}()
+
+// ListElems returns the elements of a known, non-null, unmarked list (or
+// of any collection, through AsValueSlice). For a short list it looks the
+// elements up by keys made once, instead of making a key per element as
+// iterating does: commands are short lists planned many thousand times.
+func ListElems(v cty.Value) []cty.Value {
+	if !v.Type().IsListType() {
+		return v.AsValueSlice()
+	}
+	n := v.LengthInt()
+	if n > len(indexes) {
+		return v.AsValueSlice()
+	}
+	out := make([]cty.Value, n)
+	for i := range out {
+		out[i] = v.Index(indexes[i])
+	}
+	return out
 }
 
 // DisplayElems renders each of a list's elements with Display, for a

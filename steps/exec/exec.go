@@ -44,9 +44,10 @@ func (*Exec) Schema() *steps.Schema { return execSchema }
 // Plan shows the argv, with sensitive and unknown elements as placeholders.
 func (*Exec) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 	argv, diags := planArgv("command", req.Args.GetAttr("command"))
-	diags = append(diags, checkCommon(req.Args)...)
+	c := commonOf(req.Args)
+	diags = append(diags, c.check()...)
 	return steps.PlanResponse{
-		Summary:     "run " + steps.QuoteArgv(argv) + commonSummary(req.Args),
+		Summary:     "run " + steps.QuoteArgv(argv) + c.summary(),
 		Command:     argv,
 		Diagnostics: diags,
 	}

@@ -3,6 +3,7 @@ package exec
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 
@@ -78,9 +79,28 @@ func decodeCommon(args cty.Value) (common, error) {
 
 // checkCommon validates the shared arguments as far as they are known.
 func checkCommon(args cty.Value) hcl.Diagnostics {
-	diags := checkEnv(args.GetAttr("env"))
-	if expect := args.GetAttr("expect_exit"); !isDefaultExit(expect) {
-		_, more := exitStatuses(expect)
+	return commonOf(args).check()
+}
+
+// commonVals are the shared arguments of a command, read once.
+type commonVals struct {
+	sudo, dir, env, stdin, expect cty.Value
+}
+
+func commonOf(args cty.Value) commonVals {
+	return commonVals{
+		sudo:   args.GetAttr("sudo"),
+		dir:    args.GetAttr("dir"),
+		env:    args.GetAttr("env"),
+		stdin:  args.GetAttr("stdin"),
+		expect: args.GetAttr("expect_exit"),
+	}
+}
+
+func (c commonVals) check() hcl.Diagnostics {
+	diags := checkEnv(c.env)
+	if !isDefaultExit(c.expect) {
+		_, more := exitStatuses(c.expect)
 		diags = append(diags, more...)
 	}
 	return diags
@@ -93,27 +113,43 @@ func isDefaultExit(v cty.Value) bool {
 		return false
 	}
 	e := v.Index(cty.Zero)
-	return !e.IsMarked() && e.IsKnown() && !e.IsNull() && e.RawEquals(cty.Zero)
+	if e.IsMarked() || !e.IsKnown() || e.IsNull() {
+		return false
+	}
+	// Not RawEquals: comparing cty numbers costs more than this whole check.
+	i, acc := e.AsBigFloat().Int64()
+	return i == 0 && acc == big.Exact
+}
+
+// isTrue reports whether v is a known true bool. cty's True compares
+// through Equals, which costs more than the rest of a plan summary; a
+// known, unmarked bool compares directly.
+func isTrue(v cty.Value) bool {
+	v, ok := known(v)
+	return ok && v.Type() == cty.Bool && v == cty.True
 }
 
 // commonSummary renders the qualifiers of a command for a plan summary.
 func commonSummary(args cty.Value) string {
+	return commonOf(args).summary()
+}
+
+func (c commonVals) summary() string {
 	var b strings.Builder
-	sudo := args.GetAttr("sudo")
-	if v, ok := known(sudo); ok && v.True() {
+	if isTrue(c.sudo) {
 		b.WriteString(" as root")
-	} else if !sudo.IsKnown() {
-		b.WriteString(" (as root: " + steps.Display(sudo) + ")")
+	} else if !c.sudo.IsKnown() {
+		b.WriteString(" (as root: " + steps.Display(c.sudo) + ")")
 	}
-	if d := args.GetAttr("dir"); !d.IsNull() {
-		b.WriteString(" in " + steps.Display(d))
+	if !c.dir.IsNull() {
+		b.WriteString(" in " + steps.Display(c.dir))
 	}
-	if env := args.GetAttr("env"); !env.IsNull() {
-		if e := displayEnv(env); e != "" {
+	if !c.env.IsNull() {
+		if e := displayEnv(c.env); e != "" {
 			b.WriteString(" with env " + e)
 		}
 	}
-	if s := args.GetAttr("stdin"); !s.IsNull() {
+	if s := c.stdin; !s.IsNull() {
 		if s.HasMark(marks.Sensitive) || !s.IsKnown() {
 			b.WriteString(" with stdin " + steps.Display(s))
 		} else {

@@ -45,7 +45,7 @@ func planArgv(name string, v cty.Value) ([]string, hcl.Diagnostics) {
 	if !ok {
 		return steps.DisplayArgv(v), nil
 	}
-	elems := l.AsValueSlice()
+	elems := steps.ListElems(l)
 	if len(elems) == 0 {
 		return []string{}, hcl.Diagnostics{errorDiag(fmt.Sprintf("Empty %s", name),
 			fmt.Sprintf("The %s argument must hold at least the program to run, for example [\"systemctl\", \"status\"].", name))}
