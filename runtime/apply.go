@@ -680,8 +680,12 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) resu
 			maxDelay = d
 		}
 	}
-	args, _ := inst.ArgValues.UnmarkDeep()
-	secrets := secretsOf(inst.ArgValues)
+	// Most steps' arguments carry no marks; unmarking walks them all.
+	args, secrets := inst.ArgValues, []string(nil)
+	if args != cty.NilVal && hasMarks(args) {
+		secrets = secretsOf(args)
+		args, _ = args.UnmarkDeep()
+	}
 	var last result
 	for attempt := 1; attempt <= attempts; attempt++ {
 		ctx := e.ctx

@@ -2,47 +2,19 @@ package runtime_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/rokflow/rokflow/internal/benchgen"
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime"
 )
 
-// writeRollingPlaybook writes a playbook with one discovery step and a
-// rolling group of steps over nodes nodes.
+// writeRollingPlaybook writes the generated playbook of benchgen.Rolling.
 func writeRollingPlaybook(tb testing.TB, nodes, stepsPerNode int) string {
 	tb.Helper()
 	dir := tb.TempDir()
-	var b strings.Builder
-	fmt.Fprintf(&b, "playbook {\n  name = \"generated\"\n}\n\n")
-	fmt.Fprintf(&b, "variable \"nodes\" {\n  type = list(string)\n}\n\n")
-	fmt.Fprintf(&b, "step \"discover\" {\n  uses    = \"exec\"\n  command = [\"true\"]\n}\n\n")
-	fmt.Fprintf(&b, "group \"nodes\" {\n  for_each   = var.nodes\n  depends_on = [step.discover]\n\n  rolling {\n    batch        = 10\n    max_failures = 2\n  }\n")
-	for i := 0; i < stepsPerNode; i++ {
-		fmt.Fprintf(&b, "\n  step \"s%02d\" {\n    uses    = \"exec\"\n    on      = each.value\n    command = [\"echo\", \"step %d\", each.key]\n", i, i)
-		if i > 0 {
-			fmt.Fprintf(&b, "    depends_on = [step.s%02d]\n", i-1)
-		}
-		fmt.Fprintf(&b, "  }\n")
-	}
-	fmt.Fprintf(&b, "}\n")
-	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(b.String()), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	var vars strings.Builder
-	vars.WriteString("nodes = [")
-	for i := 0; i < nodes; i++ {
-		if i > 0 {
-			vars.WriteString(", ")
-		}
-		fmt.Fprintf(&vars, "\"node%05d\"", i)
-	}
-	vars.WriteString("]\n")
-	if err := os.WriteFile(filepath.Join(dir, "nodes.vars.hcl"), []byte(vars.String()), 0o644); err != nil {
+	if err := benchgen.Rolling(dir, nodes, stepsPerNode); err != nil {
 		tb.Fatal(err)
 	}
 	return dir

@@ -121,27 +121,33 @@ const (
 )
 
 // planElements plans the elements of a group and returns their scopes.
-// With many elements and more than one CPU, shares of consecutive elements
-// are planned side by side, each by its own planner, and merged in order:
-// the plan is the one planning element after element makes. Elements do
-// not see each other, and what they read of the enclosing scopes is not
-// changed while they are planned.
 func (p *planner) planElements(s *scope, g *lang.Group, addr string, elems []element, batchSize int, extra deps, c cond) []*scope {
 	scopes := make([]*scope, len(elems))
-	one := func(q *planner, i int) {
+	p.inShares(s, len(elems), func(q *planner, i int) {
 		e := elems[i]
 		es := q.groupScope(s, g, addr+keyAddr(e.key), e.key, i/batchSize+1, extra, c)
 		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value)}
 		q.walkGroup(es, g)
 		scopes[i] = es
-	}
-	shares := min(goruntime.GOMAXPROCS(0), len(elems)/minShare, maxShares)
+	})
+	return scopes
+}
+
+// inShares calls one for each of n elements of a collection (the elements
+// of a group or of a step's for_each) in scope s, in order. With many
+// elements and more than one CPU, shares of consecutive elements are
+// planned side by side, each by its own planner, and merged in order: the
+// plan is the one planning element after element makes. Elements do not
+// see each other, and what they read of s is not changed while they are
+// planned.
+func (p *planner) inShares(s *scope, n int, one func(q *planner, i int)) {
+	shares := min(goruntime.GOMAXPROCS(0), n/minShare, maxShares)
 	// Discovery reaches hosts one at a time; a share is never split again.
 	if shares < 2 || p.parent != nil || p.opts.Discover {
-		for i := range elems {
+		for i := range n {
 			one(p, i)
 		}
-		return scopes
+		return
 	}
 	// Build what the shares read of the enclosing scope before they start.
 	p.staticContext(s)
@@ -150,7 +156,7 @@ func (p *planner) planElements(s *scope, g *lang.Group, addr string, elems []ele
 	panics := make([]any, shares)
 	var wg sync.WaitGroup
 	for w := range shares {
-		lo, hi := w*len(elems)/shares, (w+1)*len(elems)/shares
+		lo, hi := w*n/shares, (w+1)*n/shares
 		q := p.share(int32(w))
 		qs[w] = q
 		wg.Go(func() {
@@ -170,15 +176,14 @@ func (p *planner) planElements(s *scope, g *lang.Group, addr string, elems []ele
 			panic(r)
 		}
 	}
-	n := 0
+	total := 0
 	for _, q := range qs {
-		n += len(q.plan.Instances)
+		total += len(q.plan.Instances)
 	}
-	p.reserve(n)
+	p.reserve(total)
 	for _, q := range qs {
 		p.merge(q)
 	}
-	return scopes
 }
 
 // share returns a planner for share w of a group's elements.

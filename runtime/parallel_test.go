@@ -13,7 +13,8 @@ import (
 	"github.com/rokflow/rokflow/runtime"
 )
 
-// TestPlanSharesMatchSequential plans a group of 200 elements once with
+// TestPlanSharesMatchSequential plans a step's for_each and a group of 200
+// elements each once with
 // one CPU (element after element) and once with four (in shares side by
 // side) and checks that the plans and their diagnostics are the same:
 // instance order and numbering, dependencies on steps outside the group
@@ -56,13 +57,15 @@ func TestPlanSharesMatchSequential(t *testing.T) {
 		`"address":"group.g[\"node-7\"].module.m.step.per[\"y\"]"`,
 		`"address":"group.g[\"node-42\"].module.m.step.say"`,
 		`200 nodes`,
+		`"address":"step.per_node[\"node-9\"]","step":"per_node","kind":"exec","action":"skip"`,
+		`(known after step.per_node[\"node-2\"])`,
 	} {
 		if !strings.Contains(parPlan, want) {
 			t.Errorf("plan lacks %s", want)
 		}
 	}
-	if !strings.Contains(parDiags, "Empty command") || strings.Count(parDiags, "\n") != 1 {
-		t.Errorf("want one Empty command error (node-5), got:\n%s", parDiags)
+	if strings.Count(parDiags, "Empty command") != 2 || strings.Count(parDiags, "\n") != 2 {
+		t.Errorf("want two Empty command errors (node-11, node-5), got:\n%s", parDiags)
 	}
 }
 

@@ -437,13 +437,15 @@ func (p *planner) planStep(s *scope, st *lang.Step) val {
 	}
 	ivs := make([]val, len(elems))
 	first := p.nextIndex()
-	for i, e := range elems {
+	static, extra := p.staticContext(s), s.extra.union(fv.deps)
+	p.inShares(s, len(elems), func(q *planner, i int) {
+		e := elems[i]
 		es := *s
-		es.static, es.staticParent = nil, p.staticContext(s)
+		es.static, es.staticParent = nil, static
 		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value), deps: fv.deps}
-		es.extra = s.extra.union(fv.deps)
-		ivs[i] = p.planInstance(&es, st, cs, base+keyAddr(e.key), e.key)
-	}
+		es.extra = extra
+		ivs[i] = q.planInstance(&es, st, cs, base+keyAddr(e.key), e.key)
+	})
 	d := p.instancesSince(first)
 	if len(elems) == 0 {
 		return val{v: cty.MapValEmpty(outType), deps: d}

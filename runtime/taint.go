@@ -54,3 +54,37 @@ func scrubDiags(diags hcl.Diagnostics, secrets []string) {
 		d.Detail = scrub(d.Detail, secrets)
 	}
 }
+
+// hasMarks reports whether v or anything in it is marked, as
+// ContainsMarked does, without cty.Walk's sorted iteration of every
+// object: it runs before every step.
+func hasMarks(v cty.Value) bool {
+	if v.IsMarked() {
+		return true
+	}
+	if !v.IsKnown() || v.IsNull() {
+		return false
+	}
+	ty := v.Type()
+	switch {
+	case ty.IsObjectType():
+		for name := range ty.AttributeTypes() {
+			if hasMarks(v.GetAttr(name)) {
+				return true
+			}
+		}
+	case ty.IsListType():
+		for _, e := range steps.ListElems(v) {
+			if hasMarks(e) {
+				return true
+			}
+		}
+	case ty.IsCollectionType() || ty.IsTupleType():
+		for it := v.ElementIterator(); it.Next(); {
+			if _, e := it.Element(); hasMarks(e) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -22,6 +22,7 @@ const childEnv = "ROKFLOW_TEST_CHILD_MAIN"
 
 func init() {
 	if os.Getenv(childEnv) == "1" {
+		tuneGC(os.Getenv)
 		os.Exit(Main(os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ}))
 	}
 }

@@ -3,9 +3,11 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	os.Exit(Main(os.Args[1:], Env{
 		Stdin:   os.Stdin,
 		Stdout:  os.Stdout,
@@ -13,4 +15,19 @@ func main() {
 		Getenv:  os.Getenv,
 		Environ: os.Environ,
 	}))
+}
+
+// gcPercent is the collector's target when GOGC is not set. rokflow's
+// commands build one plan and keep most of it to the end, so nearly every
+// collection Go's default of 100 would make finds little garbage; a
+// larger target lets the heap grow to about four times what is live
+// (tens of megabytes for a plan of 20,000 steps) and collects a third as
+// often.
+const gcPercent = 300
+
+// tuneGC sets the collector's target unless GOGC says otherwise.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 }

@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // run runs rokflow in-process with a clean environment and returns its
 // exit code and output.
-func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+func run(t testing.TB, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	getenv := func(k string) string { return env[k] }

@@ -13,7 +13,7 @@ import (
 // the durable backends, fencing included.
 type memStore struct {
 	mu        sync.Mutex
-	recs      []Record
+	recs      []*Record // pointers: a long journal grows without copying records
 	approvals []Record
 	holder    *Holder
 	session   *memSession // the lock's session, or nil
@@ -75,7 +75,7 @@ func (b *memBackend) Records(ctx context.Context) ([]Record, error) {
 	defer st.mu.Unlock()
 	out := make([]Record, 0, len(st.recs)+len(st.approvals))
 	for _, r := range st.recs {
-		out = append(out, clone(r))
+		out = append(out, clone(*r))
 	}
 	for _, r := range st.approvals {
 		out = append(out, clone(r))
@@ -162,7 +162,8 @@ func (s *memSession) Append(ctx context.Context, recs ...Record) error {
 	}
 	for i := range recs {
 		recs[i].Seq = uint64(len(st.recs)) + 1
-		st.recs = append(st.recs, clone(recs[i]))
+		r := clone(recs[i])
+		st.recs = append(st.recs, &r)
 	}
 	return nil
 }

@@ -13,6 +13,14 @@ step "discover" {
   command = ["hostname"]
 }
 
+step "per_node" {
+  uses     = "exec"
+  for_each = toset(var.nodes)
+  on       = each.value
+  when     = each.key != "node-9"
+  command  = each.key == "node-11" ? [] : ["echo", each.key, step.discover.outputs.stdout]
+}
+
 group "g" {
   for_each   = var.nodes
   depends_on = [step.discover]
@@ -49,5 +57,5 @@ group "g" {
 
 step "after" {
   uses    = "exec"
-  command = ["echo", "${length(group.g)} nodes", group.g["node-1"].a.outputs.stdout]
+  command = ["echo", "${length(group.g)} nodes", group.g["node-1"].a.outputs.stdout, step.per_node["node-2"].outputs.stdout]
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/rokflow/rokflow/internal/benchgen"
+)
+
+// buildRokflow builds the rokflow command into a temporary directory: the
+// process benchmarks measure the real binary, start-up included.
+func buildRokflow(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "rokflow")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func benchProcess(b *testing.B, bin string, args ...string) {
+	b.Helper()
+	for b.Loop() {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "NO_COLOR=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("rokflow %v: %v\n%s", args, err, out)
+		}
+	}
+}
+
+// BenchmarkValidateProcess is "rokflow validate playbooks/rok-v0.11" as a
+// whole process (bar: 50 ms).
+func BenchmarkValidateProcess(b *testing.B) {
+	bin := buildRokflow(b)
+	b.ResetTimer()
+	benchProcess(b, bin, "validate", "../../playbooks/rok-v0.11")
+}
+
+// BenchmarkValidateProcess1000x20 is decode, validate and plan of 20,001
+// step instances (1,000 nodes × 20 steps in a rolling group) by the
+// rokflow command, start-up included (bar: 100 ms).
+func BenchmarkValidateProcess1000x20(b *testing.B) {
+	bin := buildRokflow(b)
+	dir := b.TempDir()
+	if err := benchgen.Rolling(dir, 1000, 20); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	benchProcess(b, bin, "validate", dir, "--var-file", filepath.Join(dir, "nodes.vars.hcl"))
+}
