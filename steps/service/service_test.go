@@ -63,6 +63,10 @@ func TestPlan(t *testing.T) {
 			src:       `name = "--all"` + "\n" + `action = "stop"`,
 			wantError: "Invalid service name",
 		},
+		"name longer than 255": {
+			src:       `name = "` + strings.Repeat("a", 256) + `"` + "\n" + `action = "stop"`,
+			wantError: "Invalid service name",
+		},
 		"shell phrase as a name": {
 			src:       `name = "x; reboot"` + "\n" + `action = "stop"`,
 			wantError: "Invalid service name",
