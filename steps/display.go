@@ -126,18 +126,32 @@ func ListElems(v cty.Value) []cty.Value {
 	return out
 }
 
+// ListElem returns element i of a known, non-null, unmarked list, looking
+// it up by a key made once when i is small (see ListElems).
+func ListElem(v cty.Value, i int) cty.Value {
+	if i < len(indexes) {
+		return v.Index(indexes[i])
+	}
+	return v.Index(cty.NumberIntVal(int64(i)))
+}
+
 // DisplayElems renders each of a list's elements with Display, for a
 // caller that already holds them (see DisplayArgv).
 func DisplayElems(elems []cty.Value) []string {
 	out := make([]string, len(elems))
 	for i, ev := range elems {
-		if ev.Type() == cty.String && ev.IsKnown() && !ev.IsMarked() && !ev.IsNull() {
-			out[i] = ev.AsString()
-			continue
-		}
-		out[i] = Display(ev)
+		out[i] = DisplayElem(ev)
 	}
 	return out
+}
+
+// DisplayElem is Display for one element of a command: a plain string is
+// itself, without building anything.
+func DisplayElem(v cty.Value) string {
+	if v.Type() == cty.String && v.IsKnown() && !v.IsMarked() && !v.IsNull() {
+		return v.AsString()
+	}
+	return Display(v)
 }
 
 // QuoteArgv renders an argv on one line as a shell reader would take it:
@@ -146,6 +160,11 @@ func DisplayElems(elems []cty.Value) []string {
 // sensitive and unknown words are left bare.
 func QuoteArgv(argv []string) string {
 	var b strings.Builder
+	n := 0
+	for _, a := range argv {
+		n += len(a) + 3
+	}
+	b.Grow(n)
 	for i, a := range argv {
 		if i > 0 {
 			b.WriteByte(' ')

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -154,7 +155,7 @@ func (c commonVals) summary() string {
 			b.WriteString(" with stdin " + steps.Display(s))
 		} else {
 			raw, _ := s.Unmark()
-			fmt.Fprintf(&b, " with %d bytes on stdin", len(raw.AsString()))
+			b.WriteString(" with " + strconv.Itoa(len(raw.AsString())) + " bytes on stdin")
 		}
 	}
 	return b.String()

@@ -45,13 +45,22 @@ func planArgv(name string, v cty.Value) ([]string, hcl.Diagnostics) {
 	if !ok {
 		return steps.DisplayArgv(v), nil
 	}
-	elems := steps.ListElems(l)
-	if len(elems) == 0 {
+	n := l.LengthInt()
+	if n == 0 {
 		return []string{}, hcl.Diagnostics{errorDiag(fmt.Sprintf("Empty %s", name),
 			fmt.Sprintf("The %s argument must hold at least the program to run, for example [\"systemctl\", \"status\"].", name))}
 	}
+	sensitive := v.HasMark(marks.Sensitive)
+	var argv []string
+	if !sensitive {
+		argv = make([]string, n)
+	}
 	var diags hcl.Diagnostics
-	for i, ev := range elems {
+	for i := range n {
+		ev := steps.ListElem(l, i)
+		if !sensitive {
+			argv[i] = steps.DisplayElem(ev)
+		}
 		if ev.IsKnown() && ev.IsNull() {
 			diags = append(diags, errorDiag(fmt.Sprintf("Null element in %s", name),
 				fmt.Sprintf("Element %d of %s is null; every element must be a string.", i, name)))
@@ -64,10 +73,10 @@ func planArgv(name string, v cty.Value) ([]string, hcl.Diagnostics) {
 			}
 		}
 	}
-	if v.HasMark(marks.Sensitive) {
+	if sensitive {
 		return []string{marks.Masked}, diags
 	}
-	return steps.DisplayElems(elems), diags
+	return argv, diags
 }
 
 // checkEnv reports environment names a command could not read and null values.
