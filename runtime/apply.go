@@ -680,9 +680,10 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) resu
 			maxDelay = d
 		}
 	}
-	// Most steps' arguments carry no marks; unmarking walks them all.
+	// Most steps' arguments carry no marks (the planner says which do);
+	// unmarking walks them all.
 	args, secrets := inst.ArgValues, []string(nil)
-	if args != cty.NilVal && hasMarks(args) {
+	if x.marked {
 		secrets = secretsOf(args)
 		args, _ = args.UnmarkDeep()
 	}

@@ -144,8 +144,11 @@ func compileBody(body hcl.Body, b *schema.Block, rng hcl.Range) (*cbody, hcl.Dia
 	return cb, diags
 }
 
-// decodeArgs evaluates a compiled body into an object of b's implied type.
-func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+// decodeArgs evaluates a compiled body into an object of b's implied type,
+// and reports whether anything in it is marked (sensitive), which the
+// executor would otherwise find out by walking the object before every
+// run.
+func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, bool, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	vals := make(map[string]cty.Value, len(b.Attributes)+len(b.Blocks))
 	for name, a := range b.Attributes {
@@ -197,7 +200,7 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, hc
 				vals[name] = cty.NullVal(ty)
 				continue
 			}
-			v, ds := decodeArgs(got[0], &nb.Block, ctx)
+			v, _, ds := decodeArgs(got[0], &nb.Block, ctx)
 			diags = append(diags, ds...)
 			vals[name] = v
 			continue
@@ -208,13 +211,20 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, hc
 		}
 		elems := make([]cty.Value, 0, len(got))
 		for _, g := range got {
-			v, ds := decodeArgs(g, &nb.Block, ctx)
+			v, _, ds := decodeArgs(g, &nb.Block, ctx)
 			diags = append(diags, ds...)
 			elems = append(elems, v)
 		}
 		vals[name] = cty.ListVal(elems)
 	}
-	return cty.ObjectVal(vals), diags
+	marked := false
+	for _, v := range vals {
+		if hasMarks(v) {
+			marked = true
+			break
+		}
+	}
+	return cty.ObjectVal(vals), marked, diags
 }
 
 // evalListLiteral evaluates a list literal such as a command's argv
@@ -260,6 +270,9 @@ func evalListLiteral(expr hcl.Expression, ty cty.Type, consts []cty.Value, ctx *
 	return cty.ListVal(elems), true
 }
 
+// The keys of each when it is a map (see eachVal), made once.
+var eachKey, eachValue = cty.StringVal("key"), cty.StringVal("value")
+
 // eachAttr evaluates each.key or each.value, the commonest expressions in
 // the steps of a group, straight from the context without a traversal.
 func eachAttr(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, bool) {
@@ -273,11 +286,22 @@ func eachAttr(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, bool) {
 	}
 	for c := ctx; c != nil; c = c.Parent() {
 		if each, ok := c.Variables["each"]; ok {
-			if !each.Type().IsObjectType() || !each.Type().HasAttribute(attr.Name) {
-				return cty.NilVal, false
-			}
-			return each.GetAttr(attr.Name), true
+			return eachField(each, attr.Name)
 		}
+	}
+	return cty.NilVal, false
+}
+
+// eachField returns each.key or each.value of an each value (a map or an
+// object, see eachVal).
+func eachField(each cty.Value, name string) (cty.Value, bool) {
+	switch {
+	case each.Type().IsMapType() && name == "key":
+		return each.Index(eachKey), true
+	case each.Type().IsMapType() && name == "value":
+		return each.Index(eachValue), true
+	case each.Type().IsObjectType() && each.Type().HasAttribute(name):
+		return each.GetAttr(name), true
 	}
 	return cty.NilVal, false
 }

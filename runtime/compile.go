@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcldec"
@@ -23,6 +24,33 @@ type compiled struct {
 	modules map[*lang.Module]*cmodule
 	groups  map[*lang.Group]*cgroup
 	steps   map[*lang.Step]*cstep
+	// consts holds, by source range, a constEntry for each expression
+	// evaluated without references: its value when it calls no function
+	// (a long for_each literal); walks share it.
+	consts sync.Map
+}
+
+// constant returns the value of an expression that refers to nothing and
+// calls no function, evaluated once for every walk.
+func (c *compiled) constant(expr hcl.Expression) (cty.Value, bool) {
+	rng := expr.Range()
+	if e, ok := c.consts.Load(rng); ok {
+		ce := e.(constEntry)
+		return ce.v, ce.ok
+	}
+	var ce constEntry
+	if len(expr.Variables()) == 0 && !callsFunction(expr) {
+		if v, diags := expr.Value(nil); !diags.HasErrors() {
+			ce = constEntry{v: v, ok: true}
+		}
+	}
+	c.consts.Store(rng, ce)
+	return ce.v, ce.ok
+}
+
+type constEntry struct {
+	v  cty.Value
+	ok bool
 }
 
 // node is one evaluable thing of a module or group, for ordering.

@@ -22,6 +22,8 @@ type instExtra struct {
 	conn   cty.Value
 	post   func(outputs cty.Value) hcl.Diagnostics
 	diags  hcl.Diagnostics
+	// marked is set when the arguments hold a marked (sensitive) value.
+	marked bool
 }
 
 // checkPost evaluates a step's postconditions with self.outputs bound to

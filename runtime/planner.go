@@ -407,7 +407,13 @@ func typeName(t cty.Type) string {
 	return t.FriendlyName()
 }
 
+// eachVal is what each evaluates to: {key, value}. Over a collection of
+// strings it is a map, far cheaper to build for each of thousands of
+// elements than an object; each.key and each.value read both alike.
 func eachVal(key, value cty.Value) cty.Value {
+	if value.Type() == cty.String {
+		return cty.MapVal(map[string]cty.Value{"key": key, "value": value})
+	}
 	return cty.ObjectVal(map[string]cty.Value{"key": key, "value": value})
 }
 
@@ -581,7 +587,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	// Arguments.
 	ctx, ad := p.evalContext(s, cs.refs)
 	d = d.union(ad)
-	args, ds := decodeArgs(cs.body, cs.schema.Args, ctx)
+	args, marked, ds := decodeArgs(cs.body, cs.schema.Args, ctx)
 	p.diags = append(p.diags, ds...)
 	if ds.HasErrors() {
 		p.deps[local] = d
@@ -589,6 +595,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	}
 	args = markSensitive(args, cs.sensitive)
 	inst.ArgValues = args
+	p.extras[local].marked = marked || len(cs.sensitive) > 0
 
 	// Timeout and retry.
 	if st.Timeout != nil {
@@ -661,7 +668,8 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 // be known.
 func (p *planner) deferredText(s *scope) string {
 	if s.each != nil {
-		return p.unknownText(val{v: s.each.v.GetAttr("key"), deps: s.each.deps})
+		key, _ := eachField(s.each.v, "key")
+		return p.unknownText(val{v: key, deps: s.each.deps})
 	}
 	if s.group != nil {
 		return s.group.knownAfter

@@ -298,6 +298,11 @@ func (p *planner) eval(s *scope, expr hcl.Expression) (val, hcl.Diagnostics) {
 		}
 		p.refCache[rng] = refs
 	}
+	if len(refs) == 0 && rng.Filename != "" {
+		if v, ok := p.c.constant(expr); ok {
+			return val{v: v}, nil
+		}
+	}
 	var diags hcl.Diagnostics
 	ctx, d := p.evalContext(s, refs)
 	if v, ok := eachAttr(expr, ctx); ok {
