@@ -632,9 +632,11 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 					r.handle = handle
 				}
 				end := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Succeeded, Attempt: attempts, Handle: r.handle, Outputs: encodeOutputs(r.outputs)}
-				recs := []state.Record{end}
+				var recs []state.Record
 				if startRec != nil {
 					recs = []state.Record{*startRec, end}
+				} else {
+					recs = []state.Record{end}
 				}
 				r.journalErr = e.journal.append(context.WithoutCancel(e.ctx), recs...)
 				r.journaled = true

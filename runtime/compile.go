@@ -24,27 +24,34 @@ type compiled struct {
 	modules map[*lang.Module]*cmodule
 	groups  map[*lang.Group]*cgroup
 	steps   map[*lang.Step]*cstep
-	// consts holds, by source range, a constEntry for each expression
-	// evaluated without references: its value when it calls no function
-	// (a long for_each literal); walks share it.
-	consts sync.Map
+	// consts holds, by source range, whether each expression evaluated so
+	// far is constant (refers to nothing and calls no function, as a long
+	// for_each literal) and its value; walks share it.
+	constMu sync.Mutex
+	consts  map[hcl.Range]constEntry
 }
 
 // constant returns the value of an expression that refers to nothing and
 // calls no function, evaluated once for every walk.
 func (c *compiled) constant(expr hcl.Expression) (cty.Value, bool) {
 	rng := expr.Range()
-	if e, ok := c.consts.Load(rng); ok {
-		ce := e.(constEntry)
+	c.constMu.Lock()
+	ce, ok := c.consts[rng]
+	c.constMu.Unlock()
+	if ok {
 		return ce.v, ce.ok
 	}
-	var ce constEntry
 	if len(expr.Variables()) == 0 && !callsFunction(expr) {
 		if v, diags := expr.Value(nil); !diags.HasErrors() {
 			ce = constEntry{v: v, ok: true}
 		}
 	}
-	c.consts.Store(rng, ce)
+	c.constMu.Lock()
+	if c.consts == nil {
+		c.consts = map[hcl.Range]constEntry{}
+	}
+	c.consts[rng] = ce
+	c.constMu.Unlock()
 	return ce.v, ce.ok
 }
 

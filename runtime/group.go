@@ -198,6 +198,7 @@ func (p *planner) share(w int32) *planner {
 		plan:        &plan.Plan{},
 		connCache:   map[*lang.Connection]cty.Value{},
 		refCache:    map[hcl.Range][]lang.Ref{},
+		consts:      map[hcl.Range]constEntry{},
 		base:        shareBase + w*shareSpan,
 		parent:      p,
 	}

@@ -63,6 +63,8 @@ type planner struct {
 	// range (expressions are not all comparable); the same
 	// expression is evaluated once per instance.
 	refCache map[hcl.Range][]lang.Ref
+	// consts caches what compiled.constant answered, without its lock.
+	consts map[hcl.Range]constEntry
 
 	// A planner planning a share of a group's elements beside others (see
 	// planElements) numbers its instances from base up and finds earlier
@@ -126,6 +128,7 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 		diags:     diags,
 		connCache: map[*lang.Connection]cty.Value{},
 		refCache:  map[hcl.Range][]lang.Ref{},
+		consts:    map[hcl.Range]constEntry{},
 	}
 	meta := pb.Meta
 	if meta == nil {

@@ -219,7 +219,7 @@ func (p *planner) evalContext(s *scope, refs []lang.Ref) (*hcl.EvalContext, deps
 			d = d.union(v.deps)
 		}
 	}
-	static := p.staticContext(s)
+	static := p.staticFor(s, refs)
 	if roots == nil {
 		return static, d
 	}
@@ -229,6 +229,30 @@ func (p *planner) evalContext(s *scope, refs []lang.Ref) (*hcl.EvalContext, deps
 		ctx.Variables[root] = cty.ObjectVal(m)
 	}
 	return ctx, d
+}
+
+// staticFor returns the static context expressions making refs need: an
+// element's own context, which is built for each element, only when they
+// refer to each.
+func (p *planner) staticFor(s *scope, refs []lang.Ref) *hcl.EvalContext {
+	if s.each != nil && s.static == nil {
+		needEach := false
+		for _, r := range refs {
+			if r.Kind == lang.RefEach {
+				needEach = true
+				break
+			}
+		}
+		if !needEach {
+			switch {
+			case s.staticParent != nil:
+				return s.staticParent
+			case s.outer != nil:
+				return p.staticContext(s.outer)
+			}
+		}
+	}
+	return p.staticContext(s)
 }
 
 // staticContext returns the context of the values that do not change
@@ -289,6 +313,16 @@ func (p *planner) eval(s *scope, expr hcl.Expression) (val, hcl.Diagnostics) {
 		return val{v: cty.NullVal(cty.DynamicPseudoType)}, nil
 	}
 	rng := expr.Range()
+	if rng.Filename != "" {
+		ce, ok := p.consts[rng]
+		if !ok {
+			ce.v, ce.ok = p.c.constant(expr)
+			p.consts[rng] = ce
+		}
+		if ce.ok {
+			return val{v: ce.v}, nil
+		}
+	}
 	refs, ok := p.refCache[rng]
 	if !ok || rng.Filename == "" {
 		var diags hcl.Diagnostics
@@ -297,11 +331,6 @@ func (p *planner) eval(s *scope, expr hcl.Expression) (val, hcl.Diagnostics) {
 			return val{v: cty.DynamicVal}, diags
 		}
 		p.refCache[rng] = refs
-	}
-	if len(refs) == 0 && rng.Filename != "" {
-		if v, ok := p.c.constant(expr); ok {
-			return val{v: v}, nil
-		}
 	}
 	var diags hcl.Diagnostics
 	ctx, d := p.evalContext(s, refs)

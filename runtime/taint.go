@@ -74,8 +74,8 @@ func hasMarks(v cty.Value) bool {
 			}
 		}
 	case ty.IsListType():
-		for _, e := range steps.ListElems(v) {
-			if hasMarks(e) {
+		for i := range v.LengthInt() {
+			if hasMarks(steps.ListElem(v, i)) {
 				return true
 			}
 		}
