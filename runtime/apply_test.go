@@ -12,9 +12,11 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/lang/schema"
 	"github.com/rokflow/rokflow/runtime"
 	"github.com/rokflow/rokflow/runtime/state"
 	"github.com/rokflow/rokflow/steps"
+	"github.com/rokflow/rokflow/steps/stepstest"
 	"github.com/rokflow/rokflow/steps/transport/local"
 )
 
@@ -424,3 +426,99 @@ step "last" {
 		t.Fatalf("ledger %v: the failed step runs again, what succeeded does not", got)
 	}
 }
+
+// TestKindsGetUnmarkedArguments runs a kind with a sensitive value in a
+// list literal, in a general expression and nowhere: the planner says
+// which instances hold marks and the executor must unmark exactly those,
+// so the kind always receives plain values (it would panic reading a
+// marked one) and the run knows the secret to scrub.
+func TestKindsGetUnmarkedArguments(t *testing.T) {
+	const secret = "hunter2-canary-7731"
+	dir := t.TempDir()
+	src := `
+variable "pw" {
+  type      = string
+  sensitive = true
+  default   = "` + secret + `"
+}
+
+step "literal" {
+  uses = "rec"
+  argv = ["login", "pw=${var.pw}"]
+}
+
+step "general" {
+  uses  = "rec"
+  value = { pw = var.pw }
+}
+
+step "plain" {
+  uses = "rec"
+  argv = ["echo", "nothing to hide"]
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := stepstest.NewRecorder("rec", func(s *steps.Schema) {
+		s.Target = steps.TargetNone
+		s.Args.Attributes["argv"] = &schema.Attribute{Type: cty.List(cty.String), Description: "Words."}
+	})
+	var lines []string
+	rec.RunFunc = func(_ context.Context, req steps.RunRequest) steps.RunResponse {
+		if req.Args.ContainsMarked() {
+			t.Errorf("the kind got marked arguments: %#v", req.Args)
+		}
+		raw, _ := req.Args.UnmarkDeep()
+		req.Output("stdout", steps.Display(raw))
+		return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{"value": cty.NullVal(cty.DynamicPseudoType)})}
+	}
+	reg, err := steps.NewRegistry(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, diags := lang.Load(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	vals, diags := lang.BindInputs(pb.Root, lang.NewInputSet(), false)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	backend, err := state.Open(context.Background(), "mem://", state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := backend.Lock(context.Background(), state.Holder{User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := hookFunc(func(ev runtime.Event) {
+		if ev.Type == runtime.EventStepOutput {
+			lines = append(lines, ev.Addr+": "+ev.Line)
+		}
+	})
+	res, diags := runtime.Apply(context.Background(), pb, reg, runtime.ApplyOptions{
+		Plan: runtime.Options{Inputs: vals}, Parallelism: 1, Backend: backend, Session: sess, Hook: hook,
+	})
+	if res == nil || res.Status != runtime.RunSucceeded {
+		t.Fatalf("run: %v %v", res, diags)
+	}
+	if len(rec.Runs()) != 3 || len(lines) != 3 {
+		t.Fatalf("%d runs, output lines %q", len(rec.Runs()), lines)
+	}
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l, secret):
+			t.Errorf("an output line shows the secret: %q", l)
+		case strings.HasPrefix(l, "step.plain") && !strings.Contains(l, "nothing to hide"):
+			t.Errorf("step.plain's line was changed: %q", l)
+		case !strings.HasPrefix(l, "step.plain") && !strings.Contains(l, "(sensitive)"):
+			t.Errorf("a secret was not replaced: %q", l)
+		}
+	}
+}
+
+type hookFunc func(runtime.Event)
+
+func (h hookFunc) Event(ev runtime.Event) { h(ev) }

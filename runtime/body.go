@@ -150,6 +150,9 @@ func compileBody(body hcl.Body, b *schema.Block, rng hcl.Range) (*cbody, hcl.Dia
 // run.
 func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, bool, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
+	// Defaults and constants are never marked; list literals say whether
+	// an element is; other values are looked through.
+	marked := false
 	vals := make(map[string]cty.Value, len(b.Attributes)+len(b.Blocks))
 	for name, a := range b.Attributes {
 		attr, ok := cb.attrs[name]
@@ -165,8 +168,9 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, bo
 			vals[name] = v
 			continue
 		}
-		if lv, ok := evalListLiteral(attr.Expr, a.Type, cb.elems[name], ctx); ok {
+		if lv, m, ok := evalListLiteral(attr.Expr, a.Type, cb.elems[name], ctx); ok {
 			vals[name] = lv
+			marked = marked || m
 			continue
 		}
 		v, ds := attr.Expr.Value(ctx)
@@ -191,6 +195,7 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, bo
 			conv = a.Default
 		}
 		vals[name] = conv
+		marked = marked || hasMarks(conv)
 	}
 	for name, nb := range b.Blocks {
 		got := cb.blocks[name]
@@ -200,9 +205,10 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, bo
 				vals[name] = cty.NullVal(ty)
 				continue
 			}
-			v, _, ds := decodeArgs(got[0], &nb.Block, ctx)
+			v, m, ds := decodeArgs(got[0], &nb.Block, ctx)
 			diags = append(diags, ds...)
 			vals[name] = v
+			marked = marked || m
 			continue
 		}
 		if len(got) == 0 {
@@ -211,18 +217,12 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, bo
 		}
 		elems := make([]cty.Value, 0, len(got))
 		for _, g := range got {
-			v, _, ds := decodeArgs(g, &nb.Block, ctx)
+			v, m, ds := decodeArgs(g, &nb.Block, ctx)
 			diags = append(diags, ds...)
 			elems = append(elems, v)
+			marked = marked || m
 		}
 		vals[name] = cty.ListVal(elems)
-	}
-	marked := false
-	for _, v := range vals {
-		if hasMarks(v) {
-			marked = true
-			break
-		}
 	}
 	return cty.ObjectVal(vals), marked, diags
 }
@@ -232,14 +232,14 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, bo
 // converting it, taking the elements found constant at compile time from
 // consts. It reports false, leaving the general path to produce the
 // diagnostics, whenever anything is out of the ordinary.
-func evalListLiteral(expr hcl.Expression, ty cty.Type, consts []cty.Value, ctx *hcl.EvalContext) (cty.Value, bool) {
+func evalListLiteral(expr hcl.Expression, ty cty.Type, consts []cty.Value, ctx *hcl.EvalContext) (v cty.Value, marked, ok bool) {
 	tc, ok := expr.(*hclsyntax.TupleConsExpr)
 	if !ok || !ty.IsListType() || !ty.ElementType().IsPrimitiveType() {
-		return cty.NilVal, false
+		return cty.NilVal, false, false
 	}
 	ety := ty.ElementType()
 	if len(tc.Exprs) == 0 {
-		return cty.ListValEmpty(ety), true
+		return cty.ListValEmpty(ety), false, true
 	}
 	elems := make([]cty.Value, len(tc.Exprs))
 	for i, e := range tc.Exprs {
@@ -252,22 +252,23 @@ func evalListLiteral(expr hcl.Expression, ty cty.Type, consts []cty.Value, ctx *
 			var ds hcl.Diagnostics
 			v, ds = e.Value(ctx)
 			if ds.HasErrors() {
-				return cty.NilVal, false
+				return cty.NilVal, false, false
 			}
 		}
 		if !v.Type().Equals(ety) {
 			cv, err := convert.Convert(v, ety)
 			if err != nil {
-				return cty.NilVal, false
+				return cty.NilVal, false, false
 			}
 			v = cv
 		}
 		if v.IsNull() {
-			return cty.NilVal, false
+			return cty.NilVal, false, false
 		}
+		marked = marked || v.IsMarked()
 		elems[i] = v
 	}
-	return cty.ListVal(elems), true
+	return cty.ListVal(elems), marked, true
 }
 
 // The keys of each when it is a map (see eachVal), made once.
