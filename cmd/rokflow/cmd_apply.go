@@ -109,17 +109,17 @@ func (c *ApplyCmd) Run(a *App) error {
 	case runtime.RunPaused:
 		if !c.JSON {
 			for _, w := range res.Waiting {
-				fmt.Fprintf(a.Stdout, "Paused at the gate %s. Approve it with: rokflow approve %s %q  (or apply --approve)\n", w, c.Path, w)
+				fmt.Fprintf(a.Stdout, "Paused at the gate %s. Approve it with: rokflow approve%s %s %s  (or apply --approve)\n", w, c.StateFlags.hint(), shellQuote(c.Path), shellQuote(w))
 			}
 			for _, d := range res.InDoubt {
-				fmt.Fprintf(a.Stdout, "%s is in doubt: check its target, then: rokflow resolve %s %q --done|--retry\n", d, c.Path, d)
+				fmt.Fprintf(a.Stdout, "%s is in doubt: check its target, then: rokflow resolve%s %s %s --done|--retry\n", d, c.StateFlags.hint(), shellQuote(c.Path), shellQuote(d))
 			}
 		}
 		return &exitError{code: exitPaused}
 	case runtime.RunStopped:
 		return &exitError{code: exitFailed, msg: "stopped by an interrupt; run apply again to resume"}
 	default:
-		return &exitError{code: exitFailed, msg: fmt.Sprintf("the run failed; see rokflow state show %s", c.Path)}
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("the run failed; see rokflow state show%s %s", c.StateFlags.hint(), shellQuote(c.Path))}
 	}
 }
 

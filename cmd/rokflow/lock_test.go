@@ -125,3 +125,27 @@ step "after" {
 		t.Fatalf("state show does not say who approved:\n%s", show)
 	}
 }
+
+// TestApplyHintsNameTheState checks that the command apply suggests after
+// a failure names the state backend the run used: without it, state show
+// would read the default journal and find nothing.
+func TestApplyHintsNameTheState(t *testing.T) {
+	dir := t.TempDir()
+	src := "step \"fails\" {\n  uses    = \"exec\"\n  command = [\"false\"]\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stateURL := "file://" + filepath.Join(t.TempDir(), "journal dir")
+	code, _, stderr := run(t, nil, "apply", dir, "--state", stateURL, "--no-color")
+	if code != 1 {
+		t.Fatalf("apply exited %d, want 1:\n%s", code, stderr)
+	}
+	want := "rokflow state show --state '" + stateURL + "' " + dir
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr does not suggest %q:\n%s", want, stderr)
+	}
+	code, out, stderr := run(t, nil, "state", "show", "--state", stateURL, dir)
+	if code != 0 || !strings.Contains(out, "step.fails") {
+		t.Errorf("the suggested command (exit %d) does not show the failed step:\n%s%s", code, out, stderr)
+	}
+}

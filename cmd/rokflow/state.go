@@ -22,6 +22,31 @@ type StateFlags struct {
 	StateDialTime string `help:"How long to wait for the state backend." name:"state-timeout" default:"10s"`
 }
 
+// hint renders the flags that name the state backend, for the commands
+// apply suggests (approve, resolve, state show): the backend must be the
+// one the run used. The password never appears on a command line.
+func (f StateFlags) hint() string {
+	var b strings.Builder
+	for _, fl := range []struct{ name, v string }{
+		{"--state", f.State}, {"--state-ca", f.StateCA}, {"--state-cert", f.StateCert},
+		{"--state-key", f.StateKey}, {"--state-user", f.StateUser},
+	} {
+		if fl.v != "" {
+			b.WriteString(" " + fl.name + " " + shellQuote(fl.v))
+		}
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// word characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // backend opens the state backend for a playbook directory.
 func (a *App) backend(ctx context.Context, f StateFlags, playbookDir string) (state.Backend, error) {
 	url := f.State
