@@ -135,6 +135,9 @@ func compile(pb *lang.Playbook, reg *steps.Registry) (*compiled, hcl.Diagnostics
 
 func (c *compiled) compileModule(m *lang.Module) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	for _, name := range sortedKeys(m.Connections) {
+		diags = append(diags, checkConnection(m.Connections[name])...)
+	}
 	cm := &cmodule{}
 	c.modules[m] = cm
 
@@ -539,4 +542,28 @@ func cycleDiag(cycle []int, name func(int) string, rng hcl.Range) *hcl.Diagnosti
 		Detail:   fmt.Sprintf("These refer to each other in a loop: %s. Break the loop by removing one of the references or depends_on entries.", strings.Join(parts, " → ")),
 		Subject:  rng.Ptr(),
 	}
+}
+
+// checkConnection refuses references in a connection block other than the
+// module's variables and the playbook: a connection is evaluated once per
+// module instance, before its steps, and is the same for all of them.
+func checkConnection(conn *lang.Connection) hcl.Diagnostics {
+	attrs, diags := conn.Config.JustAttributes()
+	for _, name := range sortedKeys(attrs) {
+		refs, ds := lang.References(attrs[name].Expr)
+		diags = append(diags, ds...)
+		for _, r := range refs {
+			if r.Kind == lang.RefVar || r.Kind == lang.RefPlaybook {
+				continue
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid reference in a connection",
+				Detail:   fmt.Sprintf("The connection %q may refer only to variables (var.NAME) and the playbook; it is the same for every step that uses it. Pass per-node values through the step (on) or a module's variables.", conn.Name),
+				Subject:  attrs[name].Expr.Range().Ptr(),
+			})
+			break
+		}
+	}
+	return diags
 }

@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"fmt"
 	goruntime "runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/hashicorp/hcl/v2"
@@ -118,6 +120,8 @@ const (
 	maxShares = 16
 	shareBase = int32(1) << 30
 	shareSpan = int32(1) << 26
+	// maxReservePerElement bounds the room made ahead for each element.
+	maxReservePerElement = 64
 )
 
 // planElements plans the elements of a group and returns their scopes.
@@ -153,19 +157,24 @@ func (p *planner) inShares(s *scope, n int, one func(q *planner, i int)) {
 	p.staticContext(s)
 	s.module()
 	qs := make([]*planner, shares)
-	panics := make([]any, shares)
+	panics := make([]*SharePanic, shares)
 	var wg sync.WaitGroup
 	for w := range shares {
 		lo, hi := w*n/shares, (w+1)*n/shares
 		q := p.share(int32(w))
 		qs[w] = q
 		wg.Go(func() {
-			defer func() { panics[w] = recover() }()
+			defer func() {
+				if r := recover(); r != nil {
+					panics[w] = &SharePanic{Value: r, Stack: debug.Stack()}
+				}
+			}()
 			for i := lo; i < hi; i++ {
 				one(q, i)
 				if i == lo {
-					// Elements are alike: make room for the others.
-					q.reserve(len(q.plan.Instances) * (hi - lo - 1))
+					// Elements are mostly alike: make room for the others,
+					// within reason should the first be unusually large.
+					q.reserve(min(len(q.plan.Instances), maxReservePerElement) * (hi - lo - 1))
 				}
 			}
 		})
@@ -196,7 +205,7 @@ func (p *planner) share(w int32) *planner {
 		funcs:       p.funcs,
 		playbookVal: p.playbookVal,
 		plan:        &plan.Plan{},
-		connCache:   map[*lang.Connection]cty.Value{},
+		root:        p.root,
 		refCache:    map[hcl.Range][]lang.Ref{},
 		consts:      map[hcl.Range]constEntry{},
 		base:        shareBase + w*shareSpan,
@@ -223,3 +232,15 @@ func (p *planner) merge(q *planner) {
 	p.extras = append(p.extras, q.extras...)
 	p.diags = append(p.diags, q.diags...)
 }
+
+// SharePanic carries a panic from a planning share to the goroutine that
+// started the shares, with the stack where it happened.
+type SharePanic struct {
+	Value any
+	Stack []byte
+}
+
+func (p *SharePanic) Error() string { return fmt.Sprint(p.Value) }
+
+// PanicStack is the stack of the goroutine that panicked.
+func (p *SharePanic) PanicStack() []byte { return p.Stack }

@@ -53,10 +53,12 @@ type planner struct {
 	funcs       map[string]ctyfunc.Function
 	playbookVal cty.Value
 
-	plan      *plan.Plan
-	deps      []deps // per instance
-	diags     hcl.Diagnostics
-	connCache map[*lang.Connection]cty.Value
+	plan  *plan.Plan
+	deps  []deps // per instance
+	diags hcl.Diagnostics
+	// root is the playbook's module scope, whose connections every module
+	// may use.
+	root *scope
 	// extras holds, per instance, what only an in-process executor needs.
 	extras []instExtra
 	// refCache holds each expression's parsed references, by its source
@@ -120,15 +122,14 @@ func Plan(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts Opti
 // and, per instance, what the executor needs beyond the plan's data.
 func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, diags hcl.Diagnostics) *planner {
 	p := &planner{
-		ctx:       ctx,
-		pb:        pb,
-		c:         c,
-		opts:      opts,
-		funcs:     lang.Functions(pb.Dir, opts.Pure),
-		diags:     diags,
-		connCache: map[*lang.Connection]cty.Value{},
-		refCache:  map[hcl.Range][]lang.Ref{},
-		consts:    map[hcl.Range]constEntry{},
+		ctx:      ctx,
+		pb:       pb,
+		c:        c,
+		opts:     opts,
+		funcs:    lang.Functions(pb.Dir, opts.Pure),
+		diags:    diags,
+		refCache: map[hcl.Range][]lang.Ref{},
+		consts:   map[hcl.Range]constEntry{},
 	}
 	meta := pb.Meta
 	if meta == nil {
@@ -151,6 +152,7 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 		Outputs:    map[string]plan.Value{},
 	}
 	root := newModuleScope(pb.Root, "")
+	p.root = root
 	for _, name := range sortedKeys(pb.Root.Variables) {
 		v, ok := opts.Inputs[name]
 		if !ok {
@@ -172,6 +174,14 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 // outputs.
 func (p *planner) walkModule(s *scope) map[string]val {
 	outs := map[string]val{}
+	// Connections refer only to the module's variables (see compile), so
+	// they are evaluated once per module instance, before its steps.
+	if len(s.mod.Connections) > 0 {
+		s.conns = make(map[string]cty.Value, len(s.mod.Connections))
+		for _, name := range sortedKeys(s.mod.Connections) {
+			s.conns[name] = p.evalConnection(s, s.mod.Connections[name])
+		}
+	}
 	for _, n := range p.c.modules[s.mod].order {
 		switch {
 		case n.local != nil:
@@ -791,19 +801,16 @@ func (p *planner) connection(s *scope, st *lang.Step) cty.Value {
 	if st.Connection == "" {
 		return cty.NullVal(cty.DynamicPseudoType)
 	}
-	conn := s.mod.Connections[st.Connection]
-	if conn == nil {
-		conn = p.pb.Root.Connections[st.Connection]
+	// The step's module instance first, then the playbook's.
+	for sc := s; sc != nil; sc = sc.outer {
+		if v, ok := sc.conns[st.Connection]; ok {
+			return v
+		}
 	}
-	if conn == nil {
-		return cty.NullVal(cty.DynamicPseudoType)
-	}
-	if v, ok := p.connCache[conn]; ok {
+	if v, ok := p.root.conns[st.Connection]; ok {
 		return v
 	}
-	v := p.evalConnection(s, conn)
-	p.connCache[conn] = v
-	return v
+	return cty.NullVal(cty.DynamicPseudoType)
 }
 
 func (p *planner) evalConnection(s *scope, conn *lang.Connection) cty.Value {

@@ -114,6 +114,8 @@ type scope struct {
 	// outer is the module scope of a group element, where names not found
 	// in the element are looked up.
 	outer *scope
+	// conns holds a module scope's evaluated connection blocks.
+	conns map[string]cty.Value
 
 	each  *val // each as an object {key, value}
 	extra deps // depends_on and for_each dependencies of enclosing blocks

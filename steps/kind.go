@@ -15,7 +15,9 @@ type Kind interface {
 	// return the same value every time.
 	Schema() *Schema
 	// Plan describes what Run would do with the given arguments, which may
-	// still hold unknown values. It must not change anything.
+	// still hold unknown values. It must not change anything, and it may be
+	// called from several goroutines at once (large groups are planned in
+	// shares side by side).
 	Plan(ctx context.Context, req PlanRequest) PlanResponse
 	// Run performs the step. Its arguments are wholly known.
 	Run(ctx context.Context, req RunRequest) RunResponse

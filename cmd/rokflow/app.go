@@ -95,6 +95,9 @@ func Main(args []string, env Env) (code int) {
 		if r := recover(); r != nil {
 			fmt.Fprintf(env.Stderr, "rokflow: internal error: %v\nThis is a bug in rokflow; please report it with the command you ran.\n", r)
 			if env.Getenv != nil && env.Getenv("ROKFLOW_TRACEBACK") != "" {
+				if ps, ok := r.(interface{ PanicStack() []byte }); ok {
+					env.Stderr.Write(ps.PanicStack())
+				}
 				env.Stderr.Write(debug.Stack())
 			}
 			code = exitFailed

@@ -2,10 +2,16 @@ variable "node" {
   type = string
 }
 
+connection "node" {
+  transport = "local"
+  user      = "u-${var.node}"
+}
+
 step "say" {
-  uses    = "exec"
-  on      = var.node
-  command = ["echo", "hello", var.node]
+  uses       = "exec"
+  on         = var.node
+  connection = connection.node
+  command    = ["echo", "hello", var.node]
 }
 
 step "per" {
