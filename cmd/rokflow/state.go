@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/runtime/state"
+	"github.com/rokflow/rokflow/steps"
 )
 
 // StateFlags say where a run's journal and lock live.
@@ -38,14 +39,8 @@ func (f StateFlags) hint() string {
 	return b.String()
 }
 
-// shellQuote quotes s for a POSIX shell when it holds anything but plain
-// word characters.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// shellQuote quotes s as one word for a POSIX shell.
+func shellQuote(s string) string { return steps.QuoteArgv([]string{s}) }
 
 // backend opens the state backend for a playbook directory.
 func (a *App) backend(ctx context.Context, f StateFlags, playbookDir string) (state.Backend, error) {
