@@ -22,7 +22,7 @@ const childEnv = "ROKFLOW_TEST_CHILD_MAIN"
 
 func init() {
 	if os.Getenv(childEnv) == "1" {
-		tuneGC(os.Getenv)
+		tuneGC(os.Args[1:], os.Getenv)
 		os.Exit(Main(os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ}))
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 func main() {
-	tuneGC(os.Getenv)
+	tuneGC(os.Args[1:], os.Getenv)
 	os.Exit(Main(os.Args[1:], Env{
 		Stdin:   os.Stdin,
 		Stdout:  os.Stdout,
@@ -25,9 +25,12 @@ func main() {
 // often.
 const gcPercent = 300
 
-// tuneGC sets the collector's target unless GOGC says otherwise.
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+// tuneGC sets the collector's target unless GOGC says otherwise. The
+// simulator's daemon (sim serve) runs for hours around an etcd server and
+// keeps Go's default.
+func tuneGC(args []string, getenv func(string) string) {
+	if getenv("GOGC") != "" || (len(args) >= 2 && args[0] == "sim" && args[1] == "serve") {
+		return
 	}
+	debug.SetGCPercent(gcPercent)
 }
