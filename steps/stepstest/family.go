@@ -1,6 +1,7 @@
 package stepstest
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -17,7 +18,8 @@ import (
 
 // Helpers shared by the tests of the step kind families (etcd, ganeti,
 // rok): sample bodies decoded as the core decodes them, schema checks,
-// and plan text to search for leaked secrets.
+// plans of wholly unknown arguments, and plan text to search for leaked
+// secrets.
 
 // SampleSecret is the value of var.secret in SampleContext.
 const SampleSecret = "s3cret-Val"
@@ -154,3 +156,27 @@ func HasError(diags hcl.Diagnostics, summary string) bool {
 // metaArguments are the step meta-arguments the core decodes itself
 // (lang.StepMetaArguments); a kind argument must not reuse one.
 var metaArguments = []string{"uses", "description", "on", "connection", "depends_on", "when", "for_each", "timeout", "once", "undo", "retry", "precondition", "postcondition"}
+
+// CheckPlanWhollyUnknown plans every kind with arguments that are entirely
+// unknown (a for_each instance whose collection is not known yet): the
+// plan must neither panic nor report errors, and must say something.
+func CheckPlanWhollyUnknown(t *testing.T, kinds []steps.Kind) {
+	t.Helper()
+	for _, k := range kinds {
+		t.Run(k.Schema().Name, func(t *testing.T) {
+			ty := k.Schema().Args.ImpliedType().WithoutOptionalAttributesDeep()
+			for _, args := range []cty.Value{
+				cty.UnknownVal(ty).Mark(marks.KnownAfter{Addr: "step.find"}),
+				cty.DynamicVal,
+			} {
+				resp := k.Plan(context.Background(), steps.PlanRequest{Args: args})
+				if resp.Diagnostics.HasErrors() {
+					t.Errorf("plan of %#v: %s", args, resp.Diagnostics)
+				}
+				if resp.Summary == "" {
+					t.Errorf("no summary")
+				}
+			}
+		})
+	}
+}
