@@ -499,10 +499,11 @@ func (e *executor) start(i int, inst *plan.Instance) {
 }
 
 func hasCheck(inst *plan.Instance) bool {
-	if inst.ArgValues == cty.NilVal || !inst.ArgValues.Type().IsObjectType() || !inst.ArgValues.Type().HasAttribute("check") {
+	args := inst.Arguments()
+	if args == cty.NilVal || !args.Type().IsObjectType() || !args.Type().HasAttribute("check") {
 		return false
 	}
-	v := inst.ArgValues.GetAttr("check")
+	v := args.GetAttr("check")
 	return !v.IsNull()
 }
 
@@ -684,7 +685,7 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) resu
 	}
 	// Most steps' arguments carry no marks (the planner says which do);
 	// unmarking walks them all.
-	args, secrets := inst.ArgValues, []string(nil)
+	args, secrets := inst.Arguments(), []string(nil)
 	if x.marked {
 		secrets = secretsOf(args)
 		args, _ = args.UnmarkDeep()

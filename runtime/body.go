@@ -149,6 +149,13 @@ func compileBody(body hcl.Body, b *schema.Block, rng hcl.Range) (*cbody, hcl.Dia
 // executor would otherwise find out by walking the object before every
 // run.
 func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, bool, hcl.Diagnostics) {
+	vals, marked, diags := decodeAttrs(cb, b, ctx)
+	return cty.ObjectVal(vals), marked, diags
+}
+
+// decodeAttrs is decodeArgs leaving the attributes by name, for a caller
+// that can put off building the object.
+func decodeAttrs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (map[string]cty.Value, bool, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	// Defaults and constants are never marked; list literals say whether
 	// an element is; other values are looked through.
@@ -224,7 +231,7 @@ func decodeArgs(cb *cbody, b *schema.Block, ctx *hcl.EvalContext) (cty.Value, bo
 		}
 		vals[name] = cty.ListVal(elems)
 	}
-	return cty.ObjectVal(vals), marked, diags
+	return vals, marked, diags
 }
 
 // evalListLiteral evaluates a list literal such as a command's argv

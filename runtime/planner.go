@@ -600,14 +600,23 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 	// Arguments.
 	ctx, ad := p.evalContext(s, cs.refs)
 	d = d.union(ad)
-	args, marked, ds := decodeArgs(cs.body, cs.schema.Args, ctx)
+	attrs, marked, ds := decodeAttrs(cs.body, cs.schema.Args, ctx)
 	p.diags = append(p.diags, ds...)
 	if ds.HasErrors() {
 		p.deps[local] = d
 		return result(unknownOut)
 	}
-	args = markSensitive(args, cs.sensitive)
-	inst.ArgValues = args
+	// A kind that plans from its arguments by name is spared the object,
+	// which is built when the step runs or the plan is saved.
+	attrPlanner, byName := cs.kind.(steps.AttrPlanner)
+	byName = byName && len(cs.sensitive) == 0 && !p.opts.Discover
+	var args cty.Value
+	if byName {
+		inst.ArgAttrs = attrs
+	} else {
+		args = markSensitive(cty.ObjectVal(attrs), cs.sensitive)
+		inst.ArgValues = args
+	}
 	p.extras[local].marked = marked || len(cs.sensitive) > 0
 
 	// Timeout and retry.
@@ -653,7 +662,12 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 			req.Host = h
 		}
 	}
-	pr := cs.kind.Plan(p.ctx, req)
+	var pr steps.PlanResponse
+	if byName {
+		pr = attrPlanner.PlanAttrs(p.ctx, steps.AttrMap(attrs), req)
+	} else {
+		pr = cs.kind.Plan(p.ctx, req)
+	}
 	p.diags = append(p.diags, withSubject(pr.Diagnostics, st.DeclRange)...)
 	inst.Summary, inst.Command, inst.Request, inst.Diff, inst.Instructions = pr.Summary, pr.Command, pr.Request, pr.Diff, pr.Instructions
 

@@ -253,7 +253,8 @@ func (e *executor) computeKnown(i int) bool {
 	if strings.HasPrefix(inst.Target, "(") {
 		return false
 	}
-	return inst.ArgValues == cty.NilVal || inst.ArgValues.IsWhollyKnown()
+	args := inst.Arguments()
+	return args == cty.NilVal || args.IsWhollyKnown()
 }
 
 type intHeap []int32

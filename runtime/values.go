@@ -97,7 +97,7 @@ func EncodeArgs(p *plan.Plan) {
 			continue
 		}
 		inst.Args = map[string]plan.Value{}
-		v := inst.ArgValues
+		v := inst.Arguments()
 		if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
 			continue
 		}

@@ -1,11 +1,13 @@
 // Package plan holds a plan as plain data: what rokflow will do, step
 // instance by step instance, in an order a person can follow, and the JSON
 // form documented in docs/plan-json.md. It has no behaviour beyond encoding
-// and imports nothing of rokflow's.
+// (and building an instance's argument object on first use), and imports
+// nothing of rokflow's.
 package plan
 
 import (
 	"encoding/json"
+	"sync"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -94,10 +96,27 @@ type Instance struct {
 	Undo         string           `json:"undo,omitempty"`
 	Args         map[string]Value `json:"args"`
 	// ArgValues holds the evaluated arguments, sensitive parts marked, from
-	// which Args is filled when the plan is encoded.
-	ArgValues cty.Value        `json:"-"`
-	Outputs   map[string]Value `json:"outputs,omitempty"`
-	Source    string           `json:"source"`
+	// which Args is filled when the plan is encoded. Read it through
+	// Arguments: the planner may leave it to be built from ArgAttrs.
+	ArgValues cty.Value `json:"-"`
+	// ArgAttrs holds the arguments by name while ArgValues is not built:
+	// building an object for each of thousands of instances costs a
+	// quarter of planning, and most plans are only shown.
+	ArgAttrs map[string]cty.Value `json:"-"`
+	argsOnce sync.Once
+	Outputs  map[string]Value `json:"outputs,omitempty"`
+	Source   string           `json:"source"`
+}
+
+// Arguments returns ArgValues, building it from ArgAttrs the first time.
+func (i *Instance) Arguments() cty.Value {
+	i.argsOnce.Do(func() {
+		if i.ArgValues == cty.NilVal && i.ArgAttrs != nil {
+			i.ArgValues = cty.ObjectVal(i.ArgAttrs)
+			i.ArgAttrs = nil
+		}
+	})
+	return i.ArgValues
 }
 
 // Retry is a step's retry policy.

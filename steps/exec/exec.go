@@ -42,9 +42,14 @@ var execSchema = &steps.Schema{
 func (*Exec) Schema() *steps.Schema { return execSchema }
 
 // Plan shows the argv, with sensitive and unknown elements as placeholders.
-func (*Exec) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	argv, diags := planArgv("command", req.Args.GetAttr("command"))
-	c := commonOf(req.Args)
+func (k *Exec) Plan(ctx context.Context, req steps.PlanRequest) steps.PlanResponse {
+	return k.PlanAttrs(ctx, req.Args, req)
+}
+
+// PlanAttrs is Plan reading the arguments by name (steps.AttrPlanner).
+func (*Exec) PlanAttrs(_ context.Context, args steps.Attrs, _ steps.PlanRequest) steps.PlanResponse {
+	argv, diags := planArgv("command", args.GetAttr("command"))
+	c := commonOf(args)
 	diags = append(diags, c.check()...)
 	return steps.PlanResponse{
 		Summary:     "run " + steps.QuoteArgv(argv) + c.summary(),

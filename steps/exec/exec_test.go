@@ -172,6 +172,14 @@ func TestPlan(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			args := stepstest.Args(t, tc.kind, tc.src, vars)
 			resp := tc.kind.Plan(context.Background(), steps.PlanRequest{Args: args})
+			if ap, ok := tc.kind.(steps.AttrPlanner); ok && !args.IsMarked() {
+				// The core plans exec from its arguments by name: the
+				// answer must be Plan's, to the letter.
+				byName := ap.PlanAttrs(context.Background(), steps.AttrMap(args.AsValueMap()), steps.PlanRequest{})
+				if !reflect.DeepEqual(byName, resp) {
+					t.Errorf("PlanAttrs answers %#v,\nPlan answers %#v", byName, resp)
+				}
+			}
 			if tc.wantError != "" {
 				if !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Summary != tc.wantError {
 					t.Fatalf("diagnostics = %v, want %q", resp.Diagnostics, tc.wantError)

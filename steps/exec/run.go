@@ -88,7 +88,7 @@ type commonVals struct {
 	sudo, dir, env, stdin, expect cty.Value
 }
 
-func commonOf(args cty.Value) commonVals {
+func commonOf(args steps.Attrs) commonVals {
 	return commonVals{
 		sudo:   args.GetAttr("sudo"),
 		dir:    args.GetAttr("dir"),
