@@ -336,7 +336,7 @@ func (p *planner) forEach(s *scope, expr hcl.Expression) (elems []element, known
 		return nil, false, cty.DynamicPseudoType, v
 	}
 	raw, _ := v.v.Unmark()
-	if marks.IsSensitive(v.v) {
+	sensitive := func() (elems []element, known bool, elemType cty.Type, v0 val) {
 		p.diags = append(p.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Sensitive for_each",
@@ -344,6 +344,11 @@ func (p *planner) forEach(s *scope, expr hcl.Expression) (elems []element, known
 			Subject:  expr.Range().Ptr(),
 		})
 		return nil, false, cty.DynamicPseudoType, v
+	}
+	// Marks inside are found element by element below, in the one pass
+	// over a collection that may hold thousands.
+	if v.v.HasMark(marks.Sensitive) || (!raw.IsKnown() && marks.IsSensitive(raw)) {
+		return sensitive()
 	}
 	ty := raw.Type()
 	switch {
@@ -373,9 +378,12 @@ func (p *planner) forEach(s *scope, expr hcl.Expression) (elems []element, known
 		return nil, false, elemType, v
 	}
 	byKey := ty.IsMapType() || ty.IsObjectType()
-	seen := map[string]bool{}
+	seen := make(map[string]bool, raw.LengthInt())
 	for it := raw.ElementIterator(); it.Next(); {
 		k, ev := it.Element()
+		if marks.IsSensitive(ev) {
+			return sensitive()
+		}
 		var key string
 		if byKey {
 			key = k.AsString()
@@ -461,7 +469,8 @@ func (p *planner) planStep(s *scope, st *lang.Step) val {
 		e := elems[i]
 		es := *s
 		es.static, es.staticParent = nil, static
-		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value), deps: fv.deps}
+		// each is built only if the step's expressions use it.
+		es.each = &val{deps: fv.deps, lazy: &lazyVal{build: func() cty.Value { return eachVal(cty.StringVal(e.key), e.value) }}}
 		es.extra = extra
 		ivs[i] = q.planInstance(&es, st, cs, base+keyAddr(e.key), e.key)
 	})
@@ -695,7 +704,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 // be known.
 func (p *planner) deferredText(s *scope) string {
 	if s.each != nil {
-		key, _ := eachField(s.each.v, "key")
+		key, _ := eachField(s.each.value(), "key")
 		return p.unknownText(val{v: key, deps: s.each.deps})
 	}
 	if s.group != nil {

@@ -277,7 +277,7 @@ func (p *planner) staticContext(s *scope) *hcl.EvalContext {
 			return parent
 		}
 		ctx := parent.NewChild()
-		ctx.Variables = map[string]cty.Value{"each": s.each.v}
+		ctx.Variables = map[string]cty.Value{"each": s.each.value()}
 		s.static = ctx
 		return ctx
 	}
@@ -287,7 +287,7 @@ func (p *planner) staticContext(s *scope) *hcl.EvalContext {
 	}
 	vars := map[string]cty.Value{"var": cty.ObjectVal(vs), "playbook": p.playbookVal}
 	if s.each != nil {
-		vars["each"] = s.each.v
+		vars["each"] = s.each.value()
 	}
 	s.static = &hcl.EvalContext{Variables: vars, Functions: p.funcs}
 	return s.static
