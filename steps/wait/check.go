@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -113,7 +112,7 @@ func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
 	if s, ok := known(v.GetAttr("sudo")); ok {
 		c.Sudo = s.True()
 	}
-	c.Secrets = sensitiveStrings(v)
+	c.Secrets = steps.SensitiveStrings(v)
 	if diags.HasErrors() || !v.IsWhollyKnown() {
 		return nil, diags
 	}
@@ -142,7 +141,7 @@ func (c *Check) Poll(ctx context.Context, host steps.Host, output func(stream, l
 	defer cancel()
 	cmd := steps.Command{Argv: c.Argv, Sudo: c.Sudo}
 	if output != nil {
-		cmd.Output = func(stream, line string) { output(stream, redact(line, c.Secrets)) }
+		cmd.Output = func(stream, line string) { output(stream, steps.Redact(line, c.Secrets)) }
 	}
 	var last string
 	for attempt := 1; ; attempt++ {
@@ -176,7 +175,7 @@ func (c *Check) Poll(ctx context.Context, host steps.Host, output func(stream, l
 		}
 		return Result{Attempts: attempt}, hcl.Diagnostics{errorDiag(fmt.Sprintf("Check did not pass within %s", c.Timeout),
 			fmt.Sprintf("%s did not succeed on %s in %d attempts over %s; the last attempt: %s. Fix what it checks, or give it a longer timeout.",
-				c.Shown, host.Name(), attempt, c.Timeout, redact(last, c.Secrets)))}
+				c.Shown, host.Name(), attempt, c.Timeout, steps.Redact(last, c.Secrets)))}
 	}
 }
 
@@ -236,35 +235,4 @@ func quoted(v cty.Value) string {
 		return strconv.Quote(s.AsString())
 	}
 	return steps.Display(v)
-}
-
-// sensitiveStrings returns the raw strings inside v that carry the sensitive
-// mark, longest first.
-func sensitiveStrings(v cty.Value) []string {
-	raw, pvms := v.UnmarkDeepWithPaths()
-	var out []string
-	for _, pvm := range pvms {
-		if _, ok := pvm.Marks[marks.Sensitive]; !ok {
-			continue
-		}
-		sv, err := pvm.Path.Apply(raw)
-		if err != nil {
-			continue
-		}
-		_ = cty.Walk(sv, func(_ cty.Path, x cty.Value) (bool, error) {
-			if x.IsKnown() && !x.IsNull() && x.Type() == cty.String && x.AsString() != "" {
-				out = append(out, x.AsString())
-			}
-			return true, nil
-		})
-	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		s = strings.ReplaceAll(s, sec, marks.Masked)
-	}
-	return s
 }
