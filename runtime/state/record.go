@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 )
@@ -11,7 +12,7 @@ import (
 // knownKind reports whether this rokflow writes records of kind k.
 func knownKind(k string) bool {
 	switch k {
-	case KindRun, KindStep, KindApproval, KindResolve, KindObligation, KindEnd:
+	case KindRun, KindStep, KindApproval, KindResolve, KindObligation, KindEnd, KindTarget:
 		return true
 	}
 	return false
@@ -157,5 +158,12 @@ func clone(r Record) Record {
 		h := *r.Holder
 		r.Holder = &h
 	}
+	if r.Identity != nil {
+		id := *r.Identity
+		id.Values = maps.Clone(id.Values)
+		id.Target = maps.Clone(id.Target)
+		r.Identity = &id
+	}
+	r.Facts = maps.Clone(r.Facts)
 	return r
 }

@@ -40,6 +40,7 @@ const (
 const (
 	Aborted Status = "aborted"
 	Paused  Status = "paused"
+	Stopped Status = "stopped"
 )
 
 // The kinds of Record.
@@ -57,9 +58,12 @@ const (
 	// KindObligation records an undo owed for step Addr: Undo is the undo
 	// step's address, Status is Owed or Settled.
 	KindObligation = "obligation"
-	// KindEnd marks the end of a run: Status is Succeeded, Failed, Aborted
-	// or Paused.
+	// KindEnd marks the end of a run: Status is Succeeded, Failed, Aborted,
+	// Paused or Stopped.
 	KindEnd = "end"
+	// KindTarget records facts that identify what the run acts on (Facts,
+	// keyed by the address of the step that discovered them), once known.
+	KindTarget = "target"
 )
 
 // The resolutions of an in-doubt step (Record.Resolution).
@@ -108,6 +112,10 @@ type Record struct {
 	Resolution string `json:"resolution,omitempty"`
 	// Undo is the address of the undo step an obligation owes.
 	Undo string `json:"undo,omitempty"`
+	// Identity is what a run acts for: its playbook and inputs (KindRun).
+	Identity *Identity `json:"identity,omitempty"`
+	// Facts identify a run's target (KindTarget).
+	Facts map[string]string `json:"facts,omitempty"`
 }
 
 // Holder says who holds (or held) the run lock, or who gave an approval.
