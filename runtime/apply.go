@@ -112,9 +112,11 @@ func Apply(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts App
 		groups:  map[string]*groupState{},
 		journal: &journal{s: opts.Session, now: opts.Now},
 		redo:    map[string]bool{},
+		// What this apply acts for; a run it resumes must be the same.
+		identity: Identify(pb, opts.Plan.Inputs),
 	}
-	if err := e.load(); err != nil {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the journal", Detail: err.Error()}}
+	if diags := e.load(); diags.HasErrors() {
+		return nil, diags
 	}
 	if e.alreadyDone {
 		return &Result{Run: e.run, Status: RunAlreadyDone}, nil
@@ -137,6 +139,9 @@ type instState struct {
 	// startRec is the start of a step that is not once, journaled with its
 	// end.
 	startRec *state.Record
+	// outputsLost says why a step that succeeded has no outputs this run
+	// can use (resolved as done by an operator); "" when it has them.
+	outputsLost string
 }
 
 type groupState struct {
@@ -170,7 +175,11 @@ type executor struct {
 	c    *compiled
 	opts ApplyOptions
 
-	run         string
+	run      string
+	identity *state.Identity
+	// target is the identity the resumed run recorded, whose Target facts
+	// re-read discovery must find again.
+	target      *state.Identity
 	alreadyDone bool
 	approvals   map[string]approval
 	resolutions map[string]string
@@ -210,89 +219,77 @@ func (e *executor) state(addr string) *instState {
 	return st
 }
 
-// load reads the journal: the run to continue, each instance's last
-// transition, approvals, resolutions and owed undos. A new run begins
-// when there is none to continue.
-func (e *executor) load() error {
+// load reads the journal through state.Fold: the run to continue, each
+// instance's last transition, approvals, resolutions and owed undos. A new
+// run begins when there is none to continue; a run to continue must be
+// the same run: same playbook, same inputs (its identity).
+func (e *executor) load() hcl.Diagnostics {
 	recs, err := e.opts.Backend.Records(e.ctx)
 	if err != nil {
-		return err
+		return journalDiags("Cannot read the journal", err)
 	}
+	h := state.Fold(recs)
 	e.approvals = map[string]approval{}
 	e.resolutions = map[string]string{}
-	var last string
-	var ended state.Status
-	for _, r := range recs {
-		switch r.Kind {
-		case state.KindRun:
-			last, ended = r.Run, ""
-		case state.KindEnd:
-			if r.Run == last {
-				ended = r.Status
-			}
-		}
-	}
-	resume := last != "" && (ended == "" || ended == state.Status(RunPaused) || ended == state.Status(RunStopped) || ended == state.Status(RunFailed))
-	if last != "" && ended == state.Status(RunSucceeded) && !e.opts.NewRun {
-		e.run, e.alreadyDone = last, true
+	last := h.Last()
+	if last != nil && last.Ended == state.Succeeded && !e.opts.NewRun {
+		e.run, e.alreadyDone = last.ID, true
 		return nil
 	}
-	if resume && !e.opts.NewRun {
-		e.run = last
+	resume := last != nil && last.Resumable() && !e.opts.NewRun
+	if resume {
+		if diags := e.sameRun(last); diags.HasErrors() {
+			return diags
+		}
+		e.run = last.ID
+		e.target = last.Identity
 	} else {
 		e.run = newRunID(e.opts.Now())
-		if err := e.journal.append(e.ctx, state.Record{Kind: state.KindRun, Run: e.run, PlanHash: e.opts.PlanHash, Playbook: e.pb.Meta.Name, Holder: &e.opts.Holder}); err != nil {
-			return err
+		if err := e.journal.append(e.ctx, state.Record{Kind: state.KindRun, Run: e.run, PlanHash: e.opts.PlanHash, Playbook: e.pb.Meta.Name, Holder: &e.opts.Holder, Identity: e.identity}); err != nil {
+			return journalDiags("Cannot write the journal", err)
 		}
 		e.event(Event{Type: EventRunStart, Run: e.run})
 	}
-	for _, r := range recs {
-		if r.Run != e.run && r.Kind != state.KindApproval {
-			continue
+	for _, a := range h.ApprovalsFor(e.run) {
+		who := ""
+		if a.Holder != nil {
+			who = a.Holder.User
 		}
-		switch r.Kind {
-		case state.KindStep:
-			st := e.state(r.Addr)
-			if r.Status == state.Pending && st.status == state.Succeeded {
-				e.redo[r.Addr] = true
-			}
-			st.status, st.attempts, st.err, st.recovered = r.Status, r.Attempt, r.Error, true
-			// A resolution answers one episode of doubt: once the step
-			// moves again, it is spent.
-			delete(e.resolutions, r.Addr)
-			if r.Handle != "" {
-				st.handle = r.Handle
-			}
-			if r.Status == state.Succeeded {
-				st.outputs = decodeOutputs(r.Outputs)
-			}
-		case state.KindApproval:
-			if r.Run == e.run || r.Run == "" {
-				who := ""
-				if r.Holder != nil {
-					who = r.Holder.User
-				}
-				e.approvals[r.Addr] = approval{who: who, at: r.Time}
-			}
-		case state.KindResolve:
-			e.resolutions[r.Addr] = r.Resolution
-		case state.KindObligation:
-			e.noteObligation(r.Addr, r.Undo, r.Status == state.Settled)
-		}
+		e.approvals[a.Addr] = approval{who: who, at: a.Time}
 	}
-	if resume && !e.opts.NewRun {
+	if !resume {
+		return nil
+	}
+	for _, s := range last.Steps {
+		st := e.state(s.Addr)
+		st.status, st.attempts, st.err, st.recovered, st.handle = s.Status, s.Attempt, s.Error, true, s.Handle
+		if s.Redo {
+			e.redo[s.Addr] = true
+		}
+		if s.Resolution != "" {
+			e.resolutions[s.Addr] = s.Resolution
+		}
+		if s.Status == state.Succeeded {
+			st.outputs = decodeOutputs(s.Outputs)
+			if s.ResolvedDone {
+				st.outputsLost = "it was resolved as done, so rokflow never saw its outputs"
+			}
+		}
 		// What failed is tried again: the operator resumed after healing
 		// it. (A failure is a known outcome; only a crash leaves doubt.)
-		for _, st := range e.states {
-			if st.status == state.Failed || st.status == state.Cancelled {
-				// A new attempt: the failed one's external handle (a job
-				// that failed) is not one to re-attach to.
-				st.status, st.handle = state.Pending, ""
-			}
+		if s.Status == state.Failed || s.Status == state.Cancelled {
+			st.status = state.Pending
 		}
-		e.event(Event{Type: EventRunStart, Run: e.run, Summary: "resuming"})
 	}
+	for _, o := range last.Obligations {
+		e.noteObligation(o.Addr, o.Undo, o.Status == state.Settled)
+	}
+	e.event(Event{Type: EventRunStart, Run: e.run, Summary: "resuming"})
 	return nil
+}
+
+func journalDiags(summary string, err error) hcl.Diagnostics {
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: err.Error()}}
 }
 
 func newRunID(t time.Time) string { return t.UTC().Format("20060102T150405.000Z") }
@@ -401,12 +398,22 @@ func globalErrors(p *planner) hcl.Diagnostics {
 
 // replanHelps re-plans when nothing runs and some instance waits for
 // values; it reports whether the new plan made an instance ready.
+//
+// It is the run's progress guard: a new plan helps only when it made an
+// instance both ready and known, so a run whose values can never become
+// known (outputs an operator's resolution never produced) ends, and says
+// why, instead of planning again forever.
 func (e *executor) replanHelps() bool {
-	if e.sc.unknown == 0 {
+	if e.sc.unknown == 0 || e.ctx.Err() != nil {
 		return false
 	}
 	e.replan()
-	return e.sc.queue.Len() > 0
+	for _, i := range e.sc.queue {
+		if e.known(int(i)) {
+			return true
+		}
+	}
+	return false
 }
 
 func isTerminal(s state.Status) bool {
@@ -456,21 +463,21 @@ func (e *executor) start(i int, inst *plan.Instance) {
 		e.fail(inst, errs)
 		return
 	}
-	if st.status == state.Running && st.recovered {
-		// The process that ran this step died while it ran.
-		if inst.Once && st.handle == "" && e.resolutions[inst.Address] != "retry" {
-			e.inDoubt(inst)
-			return
-		}
-	}
-	if st.status == state.InDoubt {
+	if st.recovered && (st.status == state.Running || st.status == state.InDoubt) && inst.Once {
+		// The process that ran this once step died while it ran, or an
+		// earlier apply found it so. Only a handle to re-attach to, or the
+		// operator's answer, lets it go on.
 		switch e.resolutions[inst.Address] {
-		case "done":
-			e.record(inst, state.Succeeded, "", cty.NilVal, "")
+		case state.ResolutionDone:
+			e.resolvedDone(inst)
 			return
-		case "retry":
+		case state.ResolutionRetry:
+			st.handle = "" // a new attempt acts anew
 		default:
-			return
+			if st.status == state.InDoubt || st.handle == "" {
+				e.inDoubt(inst)
+				return
+			}
 		}
 	}
 	if inst.Gate {
@@ -583,6 +590,13 @@ func errorsOnly(diags hcl.Diagnostics) hcl.Diagnostics {
 // launch runs an instance in its own goroutine.
 func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	st := e.state(inst.Address)
+	// A handle belongs to one attempt: only an attempt that a crash cut
+	// short re-attaches to the job it started; any other attempt (after a
+	// failure, an undo, a retry resolution) acts anew.
+	if !(st.recovered && st.status == state.Running) {
+		st.handle = ""
+	}
+	st.status, st.recovered = state.Running, false
 	st.running = true
 	st.attempts++
 	e.running++
@@ -612,7 +626,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 		if prompt {
 			r = e.prompt(inst)
 		} else {
-			r = e.runStep(inst, x, handle)
+			r = e.runStep(inst, x, handle, attempts)
 			if want, ok := e.opts.Facts[inst.Address]; ok && inst.ReadOnly && !r.diags.HasErrors() {
 				if got := factText(r.outputs); got != want {
 					r.diags = append(r.diags, &hcl.Diagnostic{
@@ -661,7 +675,7 @@ func (e *executor) prompt(inst *plan.Instance) result {
 }
 
 // runStep runs an instance's kind with its timeout and retry policy.
-func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) result {
+func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string, stepAttempt int) result {
 	var host steps.Host
 	if x.schema.Target == steps.TargetHost {
 		if e.opts.Plan.Hosts == nil {
@@ -709,7 +723,7 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string) resu
 			},
 			RecordHandle: func(h string) error {
 				handle = h
-				return e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Attempt: attempt, Handle: h})
+				return e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Attempt: stepAttempt, Handle: h})
 			},
 		}
 		resp := x.kind.Run(ctx, req)
@@ -748,7 +762,7 @@ func (e *executor) complete(r result) {
 		e.record(inst, state.Succeeded, "", gateOutputs(*r.gate), "")
 		return
 	}
-	if st.handle == "" {
+	if r.handle != "" {
 		st.handle = r.handle
 	}
 	if r.journaled {
@@ -861,20 +875,69 @@ func (e *executor) fail(inst *plan.Instance, diags hcl.Diagnostics) {
 	e.diags = append(e.diags, prefixDiags(inst.Address, diags)...)
 	e.record(inst, state.Failed, text, cty.NilVal, "")
 	e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Failed), Error: text})
-	if inst.Group != "" {
-		g := e.group(inst.Group)
-		g.failures++
-		if gp := e.groupPlan(inst.Group); gp != nil && g.failures > gp.MaxFailures && !g.stopped {
-			g.stopped = true
-			e.event(Event{Type: EventGroupStop, Run: e.run, Group: inst.Group, Summary: fmt.Sprintf("%d element(s) failed, more than max_failures = %d: starting no more elements", g.failures, gp.MaxFailures)})
-		}
+	e.elementFailed(inst, "failed")
+}
+
+// inDoubt records that whether a once step acted is unknown. Nothing
+// after it runs until an operator answers: not its dependents, and not the
+// later batches of its rolling group, where it counts as a failed element.
+func (e *executor) inDoubt(inst *plan.Instance) {
+	st := e.state(inst.Address)
+	if st.status == state.InDoubt {
+		// Found in doubt by an earlier apply: say so again, journal nothing.
+		e.settleRecord(inst, state.InDoubt, cty.NilVal, "")
+	} else {
+		e.record(inst, state.InDoubt, "the process running it stopped; whether it acted is unknown", cty.NilVal, "")
+	}
+	e.elementFailed(inst, "in doubt")
+	e.event(Event{Type: EventInDoubt, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Handle: st.handle,
+		Summary: "in doubt: " + doubtHint(inst, st.handle) + ", then run rokflow resolve " + inst.Address + " --done or --retry"})
+}
+
+// doubtHint says what an operator checks to answer a step in doubt: the
+// external job it started, else the host it ran on, else what it does.
+func doubtHint(inst *plan.Instance, handle string) string {
+	what := inst.Kind
+	if inst.Summary != "" {
+		what = inst.Summary
+	}
+	switch {
+	case handle != "":
+		return fmt.Sprintf("check whether %s (%s) completed", handle, what)
+	case inst.Target != "" && inst.Target != "local":
+		return fmt.Sprintf("check on %s whether it did: %s", inst.Target, what)
+	default:
+		return "check whether it did: " + what
 	}
 }
 
-func (e *executor) inDoubt(inst *plan.Instance) {
-	e.record(inst, state.InDoubt, "the process running it stopped; whether it acted is unknown", cty.NilVal, "")
-	e.event(Event{Type: EventInDoubt, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target,
-		Summary: "in doubt: check " + inst.Target + ", then run rokflow resolve " + inst.Address + " --done or --retry"})
+// resolvedDone takes an operator's word that a step in doubt acted. Its
+// outputs were never seen; steps that need them cannot run, and say why.
+func (e *executor) resolvedDone(inst *plan.Instance) {
+	st := e.state(inst.Address)
+	st.status = state.Succeeded
+	st.outputsLost = "it was resolved as done, so rokflow never saw its outputs"
+	rec := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Succeeded, Attempt: st.attempts, Handle: st.handle, Resolution: state.ResolutionDone}
+	if err := e.journal.append(context.WithoutCancel(e.ctx), rec); err != nil {
+		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()})
+		e.lost = e.lost || errors.Is(err, state.ErrLockLost)
+	}
+	e.settleRecord(inst, state.Succeeded, cty.NilVal, "")
+	e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Succeeded), Summary: "resolved as done by the operator"})
+}
+
+// elementFailed counts a failed (or in-doubt) element against its rolling
+// group's failure budget and stops the group once the budget is spent.
+func (e *executor) elementFailed(inst *plan.Instance, how string) {
+	if inst.Group == "" {
+		return
+	}
+	g := e.group(inst.Group)
+	g.failures++
+	if gp := e.groupPlan(inst.Group); gp != nil && g.failures > gp.MaxFailures && !g.stopped {
+		g.stopped = true
+		e.event(Event{Type: EventGroupStop, Run: e.run, Group: inst.Group, Summary: fmt.Sprintf("%d element(s) failed or in doubt (the last %s), more than max_failures = %d: starting no more elements", g.failures, how, gp.MaxFailures)})
+	}
 }
 
 func diagText(diags hcl.Diagnostics) string {
@@ -937,7 +1000,7 @@ func (e *executor) finish() (*Result, hcl.Diagnostics) {
 		res.Status = RunPaused
 	case len(res.Blocked) > 0:
 		res.Status = RunFailed
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Steps could not run", Detail: "Values these steps need never became known: " + strings.Join(shortList(res.Blocked), ", ") + "."})
+		e.diags = append(e.diags, e.blockedDiags(res.Blocked)...)
 	default:
 		res.Status = RunSucceeded
 	}
@@ -949,6 +1012,47 @@ func (e *executor) finish() (*Result, hcl.Diagnostics) {
 	}
 	e.event(Event{Type: EventRunEnd, Run: e.run, Status: string(res.Status), Counts: res.Counts})
 	return res, e.diags
+}
+
+// blockedDiags explains steps that never ran because values they need
+// never became known: by the step whose outputs are missing and why, where
+// that is known.
+func (e *executor) blockedDiags(blocked []string) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	byCause := map[string][]string{}
+	var causes, rest []string
+	for _, addr := range blocked {
+		cause := ""
+		if i, ok := e.index[addr]; ok {
+			for _, d := range e.p.plan.Instances[i].DependsOn {
+				if e.state(d).outputsLost != "" {
+					cause = d
+					break
+				}
+			}
+		}
+		if cause == "" {
+			rest = append(rest, addr)
+			continue
+		}
+		if byCause[cause] == nil {
+			causes = append(causes, cause)
+		}
+		byCause[cause] = append(byCause[cause], addr)
+	}
+	for _, c := range causes {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Outputs of " + c + " are not known",
+			Detail: fmt.Sprintf("%s succeeded but %s. These steps need its outputs and cannot run: %s. "+
+				"If it is safe to run it again, start a new run of the playbook (apply --new-run) once the cluster is as the playbook expects; otherwise finish these steps by hand.",
+				c, e.state(c).outputsLost, strings.Join(shortList(byCause[c]), ", ")),
+		})
+	}
+	if len(rest) > 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Steps could not run", Detail: "Values these steps need never became known: " + strings.Join(shortList(rest), ", ") + "."})
+	}
+	return diags
 }
 
 func shortList(s []string) []string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang"
@@ -28,6 +29,8 @@ type applyFixture struct {
 	ledger  string
 	backend state.Backend
 	events  []runtime.Event
+	// diags are the last apply's diagnostics.
+	diags hcl.Diagnostics
 }
 
 func newApplyFixture(t *testing.T, src string) *applyFixture {
@@ -52,6 +55,12 @@ func (f *applyFixture) Event(ev runtime.Event) { f.events = append(f.events, ev)
 type applyOpt func(*runtime.ApplyOptions)
 
 func (f *applyFixture) apply(opts ...applyOpt) *runtime.Result {
+	f.t.Helper()
+	return f.applyReg(registry(f.t), opts...)
+}
+
+// applyReg applies with the kinds of reg.
+func (f *applyFixture) applyReg(reg *steps.Registry, opts ...applyOpt) *runtime.Result {
 	f.t.Helper()
 	pb, diags := lang.Load(f.dir)
 	if diags.HasErrors() {
@@ -81,7 +90,8 @@ func (f *applyFixture) apply(opts ...applyOpt) *runtime.Result {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	res, diags := runtime.Apply(context.Background(), pb, registry(f.t), o)
+	res, diags := runtime.Apply(context.Background(), pb, reg, o)
+	f.diags = diags
 	if res == nil {
 		f.t.Fatalf("apply returned no result: %v", diags)
 	}

@@ -31,20 +31,22 @@ const (
 // are empty. Nothing in an event is sensitive: step output lines have
 // secrets scrubbed by their kinds, and errors are written for people.
 type Event struct {
-	Time    time.Time     `json:"time"`
-	Type    EventType     `json:"type"`
-	Run     string        `json:"run,omitempty"`
-	Addr    string        `json:"address,omitempty"`
-	Kind    string        `json:"kind,omitempty"`
-	Target  string        `json:"target,omitempty"`
-	Group   string        `json:"group,omitempty"`
-	Batch   int           `json:"batch,omitempty"`
-	Status  string        `json:"status,omitempty"`
-	Attempt int           `json:"attempt,omitempty"`
-	Stream  string        `json:"stream,omitempty"`
-	Line    string        `json:"line,omitempty"`
-	Summary string        `json:"summary,omitempty"`
-	Error   string        `json:"error,omitempty"`
+	Time    time.Time `json:"time"`
+	Type    EventType `json:"type"`
+	Run     string    `json:"run,omitempty"`
+	Addr    string    `json:"address,omitempty"`
+	Kind    string    `json:"kind,omitempty"`
+	Target  string    `json:"target,omitempty"`
+	Group   string    `json:"group,omitempty"`
+	Batch   int       `json:"batch,omitempty"`
+	Status  string    `json:"status,omitempty"`
+	Attempt int       `json:"attempt,omitempty"`
+	Stream  string    `json:"stream,omitempty"`
+	Line    string    `json:"line,omitempty"`
+	Summary string    `json:"summary,omitempty"`
+	Error   string    `json:"error,omitempty"`
+	// Handle is the external handle (a job id) of a step in doubt.
+	Handle  string        `json:"handle,omitempty"`
 	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
 	// Counts summarises a run at its end: instances per status.
 	Counts map[string]int `json:"counts,omitempty"`

@@ -72,7 +72,9 @@ func (e *executor) buildSched() {
 				sc.members[inst.Group] = map[int][]int32{}
 			}
 			sc.members[inst.Group][inst.Batch] = append(sc.members[inst.Group][inst.Batch], int32(i))
-			if !terminal {
+			// A step in doubt holds its batch open: the next batch waits
+			// until an operator answers.
+			if !terminal || st.status == state.InDoubt {
 				sc.left[inst.Group][inst.Batch]++
 			}
 		}
@@ -217,7 +219,7 @@ func (e *executor) finished(i int) bool {
 			}
 		}
 	}
-	if inst.Group != "" && inst.Batch > 0 {
+	if inst.Group != "" && inst.Batch > 0 && st.status != state.InDoubt {
 		left := e.sc.left[inst.Group]
 		left[inst.Batch]--
 		if left[inst.Batch] == 0 && inst.Batch == e.sc.batch[inst.Group] {

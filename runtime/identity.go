@@ -1,0 +1,104 @@
+package runtime
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/runtime/state"
+)
+
+// Identify returns what a run of pb with inputs acts for: the hash of the
+// playbook's files, the hash of its inputs, and each input as shown in a
+// diff. Sensitive inputs are credentials, not what the run acts on: they
+// are left out, so that a password rotated between two attempts does not
+// make another run, and no digest of a secret reaches the journal.
+func Identify(pb *lang.Playbook, inputs map[string]cty.Value) *state.Identity {
+	id := &state.Identity{Playbook: Hash(pb, nil), Values: map[string]string{}}
+	names := make([]string, 0, len(inputs))
+	for n := range inputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		v := inputs[n]
+		if marks.IsSensitive(v) {
+			continue
+		}
+		text := string(PlanValue(v).JSON)
+		id.Values[n] = text
+		fmt.Fprintf(h, "var %s %d\n%s\n", n, len(text), text)
+	}
+	id.Inputs = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return id
+}
+
+// identityDiff says how the identity of a run to resume differs from this
+// apply's: the playbook changed, or inputs, each with its two values. It
+// is empty when they are the same run. A run journaled before identities
+// were recorded has none, and is taken as it is.
+func identityDiff(was, now *state.Identity) []string {
+	if was == nil || now == nil {
+		return nil
+	}
+	var out []string
+	if was.Playbook != "" && was.Playbook != now.Playbook {
+		out = append(out, "  the playbook's files changed")
+	}
+	if was.Inputs == "" || was.Inputs == now.Inputs {
+		return out
+	}
+	names := map[string]bool{}
+	for n := range was.Values {
+		names[n] = true
+	}
+	for n := range now.Values {
+		names[n] = true
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	for _, n := range sorted {
+		w, wok := was.Values[n]
+		g, gok := now.Values[n]
+		switch {
+		case wok && gok && w != g:
+			out = append(out, fmt.Sprintf("  var.%s: %s → %s", n, clip(w), clip(g)))
+		case wok && !gok:
+			out = append(out, fmt.Sprintf("  var.%s: %s → (not given, or sensitive now)", n, clip(w)))
+		case !wok && gok:
+			out = append(out, fmt.Sprintf("  var.%s: (not given, or sensitive then) → %s", n, clip(g)))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "  the inputs changed")
+	}
+	return out
+}
+
+// sameRun refuses to continue run with this apply's playbook and inputs
+// when they are not the run's own: steps done for one set of inputs and
+// steps done for another would make one run of two.
+func (e *executor) sameRun(run *state.Run) hcl.Diagnostics {
+	diff := identityDiff(run.Identity, e.identity)
+	if len(diff) == 0 {
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Not the run to resume",
+		Detail: fmt.Sprintf("Run %s, which is not finished, was started with another playbook or other inputs:\n%s\n"+
+			"Resume it with the playbook and inputs it was started with; or, to begin again with these "+
+			"(steps already done run again), apply with --new-run.", run.ID, strings.Join(diff, "\n")),
+	}}
+}
