@@ -113,7 +113,9 @@ func Apply(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts App
 		journal: &journal{s: opts.Session, now: opts.Now},
 		redo:    map[string]bool{},
 		// What this apply acts for; a run it resumes must be the same.
-		identity: Identify(pb, opts.Plan.Inputs),
+		identity:    Identify(pb, opts.Plan.Inputs),
+		targetFacts: map[string]string{},
+		verify:      map[string]bool{},
 	}
 	if diags := e.load(); diags.HasErrors() {
 		return nil, diags
@@ -162,6 +164,10 @@ type result struct {
 	handle     string
 	elapsed    time.Duration
 	gate       *approval
+	// newTarget is the identity a step read for the first time in this
+	// run; wrongTarget says it differs from the one the run recorded.
+	newTarget   string
+	wrongTarget bool
 }
 
 type approval struct {
@@ -179,7 +185,14 @@ type executor struct {
 	identity *state.Identity
 	// target is the identity the resumed run recorded, whose Target facts
 	// re-read discovery must find again.
-	target      *state.Identity
+	target *state.Identity
+	// targetFacts are the identities of the run's target found so far, by
+	// the address of the step that read them; verify holds the steps that
+	// must read them again, on resume, before anything else acts.
+	targetFacts map[string]string
+	verify      map[string]bool
+	// wrongTarget: a re-read identity differs; the run acts no more.
+	wrongTarget bool
 	alreadyDone bool
 	approvals   map[string]approval
 	resolutions map[string]string
@@ -200,6 +213,9 @@ type executor struct {
 	// replanDue: a finished instance's outputs are awaited by a dependent
 	// whose values are not known yet.
 	replanDue bool
+	// progress counts transitions (starts and terminal states): the
+	// progress guard of replanHelps.
+	progress int
 	// redo holds steps done, undone and to be done again: everything after
 	// them waits for them, even what follows only transitively.
 	redo map[string]bool
@@ -284,6 +300,16 @@ func (e *executor) load() hcl.Diagnostics {
 	for _, o := range last.Obligations {
 		e.noteObligation(o.Addr, o.Undo, o.Status == state.Settled)
 	}
+	if last.Identity != nil {
+		for addr, id := range last.Identity.Target {
+			e.targetFacts[addr] = id
+			// Read the target's identity again before anything acts: the
+			// run may be resumed against another cluster.
+			if st := e.state(addr); st.status == state.Succeeded {
+				e.verify[addr] = true
+			}
+		}
+	}
 	e.event(Event{Type: EventRunStart, Run: e.run, Summary: "resuming"})
 	return nil
 }
@@ -330,6 +356,9 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 	if errs := globalErrors(e.p); errs.HasErrors() {
 		return nil, errs
 	}
+	if diags := e.verifyTarget(); diags.HasErrors() {
+		return nil, diags
+	}
 	for {
 		e.schedule()
 		for e.replanDue {
@@ -337,10 +366,10 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 			e.replan()
 			e.schedule()
 		}
-		if e.running == 0 {
-			// Nothing runs: either new values make more instances ready,
-			// or the run is over.
-			if e.stopped || e.lost || !e.replanHelps() {
+		if e.running == 0 && e.wake == nil {
+			// Nothing runs and no timer is due: either a new plan makes
+			// more instances ready, or the run is over.
+			if e.stopped || e.lost || e.ctx.Err() != nil || !e.replanHelps() {
 				break
 			}
 			continue
@@ -397,25 +426,21 @@ func globalErrors(p *planner) hcl.Diagnostics {
 }
 
 // replanHelps re-plans when nothing runs and some instance waits for
-// values; it reports whether the new plan made an instance ready.
+// values, and schedules what the new plan made ready.
 //
-// It is the run's progress guard: a new plan helps only when it made an
-// instance both ready and known, so a run whose values can never become
-// known (outputs an operator's resolution never produced) ends, and says
-// why, instead of planning again forever.
+// It is the run's progress guard: a new plan helps only when something
+// moved (an instance started or reached a new state), so a run whose
+// values can never become known (outputs an operator's resolution never
+// produced) ends, and says why, instead of planning again forever.
 func (e *executor) replanHelps() bool {
-	if e.sc.unknown == 0 || e.ctx.Err() != nil {
+	if e.sc.unknown == 0 {
 		return false
 	}
+	before := e.progress
 	e.replan()
-	for _, i := range e.sc.queue {
-		if e.known(int(i)) {
-			return true
-		}
-	}
-	return false
+	e.schedule()
+	return e.progress != before || e.running > 0 || e.wake != nil
 }
-
 func isTerminal(s state.Status) bool {
 	switch s {
 	case state.Succeeded, state.Skipped, state.Failed, state.InDoubt, state.Cancelled:
@@ -600,6 +625,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	st.running = true
 	st.attempts++
 	e.running++
+	e.progress++
 	if inst.Group != "" && inst.Batch > 0 {
 		e.event(Event{Type: EventBatchStart, Run: e.run, Group: inst.Group, Batch: inst.Batch})
 	}
@@ -620,6 +646,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	}
 	e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary})
 	handle, attempts, startRec := st.handle, st.attempts, st.startRec
+	wantTarget, hadTarget := e.targetFacts[inst.Address]
 	go func() {
 		start := time.Now()
 		var r result
@@ -627,6 +654,22 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 			r = e.prompt(inst)
 		} else {
 			r = e.runStep(inst, x, handle, attempts)
+			if idf, ok := x.kind.(steps.Identifier); ok && !r.diags.HasErrors() {
+				if got, ok := idf.Identity(r.outputs); ok {
+					switch {
+					case !hadTarget:
+						r.newTarget = got
+					case got != wantTarget:
+						r.wrongTarget = true
+						r.diags = append(r.diags, &hcl.Diagnostic{
+							Severity: hcl.DiagError,
+							Summary:  "Another system than the run's",
+							Detail: fmt.Sprintf("Run %s acted on %s; this step now finds %s. The run acts no more and compensates nothing here. "+
+								"Resume it against the system it was started on, or start a new run for this one with apply --new-run.", e.run, wantTarget, got),
+						})
+					}
+				}
+			}
 			if want, ok := e.opts.Facts[inst.Address]; ok && inst.ReadOnly && !r.diags.HasErrors() {
 				if got := factText(r.outputs); got != want {
 					r.diags = append(r.diags, &hcl.Diagnostic{
@@ -765,6 +808,19 @@ func (e *executor) complete(r result) {
 	if r.handle != "" {
 		st.handle = r.handle
 	}
+	if r.wrongTarget {
+		e.wrongTarget = true
+	}
+	if r.newTarget != "" {
+		e.targetFacts[inst.Address] = r.newTarget
+		if err := e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindTarget, Run: e.run, Facts: map[string]string{inst.Address: r.newTarget}}); err != nil {
+			e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()})
+			e.lost = e.lost || errors.Is(err, state.ErrLockLost)
+		}
+	}
+	if !r.diags.HasErrors() {
+		delete(e.verify, inst.Address)
+	}
 	if r.journaled {
 		st.startRec = nil
 		if r.journalErr != nil {
@@ -828,6 +884,7 @@ func (e *executor) record(inst *plan.Instance, status state.Status, errText stri
 // settleRecord updates the executor's books once a terminal transition is
 // journaled: the state, owed and settled undos, and the scheduler.
 func (e *executor) settleRecord(inst *plan.Instance, status state.Status, outputs cty.Value, handle string) {
+	e.progress++
 	st := e.state(inst.Address)
 	st.status = status
 	if handle != "" {
@@ -1004,7 +1061,13 @@ func (e *executor) finish() (*Result, hcl.Diagnostics) {
 	default:
 		res.Status = RunSucceeded
 	}
-	if res.Status == RunFailed && !e.lost {
+	switch {
+	case res.Status != RunFailed || e.lost:
+	case e.wrongTarget:
+		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undos not run", Detail: "The system found is not the one this run acted on: the undos it owes are left owed, for the system they belong to."})
+	case len(e.verify) > 0:
+		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undos not run", Detail: "The run could not confirm it acts on the system it was started on: the undos it owes are left owed."})
+	default:
 		e.compensate()
 	}
 	if !e.lost {

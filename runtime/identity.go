@@ -13,6 +13,7 @@ import (
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/lang/marks"
 	"github.com/rokflow/rokflow/runtime/state"
+	"github.com/rokflow/rokflow/steps"
 )
 
 // Identify returns what a run of pb with inputs acts for: the hash of the
@@ -101,4 +102,44 @@ func (e *executor) sameRun(run *state.Run) hcl.Diagnostics {
 			"Resume it with the playbook and inputs it was started with; or, to begin again with these "+
 			"(steps already done run again), apply with --new-run.", run.ID, strings.Join(diff, "\n")),
 	}}
+}
+
+// verifyTarget reads the identity of a resumed run's target again, before
+// anything acts, by running the read-only steps that read it the first
+// time. Their outputs are not kept: the run goes on with the values it
+// was planned with, and only who the target is must not have changed.
+func (e *executor) verifyTarget() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, inst := range e.p.plan.Instances {
+		if !e.verify[inst.Address] {
+			continue
+		}
+		i := e.index[inst.Address]
+		x := e.p.extras[i]
+		idf, ok := x.kind.(steps.Identifier)
+		if !ok || !inst.ReadOnly || !e.known(i) {
+			continue
+		}
+		e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Summary: "reading the target's identity again: " + inst.Summary})
+		r := e.runStep(inst, x, "", e.state(inst.Address).attempts)
+		if r.diags.HasErrors() {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot confirm the run's target",
+				Detail: fmt.Sprintf("Run %s is resumed only once %s reads the system's identity again, and it failed: %s", e.run, inst.Address, diagText(r.diags))})
+			continue
+		}
+		got, ok := idf.Identity(r.outputs)
+		if !ok {
+			continue
+		}
+		if want := e.targetFacts[inst.Address]; got != want {
+			e.wrongTarget = true
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Another system than the run's",
+				Detail: fmt.Sprintf("Run %s acted on %s; %s now finds %s. Nothing was done. "+
+					"Resume the run against the system it was started on, or start a new run for this one with apply --new-run.", e.run, want, inst.Address, got)})
+			continue
+		}
+		delete(e.verify, inst.Address)
+		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Succeeded), Summary: "the same system: " + got})
+	}
+	return diags
 }

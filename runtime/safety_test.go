@@ -228,3 +228,160 @@ step "startup" {
 		t.Fatal("the instance is down after a successful run")
 	}
 }
+
+func TestApplyRefusesToResumeWithOtherInputs(t *testing.T) {
+	f := newApplyFixture(t, `
+variable "release" {
+  type    = string
+  default = "0.11.0"
+}
+step "before" {
+  uses   = "shell"
+  script = "echo \"before-$1\" >> LEDGER"
+  args   = [var.release]
+}
+step "gate" {
+  uses         = "manual"
+  instructions = "Swap the disk."
+  depends_on   = [step.before]
+}
+step "after" {
+  uses       = "shell"
+  script     = "echo \"after-$1\" >> LEDGER"
+  args       = [var.release]
+  depends_on = [step.gate]
+}
+`)
+	res := f.apply()
+	if res.Status != runtime.RunPaused {
+		t.Fatalf("first apply: %+v", res)
+	}
+	other := func(o *runtime.ApplyOptions) {
+		o.Plan.Inputs["release"] = cty.StringVal("0.12.0")
+		o.AutoApprove = true
+	}
+	f.refusal = true
+	res = f.apply(other)
+	f.refusal = false
+	if res != nil {
+		t.Fatalf("a resume with other inputs ran: %+v", res)
+	}
+	if msg := f.diags.Error(); !strings.Contains(msg, "Not the run to resume") || !strings.Contains(msg, `var.release: "0.11.0" → "0.12.0"`) {
+		t.Fatalf("the refusal must show what changed: %v", f.diags)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"before-0.11.0"}) {
+		t.Fatalf("ledger %v", got)
+	}
+	// The same inputs resume; --new-run starts over with the new ones.
+	if res := f.apply(func(o *runtime.ApplyOptions) { o.AutoApprove = true }); res.Status != runtime.RunSucceeded {
+		t.Fatalf("resume with the run's inputs: %+v %v", res, f.diags)
+	}
+	if res := f.apply(other, func(o *runtime.ApplyOptions) { o.NewRun = true }); res.Status != runtime.RunSucceeded {
+		t.Fatalf("new run: %+v %v", res, f.diags)
+	}
+	if got, want := f.lines(), []string{"before-0.11.0", "after-0.11.0", "before-0.12.0", "after-0.12.0"}; !slices.Equal(got, want) {
+		t.Fatalf("ledger %v, want %v", got, want)
+	}
+}
+
+// clusterKind is a read-only kind whose outputs identify a cluster.
+type clusterKind struct{ *stepstest.Recorder }
+
+func (k clusterKind) Identity(out cty.Value) (string, bool) {
+	return "cluster " + out.GetAttr("value").AsString(), true
+}
+
+func TestApplyRefusesToResumeOnAnotherCluster(t *testing.T) {
+	f := newApplyFixture(t, `
+step "members" {
+  uses = "cluster"
+}
+step "pin" {
+  uses       = "shell"
+  script     = "echo pin >> LEDGER"
+  undo       = step.unpin
+  depends_on = [step.members]
+}
+step "gate" {
+  uses         = "manual"
+  instructions = "Swap the disk."
+  depends_on   = [step.pin]
+}
+step "fails" {
+  uses       = "exec"
+  command    = ["false"]
+  depends_on = [step.gate]
+}
+step "unpin" {
+  uses       = "shell"
+  script     = "echo unpin >> LEDGER"
+  depends_on = [step.fails]
+}
+`)
+	name, runs := "prod", 0
+	rec := stepstest.NewRecorder("cluster", func(s *steps.Schema) { s.Target = steps.TargetNone; s.Effect = steps.ReadOnly })
+	rec.RunFunc = func(context.Context, steps.RunRequest) steps.RunResponse {
+		runs++
+		return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{"value": cty.StringVal(name)})}
+	}
+	builtin := registry(t)
+	kinds := []steps.Kind{clusterKind{rec}}
+	for _, n := range []string{"shell", "exec", "manual"} {
+		k, _ := builtin.Lookup(n)
+		kinds = append(kinds, k)
+	}
+	reg, err := steps.NewRegistry(kinds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := f.applyReg(reg); res.Status != runtime.RunPaused {
+		t.Fatalf("first apply: %+v %v", res, f.diags)
+	}
+	name = "staging"
+	f.refusal = true
+	res := f.applyReg(reg, func(o *runtime.ApplyOptions) { o.AutoApprove = true })
+	f.refusal = false
+	if res != nil || runs != 2 {
+		t.Fatalf("resume on another cluster: %+v (members ran %d times) %v", res, runs, f.diags)
+	}
+	if msg := f.diags.Error(); !strings.Contains(msg, `acted on cluster prod; step.members now finds cluster staging`) {
+		t.Fatalf("the refusal must name both clusters: %v", f.diags)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"pin"}) {
+		t.Fatalf("ledger %v: nothing may act on another cluster, not even an undo", got)
+	}
+	// Back on its own cluster the run goes on, and compensates there.
+	name = "prod"
+	res = f.applyReg(reg, func(o *runtime.ApplyOptions) { o.AutoApprove = true })
+	if res.Status != runtime.RunFailed || !slices.Equal(res.Failed, []string{"step.fails"}) {
+		t.Fatalf("resume on its cluster: %+v %v", res, f.diags)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"pin", "unpin"}) {
+		t.Fatalf("ledger %v", got)
+	}
+}
+
+func TestApplyRollingPauseWithNothingRunning(t *testing.T) {
+	f := newApplyFixture(t, `
+group "nodes" {
+  for_each = ["a", "b"]
+  rolling {
+    batch = 1
+    pause = "300ms"
+  }
+  step "upgrade" {
+    uses   = "shell"
+    script = "echo \"$1\" >> LEDGER"
+    args   = [each.value]
+  }
+}
+`)
+	start := time.Now()
+	res, _ := f.applyWithin(20 * time.Second)
+	if res.Status != runtime.RunSucceeded || !slices.Equal(f.lines(), []string{"a", "b"}) {
+		t.Fatalf("result %+v, ledger %v, diags %v", res, f.lines(), f.diags)
+	}
+	if time.Since(start) < 300*time.Millisecond {
+		t.Fatalf("the pause between batches was not kept (%s)", time.Since(start))
+	}
+}

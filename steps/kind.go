@@ -120,13 +120,26 @@ type RunRequest struct {
 	Host   Host
 	// Output receives the step's output lines as they come.
 	Output func(stream, line string)
-	// Handle is the external handle recorded by an earlier attempt of this
-	// step (a Ganeti job id), or "" for a first attempt. A kind that can
-	// re-attach to it must do so instead of acting again.
+	// Handle is the external handle (a Ganeti job id) recorded by this
+	// attempt of the step before a crash cut it short, or "" when the
+	// attempt is new. A kind that can re-attach to it must do so instead of
+	// acting again. An attempt after a failure, an undo or a retry
+	// resolution is new: handles of earlier attempts are never given.
 	Handle string
 	// RecordHandle durably records an external handle as soon as the kind has
 	// one; it returns only after the record is safe.
 	RecordHandle func(handle string) error
+}
+
+// Identifier is implemented by read-only kinds whose outputs identify the
+// system a run acts on (a cluster's name and members). The executor
+// records the identity the first time such a step succeeds in a run, and
+// a resumed run re-reads it before acting: a run is never continued on
+// another system.
+type Identifier interface {
+	// Identity returns the identifying part of outputs as stable text,
+	// and false when outputs do not identify anything.
+	Identity(outputs cty.Value) (string, bool)
 }
 
 // RunResponse is the result of a run.

@@ -145,10 +145,17 @@ func Main(args []string, env Env) (code int) {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() {
-		// The first interrupt stops scheduling; the second cancels what runs.
+		// The first interrupt stops scheduling; the second cancels what
+		// runs. SIGTERM (a service manager or kill stopping rokflow) does
+		// both at once, as a second Ctrl-C would: whoever sends it will
+		// not wait for steps to finish.
 		select {
-		case <-sigs:
+		case sig := <-sigs:
 			close(stopCh)
+			if sig == syscall.SIGTERM {
+				cancel()
+				return
+			}
 		case <-ctx.Done():
 			return
 		}

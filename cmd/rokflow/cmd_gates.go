@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rokflow/rokflow/runtime/state"
@@ -24,13 +25,14 @@ func (c *ApproveCmd) Run(a *App) error {
 		return err
 	}
 	defer b.Close()
-	run, hash, err := lastRun(a.Ctx, b)
+	_, last, err := lastRun(a.Ctx, b)
 	if err != nil {
 		return &exitError{code: exitFailed, msg: err.Error()}
 	}
-	if run == "" {
+	if last == nil {
 		return &exitError{code: exitFailed, msg: "no run is recorded for this playbook; start one with rokflow apply"}
 	}
+	run, hash := last.ID, last.PlanHash
 	h := holder("approve")
 	for _, addr := range c.Addresses {
 		rec := state.Record{Schema: state.SchemaVersion, Kind: state.KindApproval, Run: run, Addr: addr, PlanHash: hash, Holder: &h, Time: time.Now().UTC()}
@@ -58,22 +60,20 @@ func (c *ResolveCmd) Run(a *App) error {
 		return err
 	}
 	defer b.Close()
-	run, _, err := lastRun(a.Ctx, b)
+	_, r, err := lastRun(a.Ctx, b)
 	if err != nil {
 		return &exitError{code: exitFailed, msg: err.Error()}
 	}
-	recs, err := b.Records(a.Ctx)
-	if err != nil {
-		return &exitError{code: exitFailed, msg: err.Error()}
+	if r == nil {
+		return &exitError{code: exitFailed, msg: "no run is recorded for this playbook"}
 	}
-	var last state.Status
-	for _, r := range recs {
-		if r.Run == run && r.Kind == state.KindStep && r.Addr == c.Address {
-			last = r.Status
-		}
+	run := r.ID
+	s := r.Step(c.Address)
+	if s == nil {
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("run %s has no step %s%s", run, c.Address, inDoubtHint(r))}
 	}
-	if last != state.InDoubt && last != state.Running {
-		return &exitError{code: exitFailed, msg: fmt.Sprintf("%s is not in doubt in run %s (its last status is %q)", c.Address, run, last)}
+	if s.Status != state.InDoubt && s.Status != state.Running {
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("%s is not in doubt in run %s (its last status is %q)%s", c.Address, run, s.Status, inDoubtHint(r))}
 	}
 	h := holder("resolve")
 	sess, err := b.Lock(a.Ctx, h)
@@ -95,6 +95,21 @@ func (c *ResolveCmd) Run(a *App) error {
 	}
 	fmt.Fprintf(a.Stdout, "Resolved %s as %s; run apply to continue.\n", c.Address, how)
 	return nil
+}
+
+// inDoubtHint names the steps of run r that are in doubt, for an error
+// about another address.
+func inDoubtHint(r *state.Run) string {
+	var addrs []string
+	for _, s := range r.Steps {
+		if s.Status == state.InDoubt {
+			addrs = append(addrs, s.Addr)
+		}
+	}
+	if len(addrs) == 0 {
+		return "; no step is in doubt"
+	}
+	return "; in doubt: " + strings.Join(addrs, ", ")
 }
 
 // UnlockCmd breaks a lock.

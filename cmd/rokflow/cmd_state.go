@@ -50,43 +50,26 @@ type StateListCmd struct {
 }
 
 type runSummary struct {
-	Run      string            `json:"run"`
-	Playbook string            `json:"playbook"`
-	Started  time.Time         `json:"started"`
-	By       string            `json:"by"`
-	PlanHash string            `json:"plan_hash"`
-	Status   string            `json:"status"`
-	Steps    map[string]int    `json:"steps"`
-	Holder   *state.Holder     `json:"-"`
-	last     map[string]string // address → status
+	Run      string         `json:"run"`
+	Playbook string         `json:"playbook"`
+	Started  time.Time      `json:"started"`
+	By       string         `json:"by"`
+	PlanHash string         `json:"plan_hash"`
+	Status   string         `json:"status"`
+	Steps    map[string]int `json:"steps"`
 }
 
-func summarizeRuns(recs []state.Record) []*runSummary {
-	var runs []*runSummary
-	byID := map[string]*runSummary{}
-	for _, r := range recs {
-		switch r.Kind {
-		case state.KindRun:
-			rs := &runSummary{Run: r.Run, Playbook: r.Playbook, Started: r.Time, PlanHash: r.PlanHash, Status: "running or interrupted", Steps: map[string]int{}, last: map[string]string{}}
-			if r.Holder != nil {
-				rs.By = r.Holder.User + "@" + r.Holder.Host
-			}
-			runs = append(runs, rs)
-			byID[r.Run] = rs
-		case state.KindStep:
-			if rs := byID[r.Run]; rs != nil {
-				rs.last[r.Addr] = string(r.Status)
-			}
-		case state.KindEnd:
-			if rs := byID[r.Run]; rs != nil {
-				rs.Status = string(r.Status)
-			}
+func summarizeRuns(h *state.History) []*runSummary {
+	runs := make([]*runSummary, 0, len(h.Runs))
+	for _, r := range h.Runs {
+		rs := &runSummary{Run: r.ID, Playbook: r.Playbook, Started: r.Started, PlanHash: r.PlanHash, Status: string(r.Ended), Steps: r.Counts()}
+		if rs.Status == "" {
+			rs.Status = "running or interrupted"
 		}
-	}
-	for _, rs := range runs {
-		for _, s := range rs.last {
-			rs.Steps[s]++
+		if r.Holder != nil {
+			rs.By = r.Holder.User + "@" + r.Holder.Host
 		}
+		runs = append(runs, rs)
 	}
 	return runs
 }
@@ -102,7 +85,7 @@ func (c *StateListCmd) Run(a *App) error {
 	if err != nil {
 		return &exitError{code: exitFailed, msg: err.Error()}
 	}
-	runs := summarizeRuns(recs)
+	runs := summarizeRuns(state.Fold(recs))
 	if c.JSON {
 		enc := json.NewEncoder(a.Stdout)
 		enc.SetIndent("", "  ")
@@ -174,15 +157,15 @@ func (c *StateShowCmd) Run(a *App) error {
 	if err != nil {
 		return &exitError{code: exitFailed, msg: err.Error()}
 	}
-	run := c.RunID
-	if run == "" {
-		for _, r := range recs {
-			if r.Kind == state.KindRun {
-				run = r.Run
-			}
+	h := state.Fold(recs)
+	r := h.Last()
+	if c.RunID != "" {
+		r = h.Run(c.RunID)
+		if r == nil {
+			return &exitError{code: exitFailed, msg: fmt.Sprintf("no run %s is recorded in %s", c.RunID, b)}
 		}
 	}
-	if run == "" {
+	if r == nil {
 		if c.JSON {
 			fmt.Fprintln(a.Stdout, `{"run": "", "steps": []}`)
 			return nil
@@ -190,6 +173,7 @@ func (c *StateShowCmd) Run(a *App) error {
 		fmt.Fprintf(a.Stdout, "No runs recorded in %s.\n", b)
 		return nil
 	}
+	run := r.ID
 	steps := map[string]*stepView{}
 	get := func(addr string) *stepView {
 		v := steps[addr]
@@ -199,43 +183,27 @@ func (c *StateShowCmd) Run(a *App) error {
 		}
 		return v
 	}
-	for _, r := range recs {
-		if r.Run != run {
-			continue
+	for _, s := range r.Steps {
+		v := get(s.Addr)
+		v.Status, v.Attempts, v.Handle, v.Error = string(s.Status), s.Attempt, s.Handle, s.Error
+		v.Started, v.Finished = s.Started, s.Finished
+		if len(s.Outputs) > 0 {
+			v.Outputs = showOutputs(s.Outputs)
 		}
-		switch r.Kind {
-		case state.KindStep:
-			v := get(r.Addr)
-			v.Status = string(r.Status)
-			if r.Attempt > v.Attempts {
-				v.Attempts = r.Attempt
-			}
-			if r.Status == state.Running && v.Started.IsZero() {
-				v.Started = r.Time
-			}
-			if r.Status != state.Running {
-				v.Finished = r.Time
-			}
-			if r.Handle != "" {
-				v.Handle = r.Handle
-			}
-			v.Error = r.Error
-			if len(r.Outputs) > 0 {
-				v.Outputs = showOutputs(r.Outputs)
-			}
-		case state.KindApproval:
-			if r.Holder != nil {
-				get(r.Addr).Approved = r.Holder.User + " at " + r.Time.Local().Format(time.RFC3339)
-			}
-		case state.KindResolve:
-			get(r.Addr).Resolved = r.Resolution
-		case state.KindObligation:
-			v := get(r.Addr)
-			if r.Status == state.Owed {
-				v.UndoOwed = r.Undo
-			} else {
-				v.UndoOwed = ""
-			}
+		if s.Resolution != "" {
+			v.Resolved = s.Resolution
+		} else if s.ResolvedDone {
+			v.Resolved = state.ResolutionDone
+		}
+	}
+	for _, ap := range h.ApprovalsFor(run) {
+		if ap.Holder != nil {
+			get(ap.Addr).Approved = ap.Holder.User + " at " + ap.Time.Local().Format(time.RFC3339)
+		}
+	}
+	for _, o := range r.Obligations {
+		if o.Status != state.Settled {
+			get(o.Addr).UndoOwed = o.Undo
 		}
 	}
 	list := make([]*stepView, 0, len(steps))
@@ -323,17 +291,13 @@ func matchPattern(pattern, addr string) bool {
 	return len(rest) >= len(parts[len(parts)-1])
 }
 
-// lastRun returns the latest run id and its plan hash.
-func lastRun(ctx context.Context, b state.Backend) (string, string, error) {
+// lastRun returns the latest run and the history it is in, or a nil run
+// when none is recorded.
+func lastRun(ctx context.Context, b state.Backend) (*state.History, *state.Run, error) {
 	recs, err := b.Records(ctx)
 	if err != nil {
-		return "", "", err
+		return nil, nil, err
 	}
-	var run, hash string
-	for _, r := range recs {
-		if r.Kind == state.KindRun {
-			run, hash = r.Run, r.PlanHash
-		}
-	}
-	return run, hash, nil
+	h := state.Fold(recs)
+	return h, h.Last(), nil
 }

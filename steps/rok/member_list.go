@@ -387,3 +387,24 @@ func stringMap(m map[string]string) cty.Value {
 	}
 	return mapOf(cty.String, vs)
 }
+
+var _ steps.Identifier = MemberList{}
+
+// Identity implements steps.Identifier: a cluster is its name and the
+// names of its members. Roles, versions and states change during an
+// upgrade; who is in the cluster does not.
+func (MemberList) Identity(out cty.Value) (string, bool) {
+	out, _ = out.UnmarkDeep()
+	if out.IsNull() || !out.IsWhollyKnown() || !out.Type().IsObjectType() || !out.Type().HasAttribute("cluster") || !out.Type().HasAttribute("members") {
+		return "", false
+	}
+	var names []string
+	for it := out.GetAttr("members").ElementIterator(); it.Next(); {
+		_, m := it.Element()
+		if m.Type().IsObjectType() && m.Type().HasAttribute("name") && m.GetAttr("name").Type() == cty.String {
+			names = append(names, m.GetAttr("name").AsString())
+		}
+	}
+	sort.Strings(names)
+	return fmt.Sprintf("cluster %q, members %s", out.GetAttr("cluster").AsString(), strings.Join(names, ", ")), true
+}
