@@ -37,6 +37,19 @@ const (
 	transportDetail = `The transport is "ssh" (the default) or "local".`
 )
 
+// Summary and Description document the connection block for `rokflow
+// steps connection`, beside Schema.
+const (
+	Summary     = "how steps reach the hosts their on names"
+	Description = `A connection block says how hosts are reached; a step names one with connection = connection.NAME, ` +
+		`found in the step's own module first, then in the playbook's. It may refer only to variables and the playbook.` + "\n\n" +
+		`A step runs on this machine when it has no on, or when on is "local", "localhost" or a loopback address ` +
+		`(127.0.0.0/8, ::1) and the step names no connection or one with transport = "local". Any other on needs a ` +
+		`connection with transport = "ssh". The machine's own host name is not this machine: it is reached the way ` +
+		`the connection says. Anything else is an error at validate (or at plan, once inputs make the values known), ` +
+		`and again before the step runs: a step never runs on this machine in another host's place.`
+)
+
 // Schema is the shape of a connection block. A value left out, or null
 // (an optional variable passed through), takes the default.
 var Schema = &schema.Block{Attributes: map[string]*schema.Attribute{
@@ -44,7 +57,7 @@ var Schema = &schema.Block{Attributes: map[string]*schema.Attribute{
 		Type:    cty.String,
 		Default: cty.StringVal(string(SSH)),
 		Description: `How hosts are reached: "ssh", or "local" for this machine only. A step whose on names ` +
-			`another host needs transport "ssh"; on = "local" (or no on) is this machine and cannot use "ssh".`,
+			`another host needs "ssh"; a step without on (or with on = "local") names no host to reach over "ssh".`,
 	},
 	attrUser: {
 		Type:        cty.String,
