@@ -19,6 +19,11 @@ func ThisMachine(target string) bool {
 	case LocalTarget, "localhost":
 		return true
 	}
+	// Only what may be an address is parsed: a step per node of a large
+	// cluster asks this for every instance it plans.
+	if target == "" || !(target[0] == '[' || strings.IndexByte(target, ':') >= 0 || target[0] >= '0' && target[0] <= '9') {
+		return false
+	}
 	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(target, "["), "]"))
 	return ip != nil && ip.IsLoopback()
 }

@@ -141,7 +141,12 @@ func known(conn cty.Value, name string) (cty.Value, bool) {
 	if conn == cty.NilVal || conn.IsNull() || !conn.IsKnown() || !conn.Type().IsObjectType() || !conn.Type().HasAttribute(name) {
 		return cty.NilVal, false
 	}
-	v, _ := conn.GetAttr(name).UnmarkDeep()
+	v := conn.GetAttr(name)
+	if v.Type().IsPrimitiveType() {
+		v, _ = v.Unmark() // cheaper than UnmarkDeep, asked once per planned instance
+	} else {
+		v, _ = v.UnmarkDeep()
+	}
 	if !v.IsKnown() || v.IsNull() {
 		return cty.NilVal, false
 	}
