@@ -112,7 +112,8 @@ type Output struct {
 }
 
 // Connection says how to reach hosts: a transport and its settings. Its body
-// is kept raw and evaluated when a step that uses it is planned or run.
+// is kept raw; the runtime checks it against the connection schema (package
+// steps/transport/connect) and evaluates it once per module instance.
 type Connection struct {
 	Name      string
 	Config    hcl.Body

@@ -24,6 +24,7 @@ type compiled struct {
 	modules map[*lang.Module]*cmodule
 	groups  map[*lang.Group]*cgroup
 	steps   map[*lang.Step]*cstep
+	conns   map[*lang.Connection]*cconn
 	// consts holds, by source range, whether each expression evaluated so
 	// far is constant (refers to nothing and calls no function, as a long
 	// for_each literal) and its value; walks share it.
@@ -128,6 +129,7 @@ func compile(pb *lang.Playbook, reg *steps.Registry) (*compiled, hcl.Diagnostics
 		modules: map[*lang.Module]*cmodule{},
 		groups:  map[*lang.Group]*cgroup{},
 		steps:   map[*lang.Step]*cstep{},
+		conns:   map[*lang.Connection]*cconn{},
 	}
 	diags := c.compileModule(pb.Root)
 	return c, diags
@@ -136,7 +138,7 @@ func compile(pb *lang.Playbook, reg *steps.Registry) (*compiled, hcl.Diagnostics
 func (c *compiled) compileModule(m *lang.Module) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, name := range sortedKeys(m.Connections) {
-		diags = append(diags, checkConnection(m.Connections[name])...)
+		diags = append(diags, c.compileConnection(m.Connections[name])...)
 	}
 	cm := &cmodule{}
 	c.modules[m] = cm
@@ -278,6 +280,14 @@ func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Di
 				Severity: hcl.DiagError,
 				Summary:  "Unknown connection",
 				Detail:   fmt.Sprintf("No connection block named %q is declared in this module or the playbook.%s", s.Connection, didYouMean(s.Connection, append(sortedKeys(m.Connections), sortedKeys(c.root.Connections)...))),
+				Subject:  s.ConnRange.Ptr(),
+			})
+		}
+		if cs.schema != nil && cs.schema.Target == steps.TargetNone {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Step kind has no target host",
+				Detail:   fmt.Sprintf("Kind %q talks to a service named in its arguments, not to a host; remove the connection argument.", s.Kind),
 				Subject:  s.ConnRange.Ptr(),
 			})
 		}
@@ -542,28 +552,4 @@ func cycleDiag(cycle []int, name func(int) string, rng hcl.Range) *hcl.Diagnosti
 		Detail:   fmt.Sprintf("These refer to each other in a loop: %s. Break the loop by removing one of the references or depends_on entries.", strings.Join(parts, " → ")),
 		Subject:  rng.Ptr(),
 	}
-}
-
-// checkConnection refuses references in a connection block other than the
-// module's variables and the playbook: a connection is evaluated once per
-// module instance, before its steps, and is the same for all of them.
-func checkConnection(conn *lang.Connection) hcl.Diagnostics {
-	attrs, diags := conn.Config.JustAttributes()
-	for _, name := range sortedKeys(attrs) {
-		refs, ds := lang.References(attrs[name].Expr)
-		diags = append(diags, ds...)
-		for _, r := range refs {
-			if r.Kind == lang.RefVar || r.Kind == lang.RefPlaybook {
-				continue
-			}
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid reference in a connection",
-				Detail:   fmt.Sprintf("The connection %q may refer only to variables (var.NAME) and the playbook; it is the same for every step that uses it. Pass per-node values through the step (on) or a module's variables.", conn.Name),
-				Subject:  attrs[name].Expr.Range().Ptr(),
-			})
-			break
-		}
-	}
-	return diags
 }

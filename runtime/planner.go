@@ -19,6 +19,7 @@ import (
 	"github.com/rokflow/rokflow/lang/marks"
 	"github.com/rokflow/rokflow/runtime/plan"
 	"github.com/rokflow/rokflow/steps"
+	"github.com/rokflow/rokflow/steps/transport/connect"
 )
 
 // Options control a plan.
@@ -603,8 +604,9 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		d = d.union(on.deps)
 		inst.Target = p.targetText(st, on.v)
 	} else if cs.schema.Target == steps.TargetHost {
-		inst.Target = "local"
+		inst.Target = connect.LocalTarget
 	}
+	reachable := p.checkRoute(s, st, cs, inst.Target)
 
 	// Arguments.
 	ctx, ad := p.evalContext(s, cs.refs)
@@ -657,7 +659,7 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		req.Target = inst.Target
 	}
 	var host steps.Host
-	if p.opts.Discover && p.opts.Hosts != nil && cs.schema.Target == steps.TargetHost && req.Target != "" && inst.Action != plan.Deferred {
+	if p.opts.Discover && p.opts.Hosts != nil && cs.schema.Target == steps.TargetHost && req.Target != "" && reachable && inst.Action != plan.Deferred {
 		h, err := p.opts.Hosts(p.ctx, req.Target, p.connection(s, st))
 		if err != nil {
 			p.diags = append(p.diags, &hcl.Diagnostic{
@@ -817,35 +819,6 @@ func (p *planner) targetText(st *lang.Step, on cty.Value) string {
 		return ""
 	}
 	return s.AsString()
-}
-
-// connection evaluates the connection block a step uses, or returns null.
-func (p *planner) connection(s *scope, st *lang.Step) cty.Value {
-	if st.Connection == "" {
-		return cty.NullVal(cty.DynamicPseudoType)
-	}
-	// The step's module instance first, then the playbook's.
-	for sc := s; sc != nil; sc = sc.outer {
-		if v, ok := sc.conns[st.Connection]; ok {
-			return v
-		}
-	}
-	if v, ok := p.root.conns[st.Connection]; ok {
-		return v
-	}
-	return cty.NullVal(cty.DynamicPseudoType)
-}
-
-func (p *planner) evalConnection(s *scope, conn *lang.Connection) cty.Value {
-	attrs, ds := conn.Config.JustAttributes()
-	p.diags = append(p.diags, ds...)
-	out := map[string]cty.Value{}
-	for _, name := range sortedKeys(attrs) {
-		v, ds := p.eval(s, attrs[name].Expr)
-		p.diags = append(p.diags, ds...)
-		out[name] = v.v
-	}
-	return cty.ObjectVal(out)
 }
 
 // durationText evaluates a duration argument ("90s", "10m").

@@ -17,7 +17,7 @@ import (
 	"github.com/rokflow/rokflow/cmd/rokflow/views"
 	"github.com/rokflow/rokflow/steps"
 	"github.com/rokflow/rokflow/steps/builtin"
-	"github.com/rokflow/rokflow/steps/transport/ssh"
+	"github.com/rokflow/rokflow/steps/transport/connect"
 )
 
 // Version is rokflow's version, set at build time with
@@ -54,7 +54,7 @@ type App struct {
 	// cancelled at the second (cancel what runs).
 	Stop     <-chan struct{}
 	promptMu sync.Mutex
-	sshPool  *ssh.Pool
+	resolver *connect.Resolver
 }
 
 // CLI is the command line.
@@ -178,8 +178,8 @@ func Main(args []string, env Env) (code int) {
 		ErrColor: views.WantColor(env.Stderr, cli.NoColor, env.Getenv),
 	}
 	err = kctx.Run(app)
-	if app.sshPool != nil {
-		app.sshPool.Close()
+	if app.resolver != nil {
+		app.resolver.Close()
 	}
 	if err == nil {
 		return exitOK

@@ -18,10 +18,11 @@ func Rolling(dir string, nodes, stepsPerNode int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "playbook {\n  name = \"generated\"\n}\n\n")
 	fmt.Fprintf(&b, "variable \"nodes\" {\n  type = list(string)\n}\n\n")
+	fmt.Fprintf(&b, "connection \"nodes\" {\n  transport = \"ssh\"\n  user      = \"root\"\n}\n\n")
 	fmt.Fprintf(&b, "step \"discover\" {\n  uses    = \"exec\"\n  command = [\"true\"]\n}\n\n")
 	fmt.Fprintf(&b, "group \"nodes\" {\n  for_each   = var.nodes\n  depends_on = [step.discover]\n\n  rolling {\n    batch        = 10\n    max_failures = 2\n  }\n")
 	for i := 0; i < stepsPerNode; i++ {
-		fmt.Fprintf(&b, "\n  step \"s%02d\" {\n    uses    = \"exec\"\n    on      = each.value\n    command = [\"echo\", \"step %d\", each.key]\n", i, i)
+		fmt.Fprintf(&b, "\n  step \"s%02d\" {\n    uses       = \"exec\"\n    on         = each.value\n    connection = connection.nodes\n    command    = [\"echo\", \"step %d\", each.key]\n", i, i)
 		if i > 0 {
 			fmt.Fprintf(&b, "    depends_on = [step.s%02d]\n", i-1)
 		}

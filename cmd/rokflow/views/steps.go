@@ -25,7 +25,8 @@ func KindList(w io.Writer, reg *steps.Registry, colorOn bool) {
 		s := k.Schema()
 		fmt.Fprintf(w, "%s  %-22s  %s\n", c.bold(fmt.Sprintf("%-*s", width, n)), classText(s), s.Summary)
 	}
-	fmt.Fprintln(w, "\nRun \"rokflow steps KIND\" for a kind's arguments and outputs.")
+	fmt.Fprintln(w, "\nRun \"rokflow steps KIND\" for a kind's arguments and outputs, and")
+	fmt.Fprintln(w, "\"rokflow steps connection\" for how steps reach the hosts their on names.")
 }
 
 func classText(s *steps.Schema) string {
@@ -48,7 +49,7 @@ func KindDoc(w io.Writer, s *steps.Schema, colorOn bool) {
 	}
 	fmt.Fprintf(w, "%s %s\n", c.bold("Side effects:"), classText(s))
 	if s.Target == steps.TargetHost {
-		fmt.Fprintf(w, "%s runs on the host named by `on` (local when omitted)\n", c.bold("Target:"))
+		fmt.Fprintf(w, "%s runs on the host named by `on` (this machine when omitted), reached\n        through its connection (rokflow steps connection)\n", c.bold("Target:"))
 	} else {
 		fmt.Fprintf(w, "%s none; talks to the service named in its arguments\n", c.bold("Target:"))
 	}
@@ -188,15 +189,23 @@ func kindDoc(s *steps.Schema) kindJSON {
 	return out
 }
 
-// KindsJSON writes the documentation of the given kinds as one JSON
-// document: {"format_version": "1.0", "kinds": [...]}.
-func KindsJSON(w io.Writer, schemas []*steps.Schema) error {
+// KindsJSON writes the documentation of the given kinds and topics as one
+// JSON document: {"format_version": "1.0", "kinds": [...], "blocks":
+// {"connection": {...}}}.
+func KindsJSON(w io.Writer, schemas []*steps.Schema, topics ...Topic) error {
 	doc := struct {
-		FormatVersion string     `json:"format_version"`
-		Kinds         []kindJSON `json:"kinds"`
-	}{FormatVersion: "1.0"}
+		FormatVersion string               `json:"format_version"`
+		Kinds         []kindJSON           `json:"kinds"`
+		Blocks        map[string]topicJSON `json:"blocks,omitempty"`
+	}{FormatVersion: "1.0", Kinds: []kindJSON{}}
 	for _, s := range schemas {
 		doc.Kinds = append(doc.Kinds, kindDoc(s))
+	}
+	for _, t := range topics {
+		if doc.Blocks == nil {
+			doc.Blocks = map[string]topicJSON{}
+		}
+		doc.Blocks[t.Name] = topicDoc(t)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -8,17 +8,22 @@ variable "nodes" {
   type = list(string)
 }
 
+connection "nodes" {
+  transport = "ssh"
+}
+
 step "discover" {
   uses    = "exec"
   command = ["hostname"]
 }
 
 step "per_node" {
-  uses     = "exec"
-  for_each = toset(var.nodes)
-  on       = each.value
-  when     = each.key != "node-9"
-  command  = each.key == "node-11" ? [] : ["echo", each.key, step.discover.outputs.stdout]
+  uses       = "exec"
+  for_each   = toset(var.nodes)
+  on         = each.value
+  connection = connection.nodes
+  when       = each.key != "node-9"
+  command    = each.key == "node-11" ? [] : ["echo", each.key, step.discover.outputs.stdout]
 }
 
 group "g" {
@@ -30,14 +35,16 @@ group "g" {
   }
 
   step "a" {
-    uses    = "exec"
-    on      = each.value
-    command = ["echo", each.key, step.discover.outputs.stdout]
+    uses       = "exec"
+    on         = each.value
+    connection = connection.nodes
+    command    = ["echo", each.key, step.discover.outputs.stdout]
   }
 
   step "b" {
     uses       = "exec"
     on         = each.value
+    connection = connection.nodes
     when       = each.value != "node-3"
     depends_on = [step.a]
     command    = ["echo", each.value]
@@ -49,9 +56,10 @@ group "g" {
   }
 
   step "c" {
-    uses    = "exec"
-    on      = each.value
-    command = each.value == "node-5" ? [] : ["echo", step.a.outputs.stdout, module.m.said]
+    uses       = "exec"
+    on         = each.value
+    connection = connection.nodes
+    command    = each.value == "node-5" ? [] : ["echo", step.a.outputs.stdout, module.m.said]
   }
 }
 

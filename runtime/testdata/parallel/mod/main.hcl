@@ -3,7 +3,7 @@ variable "node" {
 }
 
 connection "node" {
-  transport = "local"
+  transport = "ssh"
   user      = "u-${var.node}"
 }
 
@@ -15,10 +15,11 @@ step "say" {
 }
 
 step "per" {
-  uses     = "exec"
-  on       = var.node
-  for_each = ["x", "y"]
-  command  = ["echo", each.value, var.node]
+  uses       = "exec"
+  on         = var.node
+  connection = connection.node
+  for_each   = ["x", "y"]
+  command    = ["echo", each.value, var.node]
 }
 
 output "said" {

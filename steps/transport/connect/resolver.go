@@ -1,0 +1,65 @@
+package connect
+
+import (
+	"context"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/steps"
+	"github.com/rokflow/rokflow/steps/transport/local"
+	"github.com/rokflow/rokflow/steps/transport/ssh"
+)
+
+// Resolver gives a step's target its host: this machine, or a host over
+// SSH through one pool of connections shared by every step of a run.
+type Resolver struct {
+	pool *ssh.Pool
+}
+
+// NewResolver returns a Resolver with an empty SSH pool.
+func NewResolver() *Resolver { return &Resolver{pool: ssh.NewPool()} }
+
+// Host returns the host a step with target runs on, given its evaluated
+// connection block (null when the step names none). It refuses, before
+// anything runs, a target that the connection does not reach (see Route).
+// Safe for concurrent use.
+func (r *Resolver) Host(ctx context.Context, target string, conn cty.Value) (steps.Host, error) {
+	s, err := Decode(conn)
+	if err != nil {
+		return nil, err
+	}
+	var t Transport
+	if s != nil {
+		t = s.Transport
+	}
+	route, err := Route(target, t)
+	if err != nil {
+		return nil, err
+	}
+	if route == Local {
+		return local.New(), nil
+	}
+	return r.pool.Host(ctx, target, s.sshConfig())
+}
+
+// Close closes the SSH connections.
+func (r *Resolver) Close() error { return r.pool.Close() }
+
+func (s *Settings) sshConfig() ssh.Config {
+	cfg := ssh.Config{
+		User:                  s.User,
+		Port:                  s.Port,
+		Password:              s.Password,
+		InsecureIgnoreHostKey: s.InsecureIgnoreHostKey,
+		UseAgent:              s.Agent,
+		Sudo:                  s.Sudo,
+		Addresses:             s.Addresses,
+	}
+	if s.IdentityFile != "" {
+		cfg.IdentityFiles = []string{s.IdentityFile}
+	}
+	if s.KnownHosts != "" {
+		cfg.KnownHosts = []string{s.KnownHosts}
+	}
+	return cfg
+}

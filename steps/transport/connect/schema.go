@@ -1,0 +1,103 @@
+package connect
+
+import (
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/lang/schema"
+)
+
+// Transport says how a step reaches its target.
+type Transport string
+
+// The transports.
+const (
+	// Local runs on this machine.
+	Local Transport = "local"
+	// SSH reaches the target over SSH.
+	SSH Transport = "ssh"
+)
+
+// Transports are the values the transport attribute takes.
+var Transports = []string{string(SSH), string(Local)}
+
+// Attribute names of the connection block.
+const (
+	attrTransport   = "transport"
+	attrUser        = "user"
+	attrPort        = "port"
+	attrIdentity    = "identity_file"
+	attrKnownHosts  = "known_hosts"
+	attrAddresses   = "addresses"
+	attrPassword    = "password"
+	attrInsecure    = "insecure_ignore_host_key"
+	attrAgent       = "agent"
+	attrSudo        = "sudo"
+	defaultSSHPort  = 22
+	maxPort         = 65535
+	transportDetail = `The transport is "ssh" (the default) or "local".`
+)
+
+// Summary and Description document the connection block for `rokflow
+// steps connection`, beside Schema.
+const (
+	Summary     = "how steps reach the hosts their on names"
+	Description = `A connection block says how hosts are reached; a step names one with connection = connection.NAME, ` +
+		`found in the step's own module first, then in the playbook's. It may refer only to variables and the playbook.` + "\n\n" +
+		`A step runs on this machine when it has no on, or when on is "local", "localhost" or a loopback address ` +
+		`(127.0.0.0/8, ::1) and the step names no connection or one with transport = "local". Any other on needs a ` +
+		`connection with transport = "ssh". The machine's own host name is not this machine: it is reached the way ` +
+		`the connection says. Anything else is an error at validate (or at plan, once inputs make the values known), ` +
+		`and again before the step runs: a step never runs on this machine in another host's place.`
+)
+
+// Schema is the shape of a connection block. A value left out, or null
+// (an optional variable passed through), takes the default.
+var Schema = &schema.Block{Attributes: map[string]*schema.Attribute{
+	attrTransport: {
+		Type:    cty.String,
+		Default: cty.StringVal(string(SSH)),
+		Description: `How hosts are reached: "ssh", or "local" for this machine only. A step whose on names ` +
+			`another host needs "ssh"; a step without on (or with on = "local") names no host to reach over "ssh".`,
+	},
+	attrUser: {
+		Type:        cty.String,
+		Description: "The login name on the remote host; the local user's name when unset, as ssh(1).",
+	},
+	attrPort: {
+		Type:        cty.Number,
+		Default:     cty.NumberIntVal(defaultSSHPort),
+		Description: "The SSH port, for addresses that do not name one.",
+	},
+	attrIdentity: {
+		Type:        cty.String,
+		Description: "A private key file (without a passphrase; ~/ is the home directory). Unset: ~/.ssh/id_ed25519, id_ecdsa and id_rsa, and the SSH agent.",
+	},
+	attrKnownHosts: {
+		Type:        cty.String,
+		Description: "The known_hosts file host keys are checked against. Unset: ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts.",
+	},
+	attrAddresses: {
+		Type:        cty.Map(cty.String),
+		Description: `Where targets are reached, by target name: "host", "host:port" or "[ipv6]:port". A target not listed is itself the host name.`,
+	},
+	attrPassword: {
+		Type:        cty.String,
+		Sensitive:   true,
+		Description: "A password offered after the keys; pass it through a sensitive variable.",
+	},
+	attrInsecure: {
+		Type:        cty.Bool,
+		Default:     cty.False,
+		Description: "Accept any host key without checking it. Anyone on the path can then read and change everything the steps do; for throw-away test machines only.",
+	},
+	attrAgent: {
+		Type:        cty.Bool,
+		Default:     cty.False,
+		Description: "Offer the keys of the SSH agent at $SSH_AUTH_SOCK after the identity file (the agent is used anyway when no identity_file is set).",
+	},
+	attrSudo: {
+		Type:        cty.Bool,
+		Default:     cty.False,
+		Description: "Run every command and file operation as root through sudo -n (never prompting); not needed when user is root.",
+	},
+}}
