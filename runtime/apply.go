@@ -115,6 +115,7 @@ func Apply(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts App
 		// What this apply acts for; a run it resumes must be the same.
 		identity:    Identify(pb, opts.Plan.Inputs),
 		targetFacts: map[string]string{},
+		factsDue:    map[string]bool{},
 		verify:      map[string]bool{},
 	}
 	if diags := e.load(); diags.HasErrors() {
@@ -191,6 +192,10 @@ type executor struct {
 	// must read them again, on resume, before anything else acts.
 	targetFacts map[string]string
 	verify      map[string]bool
+	// factsDue are the read-only steps whose facts a saved plan bound and
+	// that have not read them again yet: until they have, nothing that
+	// changes anything starts.
+	factsDue map[string]bool
 	// wrongTarget: a re-read identity differs; the run acts no more.
 	wrongTarget bool
 	alreadyDone bool
@@ -358,6 +363,13 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 	}
 	if diags := e.verifyTarget(); diags.HasErrors() {
 		return nil, diags
+	}
+	// The facts a saved plan bound are read again, and found the same,
+	// before anything changes.
+	for addr := range e.opts.Facts {
+		if _, ok := e.index[addr]; ok && !isDone(e.state(addr).status) {
+			e.factsDue[addr] = true
+		}
 	}
 	for {
 		e.schedule()
@@ -820,6 +832,7 @@ func (e *executor) complete(r result) {
 	}
 	if !r.diags.HasErrors() {
 		delete(e.verify, inst.Address)
+		delete(e.factsDue, inst.Address)
 	}
 	if r.journaled {
 		st.startRec = nil

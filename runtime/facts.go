@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/runtime/plan"
 )
 
 // factText is the canonical JSON of discovered outputs, secrets masked, as
@@ -54,4 +56,40 @@ func clip(s string) string {
 		return s[:200] + "…"
 	}
 	return s
+}
+
+// bindFacts keeps, of the facts discovery found, those a saved plan binds:
+// facts read before any change they depend on. A read-only step that runs
+// after a mutation in its ancestry (pending migrations listed once the
+// master is upgraded) is a preview: apply reads it again when its turn
+// comes and uses what it finds, comparing nothing.
+func bindFacts(p *plan.Plan) {
+	if len(p.Facts) == 0 {
+		return
+	}
+	index := make(map[string]int, len(p.Instances))
+	for i, inst := range p.Instances {
+		index[inst.Address] = i
+	}
+	// Plan order is a topological order: one pass marks every instance
+	// that a mutation precedes.
+	afterChange := make([]bool, len(p.Instances))
+	for i, inst := range p.Instances {
+		for _, d := range inst.DependsOn {
+			j, ok := index[d]
+			if !ok {
+				continue
+			}
+			dep := p.Instances[j]
+			if afterChange[j] || (!dep.ReadOnly && dep.Action != plan.Skip) {
+				afterChange[i] = true
+				break
+			}
+		}
+	}
+	for addr := range p.Facts {
+		if i, ok := index[addr]; !ok || afterChange[i] {
+			delete(p.Facts, addr)
+		}
+	}
 }

@@ -116,6 +116,7 @@ func Plan(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts Opti
 		return nil, diags
 	}
 	p := walk(ctx, pb, c, opts, diags)
+	bindFacts(p.plan)
 	return p.plan, p.diags
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime"
 	"github.com/rokflow/rokflow/runtime/state"
 	"github.com/rokflow/rokflow/steps"
@@ -384,4 +385,89 @@ group "nodes" {
 	if time.Since(start) < 300*time.Millisecond {
 		t.Fatalf("the pause between batches was not kept (%s)", time.Since(start))
 	}
+}
+
+// TestSavedPlanBindsOnlyFactsReadBeforeChanges: a discovery that runs
+// after a change it depends on is a preview, read again at apply; a
+// discovery before any change is bound, and checked before the first
+// change.
+func TestSavedPlanBindsOnlyFactsReadBeforeChanges(t *testing.T) {
+	f := newApplyFixture(t, `
+step "members" {
+  uses = "probe"
+  value = "members"
+}
+step "upgrade" {
+  uses       = "shell"
+  script     = "echo upgrade >> LEDGER"
+  depends_on = [step.members]
+}
+step "migrations" {
+  uses       = "probe"
+  value      = "migrations"
+  depends_on = [step.upgrade]
+}
+step "migrate" {
+  uses       = "shell"
+  script     = "echo migrate >> LEDGER"
+  depends_on = [step.migrations]
+}
+# A change that depends on no discovery must still wait for the bound
+# facts to be checked.
+step "other" {
+  uses   = "shell"
+  script = "echo other >> LEDGER"
+}
+`)
+	found := map[string]string{"members": "rok1", "migrations": "2 pending"}
+	rec := stepstest.NewRecorder("probe", func(s *steps.Schema) { s.Target = steps.TargetNone; s.Effect = steps.ReadOnly })
+	rec.RunFunc = func(_ context.Context, req steps.RunRequest) steps.RunResponse {
+		return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{"value": cty.StringVal(found[req.Args.GetAttr("value").AsString()])})}
+	}
+	builtin := registry(t)
+	shell, _ := builtin.Lookup("shell")
+	reg, err := steps.NewRegistry(rec, shell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, diags := lang.Load(f.dir)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	p, diags := runtime.Plan(context.Background(), pb, reg, runtime.Options{Discover: true, Inputs: map[string]cty.Value{}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if _, ok := p.Facts["step.members"]; !ok || len(p.Facts) != 1 {
+		t.Fatalf("facts %v: only step.members is read before any change", p.Facts)
+	}
+	withFacts := func(o *runtime.ApplyOptions) { o.Facts = p.Facts }
+
+	// After the upgrade the migrations differ from the preview: that is
+	// the upgrade's own doing, not a moved cluster.
+	found["migrations"] = "3 pending"
+	if res := f.applyReg(reg, withFacts); res.Status != runtime.RunSucceeded {
+		t.Fatalf("apply of the saved plan: %+v %v", res, f.diags)
+	}
+	if got := f.lines(); !slices.Equal(sorted(got), []string{"migrate", "other", "upgrade"}) {
+		t.Fatalf("ledger %v", got)
+	}
+
+	// A moved master is caught before the first change.
+	found["members"] = "rok2"
+	if res := f.applyReg(reg, withFacts, func(o *runtime.ApplyOptions) { o.NewRun = true }); res.Status != runtime.RunFailed {
+		t.Fatalf("apply on a moved cluster: %+v", res)
+	}
+	if !strings.Contains(f.diags.Error(), "The cluster changed since the plan") {
+		t.Fatalf("diags %v", f.diags)
+	}
+	if got := f.lines(); len(got) != 3 {
+		t.Fatalf("ledger %v: nothing may change once a bound fact differs", got)
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }

@@ -149,6 +149,11 @@ func (e *executor) schedule() {
 			if !e.known(int(i)) {
 				continue // a new plan will make it known, or report it
 			}
+			if len(e.factsDue) > 0 && !inst.ReadOnly && inst.Action != plan.Skip {
+				// A saved plan's facts are checked before the first change.
+				later = append(later, i)
+				continue
+			}
 			e.start(int(i), inst)
 		case holdLater:
 			later = append(later, i)
