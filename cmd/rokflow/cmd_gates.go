@@ -5,20 +5,50 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime/state"
 )
 
 // ApproveCmd approves gates of the current run.
 type ApproveCmd struct {
 	Path      string   `arg:"" help:"Playbook directory or .hcl file."`
-	Addresses []string `arg:"" help:"Gate addresses to approve; * matches any text, so group.slaves[\"rok2.prod\"].* approves one element's gates."`
+	Addresses []string `arg:"" help:"Gates to approve: addresses, or patterns with * (see above)."`
 	StateFlags
 }
 
-// Run records the approvals. They need no lock, so a run waiting at the
+// Help is the detail rokflow approve --help gives below the summary.
+func (c *ApproveCmd) Help() string {
+	return `An address names one gate: step.NAME, step.NAME["KEY"] for an element of a
+for_each, and group.NAME["KEY"]. or module.NAME. before it inside groups and
+modules. In a pattern, * matches any run of characters, none included: dots,
+brackets and quotes too. Nothing else is special: [ ] " ? \ are themselves.
+
+  step.gate                                        that gate
+  step.gate[*]                                     every element of step.gate
+  group.slaves["rok2.prod"].*                      every gate of that element
+  group.slaves[*].module.node.step.swap_boot_disk  that gate in every element
+
+The same patterns work with apply --approve and state show. approve checks
+each one against the gates of the playbook and refuses, recording nothing,
+when one matches none; elements known only at run time show as [*]. It
+prints what each pattern matched, and records the pattern as given, so it
+also approves elements not started yet.`
+}
+
+// Run checks that every address or pattern names a gate of the playbook,
+// then records the approvals. They need no lock, so a run waiting at the
 // gate in another terminal, or on another machine sharing an etcd state,
-// sees them; a paused run continues with apply.
+// sees them; a paused run continues with apply. Nothing is recorded when
+// any of them names no gate.
 func (c *ApproveCmd) Run(a *App) error {
+	patterns, err := parsePatterns(c.Addresses)
+	if err != nil {
+		return err
+	}
+	pb, diags := lang.Load(c.Path)
+	if diags.HasErrors() {
+		return a.report(pb.Files, diags)
+	}
 	b, err := a.openState(c.Path, c.StateFlags)
 	if err != nil {
 		return err
@@ -28,15 +58,33 @@ func (c *ApproveCmd) Run(a *App) error {
 	if err != nil {
 		return &exitError{code: exitFailed, msg: err.Error()}
 	}
+	recs, err := b.Records(a.Ctx)
+	if err != nil {
+		return &exitError{code: exitFailed, msg: err.Error()}
+	}
+	// The steps the run journaled spell out element keys a template
+	// (group.slaves[*]…) cannot; approvals would only repeat patterns.
+	var seen []string
+	for _, r := range recs {
+		if r.Run == run && r.Kind == state.KindStep {
+			seen = append(seen, r.Addr)
+		}
+	}
+	matches, err := a.matchGates(pb, pb.Files, patterns, seen)
+	if err != nil {
+		return err
+	}
 	if run == "" {
 		return &exitError{code: exitFailed, msg: "no run is recorded for this playbook; start one with rokflow apply"}
 	}
 	h := holder("approve")
-	for _, addr := range c.Addresses {
+	for _, m := range matches {
+		addr := m.Pattern.String()
 		rec := state.Record{Schema: state.SchemaVersion, Kind: state.KindApproval, Run: run, Addr: addr, PlanHash: hash, Holder: &h, Time: time.Now().UTC()}
 		if err := b.Approve(a.Ctx, rec); err != nil {
 			return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot record the approval of %s: %s", addr, err)}
 		}
+		printMatches(a.Stdout, m)
 		fmt.Fprintf(a.Stdout, "Approved %s for run %s as %s@%s.\n", addr, run, h.User, h.Host)
 	}
 	return nil
