@@ -149,10 +149,13 @@ func (c *ResolveCmd) Run(a *App) error {
 type UnlockCmd struct {
 	Path string `arg:"" help:"Playbook directory or .hcl file."`
 	StateFlags
-	Force bool `help:"Do not ask for confirmation."`
+	Force bool `help:"Do not ask for confirmation; a holder that looks alive is still warned about, on stderr."`
 }
 
-// Run shows the holder, asks, and breaks the lock.
+// Run shows the holder, warns when it looks alive, asks, and breaks the
+// lock. The file backend refuses to break a live holder's lock; an etcd
+// lock's holder may run on another machine, so unlock says whether its
+// lease is being kept alive before it breaks it.
 func (c *UnlockCmd) Run(a *App) error {
 	b, err := a.openState(c.Path, c.StateFlags)
 	if err != nil {
@@ -168,11 +171,25 @@ func (c *UnlockCmd) Run(a *App) error {
 		return nil
 	}
 	fmt.Fprintf(a.Stdout, "Locked by %s@%s pid %d since %s (%s).\n", h.User, h.Host, h.PID, h.Since.Local().Format(time.RFC3339), h.Operation)
+	question := "Break it? A run still holding it will stop writing and acting. Type yes: "
+	switch l, err := state.HolderLease(a.Ctx, b); {
+	case err != nil:
+		fmt.Fprintf(a.Stderr, "rokflow: warning: cannot tell whether the holder is alive: %s\n", err)
+	case l != nil && l.KeptAlive():
+		fmt.Fprintf(a.Stderr, "rokflow: warning: the holder looks alive: its etcd lease %s is being kept alive (%s of %s left).\n"+
+			"  It has held the lock since %s, on host %s, pid %d (%s).\n"+
+			"  Breaking the lock stops that run: it can write nothing more to the journal and starts nothing more,\n"+
+			"  and a step it is running may be left in doubt. Stop that process on %s instead if you can.\n",
+			l.ID, l.Remaining, l.TTL, h.Since.Local().Format(time.RFC3339), h.Host, h.PID, h.Operation, h.Host)
+		question = "Break the lock of a holder that looks alive? Type yes: "
+	case l != nil:
+		fmt.Fprintf(a.Stdout, "Its etcd lease %s has not been renewed for %s: the holder looks gone, and the lease ends by itself in %s.\n", l.ID, (l.TTL - l.Remaining).Round(time.Second), l.Remaining)
+	}
 	if !c.Force {
 		if !a.interactive() {
 			return usageError("breaking a lock needs --force when there is no terminal to confirm on")
 		}
-		ok, err := a.confirm("Break it? A run still holding it will stop writing and acting. Type yes: ")
+		ok, err := a.confirm(question)
 		if err != nil || !ok {
 			return &exitError{code: exitFailed, msg: "the lock was left in place"}
 		}
