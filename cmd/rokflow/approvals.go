@@ -63,9 +63,9 @@ func printMatches(w io.Writer, m runtime.GateMatch) {
 		case !addrs.IsTemplate(g):
 			fmt.Fprintf(w, "  %s\n", g)
 		case m.Pattern.Match(g):
-			fmt.Fprintf(w, "  %s  (every element, known only at run time)\n", g)
+			fmt.Fprintf(w, "  %s  (every element)\n", g)
 		default:
-			fmt.Fprintf(w, "  %s  (the elements the pattern selects, known only at run time)\n", g)
+			fmt.Fprintf(w, "  %s  (each element the pattern selects)\n", g)
 		}
 	}
 }
