@@ -232,7 +232,7 @@ func noGateDiag(gates []string, p addrs.Pattern) *hcl.Diagnostic {
 	}
 	d.Detail = fmt.Sprintf("%s matches no gate of this playbook. Its gates are %s%s.", p, strings.Join(list, ", "), more)
 	if holes {
-		d.Detail += " [*] stands for every element of a for_each known only at run time."
+		d.Detail += " [*] stands for every element of a for_each whose keys come from inputs or earlier steps."
 	}
 	return d
 }

@@ -56,7 +56,7 @@ func shownSteps(t *testing.T, args ...string) map[string]string {
 // TestApproveChecksTheGates: approve refuses an address or pattern that
 // matches no gate of the playbook, with the nearest gate or the list of
 // them, and records nothing, not even the arguments that did match; a
-// pattern over the elements of a for_each known only at run time is taken,
+// pattern over the elements of a for_each over a variable is taken,
 // says what it matched, and passes every element.
 func TestApproveChecksTheGates(t *testing.T) {
 	dir := writePlaybook(t, `

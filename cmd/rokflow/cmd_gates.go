@@ -30,7 +30,8 @@ brackets and quotes too. Nothing else is special: [ ] " ? \ are themselves.
 
 The same patterns work with apply --approve and state show. approve checks
 each one against the gates of the playbook and refuses, recording nothing,
-when one matches none; elements known only at run time show as [*]. It
+when one matches none; [*] there stands for the elements of a for_each
+that is not written as a literal. It
 prints what each pattern matched, and records the pattern as given, so it
 also approves elements not started yet.`
 }
