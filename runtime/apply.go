@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/runtime/addrs"
 	"github.com/rokflow/rokflow/runtime/plan"
 	"github.com/rokflow/rokflow/runtime/state"
 	"github.com/rokflow/rokflow/steps"
@@ -33,8 +33,8 @@ type ApplyOptions struct {
 	NewRun bool
 	// AutoApprove passes every gate that has no completion check.
 	AutoApprove bool
-	// Approve lists addresses (or path.Match patterns) approved up front.
-	Approve []string
+	// Approve lists the address patterns approved up front.
+	Approve []addrs.Pattern
 	// Prompt asks an operator at a gate, on a terminal. Nil means the run
 	// pauses at a gate instead (exit code 3).
 	Prompt func(ctx context.Context, g Gate) (bool, error)
@@ -559,49 +559,25 @@ func gateOutputs(a approval) cty.Value {
 }
 
 // approvalFor finds an approval for addr: recorded in the journal for it
-// or for a pattern covering it, or given on the command line.
+// or for a pattern covering it, or given on the command line. Recorded
+// patterns were checked when given; they match as they matched then.
 func (e *executor) approvalFor(addr string) (approval, bool) {
 	if a, ok := e.approvals[addr]; ok {
 		return a, true
 	}
-	for pattern, a := range e.approvals {
-		if ok, _ := path.Match(pattern, addr); ok {
-			return a, true
+	for _, pattern := range sortedKeys(e.approvals) {
+		if addrs.Compile(pattern).Match(addr) {
+			return e.approvals[pattern], true
 		}
 	}
 	for _, pattern := range e.opts.Approve {
-		if pattern == addr || matchAddr(pattern, addr) {
+		if pattern.Match(addr) {
 			a := approval{who: e.opts.Holder.User + " (--approve)", at: e.opts.Now()}
 			e.writeApproval(addr, a)
 			return a, true
 		}
 	}
 	return approval{}, false
-}
-
-// matchAddr matches an address against a pattern where * stands for any
-// run of characters, so group.slaves[*].module.node.step.swap_boot_disk
-// approves every element's gate.
-func matchAddr(pattern, addr string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == addr
-	}
-	if !strings.HasPrefix(addr, parts[0]) {
-		return false
-	}
-	rest := addr[len(parts[0]):]
-	for i, p := range parts[1:] {
-		if i == len(parts)-2 {
-			return strings.HasSuffix(rest, p)
-		}
-		j := strings.Index(rest, p)
-		if j < 0 {
-			return false
-		}
-		rest = rest[j+len(p):]
-	}
-	return true
 }
 
 func (e *executor) writeApproval(addr string, a approval) {

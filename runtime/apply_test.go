@@ -15,6 +15,7 @@ import (
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/lang/schema"
 	"github.com/rokflow/rokflow/runtime"
+	"github.com/rokflow/rokflow/runtime/addrs"
 	"github.com/rokflow/rokflow/runtime/state"
 	"github.com/rokflow/rokflow/steps"
 	"github.com/rokflow/rokflow/steps/stepstest"
@@ -256,7 +257,7 @@ group "g" {
   }
 }
 `)
-	res := f.apply(func(o *runtime.ApplyOptions) { o.Approve = []string{`group.g["x"].*`} })
+	res := f.apply(func(o *runtime.ApplyOptions) { o.Approve = []addrs.Pattern{addrs.Compile(`group.g["x"].*`)} })
 	if res.Status != runtime.RunPaused || !slices.Equal(res.Waiting, []string{`group.g["y"].step.gate`}) {
 		t.Fatalf("a pattern for one element approved %+v", res)
 	}

@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/runtime/addrs"
 	"github.com/rokflow/rokflow/runtime/plan"
 	"github.com/rokflow/rokflow/steps"
 	"github.com/rokflow/rokflow/steps/transport/connect"
@@ -440,7 +440,7 @@ func eachVal(key, value cty.Value) cty.Value {
 	return cty.ObjectVal(map[string]cty.Value{"key": key, "value": value})
 }
 
-func keyAddr(key string) string { return "[" + strconv.Quote(key) + "]" }
+func keyAddr(key string) string { return addrs.Key(key) }
 
 // planStep plans a module-level or group step and returns its value for
 // references: an object {outputs} or, with for_each, a map of them.

@@ -112,6 +112,7 @@ func Main(args []string, env Env) (code int) {
 		kong.Exit(func(code int) { exitCode = code }),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"pattern_help": patternHelp},
 	)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)

@@ -25,7 +25,7 @@ type ApplyCmd struct {
 	InputFlags
 	StateFlags
 	AutoApprove bool     `help:"Pass every gate that has no completion check, recording the approval." name:"auto-approve"`
-	Approve     []string `help:"Approve a gate by address before it is reached (repeatable; * matches any text, e.g. 'group.slaves[*].module.node.step.swap_boot_disk')." placeholder:"ADDRESS"`
+	Approve     []string `help:"Approve gates by address or pattern before they are reached (repeatable; each must match a gate of the playbook). ${pattern_help}" placeholder:"ADDRESS"`
 	Parallelism int      `help:"How many steps may run at once." default:"10"`
 	NewRun      bool     `help:"Start a new run even though the last one finished." name:"new-run"`
 	JSON        bool     `help:"Print events as JSON lines (see docs/events-json.md)." name:"json"`
@@ -41,9 +41,18 @@ func (c *ApplyCmd) Run(a *App) error {
 	if err != nil {
 		return err
 	}
+	approve, err := parsePatterns(c.Approve)
+	if err != nil {
+		return err
+	}
 	l, err := a.loadForApply(path, c.InputFlags, saved)
 	if err != nil {
 		return err
+	}
+	if len(approve) > 0 {
+		if _, err := a.matchGates(l.pb, l.files, approve, nil); err != nil {
+			return err
+		}
 	}
 	hash := runtime.Hash(l.pb, l.inputs)
 	if saved != nil && saved.Hash != hash {
@@ -83,7 +92,7 @@ func (c *ApplyCmd) Run(a *App) error {
 		PlanHash:    hash,
 		NewRun:      c.NewRun,
 		AutoApprove: c.AutoApprove,
-		Approve:     c.Approve,
+		Approve:     approve,
 		Stop:        a.Stop,
 		Hook:        hook,
 	}

@@ -6,20 +6,51 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime/state"
 )
 
 // ApproveCmd approves gates of the current run.
 type ApproveCmd struct {
 	Path      string   `arg:"" help:"Playbook directory or .hcl file."`
-	Addresses []string `arg:"" help:"Gate addresses to approve; * matches any text, so group.slaves[\"rok2.prod\"].* approves one element's gates."`
+	Addresses []string `arg:"" help:"Gates to approve: addresses, or patterns with * (see above)."`
 	StateFlags
 }
 
-// Run records the approvals. They need no lock, so a run waiting at the
+// Help is the detail rokflow approve --help gives below the summary.
+func (c *ApproveCmd) Help() string {
+	return `An address names one gate: step.NAME, step.NAME["KEY"] for an element of a
+for_each, and group.NAME["KEY"]. or module.NAME. before it inside groups and
+modules. In a pattern, * matches any run of characters, none included: dots,
+brackets and quotes too. Nothing else is special: [ ] " ? \ are themselves.
+
+  step.gate                                        that gate
+  step.gate[*]                                     every element of step.gate
+  group.slaves["rok2.prod"].*                      every gate of that element
+  group.slaves[*].module.node.step.swap_boot_disk  that gate in every element
+
+The same patterns work with apply --approve and state show. approve checks
+each one against the gates of the playbook and refuses, recording nothing,
+when one matches none; [*] there stands for the elements of a for_each
+that is not written as a literal. It
+prints what each pattern matched, and records the pattern as given, so it
+also approves elements not started yet.`
+}
+
+// Run checks that every address or pattern names a gate of the playbook,
+// then records the approvals. They need no lock, so a run waiting at the
 // gate in another terminal, or on another machine sharing an etcd state,
-// sees them; a paused run continues with apply.
+// sees them; a paused run continues with apply. Nothing is recorded when
+// any of them names no gate.
 func (c *ApproveCmd) Run(a *App) error {
+	patterns, err := parsePatterns(c.Addresses)
+	if err != nil {
+		return err
+	}
+	pb, diags := lang.Load(c.Path)
+	if diags.HasErrors() {
+		return a.report(pb.Files, diags)
+	}
 	b, err := a.openState(c.Path, c.StateFlags)
 	if err != nil {
 		return err
@@ -32,13 +63,25 @@ func (c *ApproveCmd) Run(a *App) error {
 	if last == nil {
 		return &exitError{code: exitFailed, msg: "no run is recorded for this playbook; start one with rokflow apply"}
 	}
+	// The steps the run journaled spell out element keys a template
+	// (group.slaves[*]…) cannot; approvals would only repeat patterns.
+	var seen []string
+	for _, st := range last.Steps {
+		seen = append(seen, st.Addr)
+	}
+	matches, err := a.matchGates(pb, pb.Files, patterns, seen)
+	if err != nil {
+		return err
+	}
 	run, hash := last.ID, last.PlanHash
 	h := holder("approve")
-	for _, addr := range c.Addresses {
+	for _, m := range matches {
+		addr := m.Pattern.String()
 		rec := state.Record{Schema: state.SchemaVersion, Kind: state.KindApproval, Run: run, Addr: addr, PlanHash: hash, Holder: &h, Time: time.Now().UTC()}
 		if err := b.Approve(a.Ctx, rec); err != nil {
 			return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot record the approval of %s: %s", addr, err)}
 		}
+		printMatches(a.Stdout, m)
 		fmt.Fprintf(a.Stdout, "Approved %s for run %s as %s@%s.\n", addr, run, h.User, h.Host)
 	}
 	return nil
@@ -116,10 +159,13 @@ func inDoubtHint(r *state.Run) string {
 type UnlockCmd struct {
 	Path string `arg:"" help:"Playbook directory or .hcl file."`
 	StateFlags
-	Force bool `help:"Do not ask for confirmation."`
+	Force bool `help:"Do not ask for confirmation; a holder that looks alive is still warned about, on stderr."`
 }
 
-// Run shows the holder, asks, and breaks the lock.
+// Run shows the holder, warns when it looks alive, asks, and breaks the
+// lock. The file backend refuses to break a live holder's lock; an etcd
+// lock's holder may run on another machine, so unlock says whether its
+// lease is being kept alive before it breaks it.
 func (c *UnlockCmd) Run(a *App) error {
 	b, err := a.openState(c.Path, c.StateFlags)
 	if err != nil {
@@ -135,11 +181,25 @@ func (c *UnlockCmd) Run(a *App) error {
 		return nil
 	}
 	fmt.Fprintf(a.Stdout, "Locked by %s@%s pid %d since %s (%s).\n", h.User, h.Host, h.PID, h.Since.Local().Format(time.RFC3339), h.Operation)
+	question := "Break it? A run still holding it will stop writing and acting. Type yes: "
+	switch l, err := state.HolderLease(a.Ctx, b); {
+	case err != nil:
+		fmt.Fprintf(a.Stderr, "rokflow: warning: cannot tell whether the holder is alive: %s\n", err)
+	case l != nil && l.KeptAlive():
+		fmt.Fprintf(a.Stderr, "rokflow: warning: the holder looks alive: its etcd lease %s is being kept alive (%s of %s left).\n"+
+			"  It has held the lock since %s, on host %s, pid %d (%s).\n"+
+			"  Breaking the lock stops that run: it can write nothing more to the journal and starts nothing more,\n"+
+			"  and a step it is running may be left in doubt. Stop that process on %s instead if you can.\n",
+			l.ID, l.Remaining, l.TTL, h.Since.Local().Format(time.RFC3339), h.Host, h.PID, h.Operation, h.Host)
+		question = "Break the lock of a holder that looks alive? Type yes: "
+	case l != nil:
+		fmt.Fprintf(a.Stdout, "Its etcd lease %s has not been renewed for %s: the holder looks gone, and the lease ends by itself in %s.\n", l.ID, (l.TTL - l.Remaining).Round(time.Second), l.Remaining)
+	}
 	if !c.Force {
 		if !a.interactive() {
 			return usageError("breaking a lock needs --force when there is no terminal to confirm on")
 		}
-		ok, err := a.confirm("Break it? A run still holding it will stop writing and acting. Type yes: ")
+		ok, err := a.confirm(question)
 		if err != nil || !ok {
 			return &exitError{code: exitFailed, msg: "the lock was left in place"}
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/runtime/addrs"
 	"github.com/rokflow/rokflow/runtime/state"
 )
 
@@ -125,7 +126,7 @@ func countText(m map[string]int) string {
 // StateShowCmd shows the steps of a run.
 type StateShowCmd struct {
 	Path    string `arg:"" help:"Playbook directory or .hcl file."`
-	Address string `arg:"" optional:"" help:"Show only this step instance (or a pattern with *)."`
+	Address string `arg:"" optional:"" help:"Show only this step instance, or the instances a pattern selects. ${pattern_help}" placeholder:"ADDRESS"`
 	StateFlags
 	RunID string `help:"The run to show (default: the latest)." name:"run"`
 	JSON  bool   `help:"Print JSON." name:"json"`
@@ -148,6 +149,14 @@ type stepView struct {
 
 // Run shows the steps.
 func (c *StateShowCmd) Run(a *App) error {
+	var only *addrs.Pattern
+	if c.Address != "" {
+		p, err := addrs.ParsePattern(c.Address)
+		if err != nil {
+			return usageError("%s", err)
+		}
+		only = &p
+	}
 	b, err := a.openState(c.Path, c.StateFlags)
 	if err != nil {
 		return err
@@ -208,7 +217,7 @@ func (c *StateShowCmd) Run(a *App) error {
 	}
 	list := make([]*stepView, 0, len(steps))
 	for _, v := range steps {
-		if c.Address == "" || v.Address == c.Address || matchPattern(c.Address, v.Address) {
+		if only == nil || only.Match(v.Address) {
 			list = append(list, v)
 		}
 	}
@@ -270,25 +279,6 @@ func showOutputs(raw json.RawMessage) json.RawMessage {
 		return json.RawMessage(`{"(sensitive)": "some outputs are sensitive and were not recorded", "value": ` + string(so.Value) + `}`)
 	}
 	return so.Value
-}
-
-func matchPattern(pattern, addr string) bool {
-	if !strings.Contains(pattern, "*") {
-		return false
-	}
-	parts := strings.Split(pattern, "*")
-	if !strings.HasPrefix(addr, parts[0]) || !strings.HasSuffix(addr, parts[len(parts)-1]) {
-		return false
-	}
-	rest := addr[len(parts[0]):]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(rest, p)
-		if i < 0 {
-			return false
-		}
-		rest = rest[i+len(p):]
-	}
-	return len(rest) >= len(parts[len(parts)-1])
 }
 
 // lastRun returns the latest run and the history it is in, or a nil run

@@ -20,6 +20,9 @@ var forbidden = map[string][]string{
 	"runtime/plan": {"lang", "steps", "runtime", "cmd", "internal"},
 	"internal":     {"lang", "steps", "runtime", "cmd"},
 	"sim":          {"lang", "steps", "runtime", "cmd"},
+
+	// The address grammar is a leaf that every layer above it may use.
+	"runtime/addrs": {"lang", "steps", "runtime", "cmd", "internal"},
 }
 
 // colorAllowed are the only packages that may import fatih/color.
