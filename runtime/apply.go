@@ -364,6 +364,11 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 	if diags := e.verifyTarget(); diags.HasErrors() {
 		return nil, diags
 	}
+	for _, inst := range e.p.plan.Instances {
+		if e.state(inst.Address).status == state.InDoubt && e.resolutions[inst.Address] == "" {
+			e.reportDoubt(inst)
+		}
+	}
 	// The facts a saved plan bound are read again, and found the same,
 	// before anything changes.
 	for addr := range e.opts.Facts {
@@ -499,6 +504,9 @@ func (e *executor) start(i int, inst *plan.Instance) {
 	if errs := errorsOnly(x.diags); len(errs) > 0 {
 		e.fail(inst, errs)
 		return
+	}
+	if st.status == state.InDoubt && e.resolutions[inst.Address] == "" {
+		return // reported when the run began
 	}
 	if st.recovered && (st.status == state.Running || st.status == state.InDoubt) && inst.Once {
 		// The process that ran this once step died while it ran, or an
@@ -928,13 +936,15 @@ func (e *executor) fail(inst *plan.Instance, diags hcl.Diagnostics) {
 // after it runs until an operator answers: not its dependents, and not the
 // later batches of its rolling group, where it counts as a failed element.
 func (e *executor) inDoubt(inst *plan.Instance) {
+	e.record(inst, state.InDoubt, "the process running it stopped; whether it acted is unknown", cty.NilVal, "")
+	e.reportDoubt(inst)
+}
+
+// reportDoubt counts a step in doubt against its rolling group and says
+// what the operator must check. Steps an earlier apply found in doubt are
+// reported again by every apply until they are resolved.
+func (e *executor) reportDoubt(inst *plan.Instance) {
 	st := e.state(inst.Address)
-	if st.status == state.InDoubt {
-		// Found in doubt by an earlier apply: say so again, journal nothing.
-		e.settleRecord(inst, state.InDoubt, cty.NilVal, "")
-	} else {
-		e.record(inst, state.InDoubt, "the process running it stopped; whether it acted is unknown", cty.NilVal, "")
-	}
 	e.elementFailed(inst, "in doubt")
 	e.event(Event{Type: EventInDoubt, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Handle: st.handle,
 		Summary: "in doubt: " + doubtHint(inst, st.handle) + ", then run rokflow resolve " + inst.Address + " --done or --retry"})

@@ -471,3 +471,46 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// TestApplyReportsEveryStepInDoubt: every apply says which steps are in
+// doubt, not only the one that found them so.
+func TestApplyReportsEveryStepInDoubt(t *testing.T) {
+	f := newApplyFixture(t, `
+step "a" {
+  uses   = "shell"
+  once   = true
+  script = "echo a >> LEDGER"
+}
+step "b" {
+  uses   = "shell"
+  once   = true
+  script = "echo b >> LEDGER"
+}
+`)
+	run := "20260101T000000.000Z"
+	f.journalRun(
+		state.Record{Kind: state.KindRun, Run: run},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.a", Status: state.Running, Attempt: 1},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.b", Status: state.InDoubt, Attempt: 1},
+	)
+	for range 2 {
+		f.events = nil
+		res := f.apply()
+		if res.Status != runtime.RunPaused || !slices.Equal(res.InDoubt, []string{"step.a", "step.b"}) {
+			t.Fatalf("result %+v", res)
+		}
+		var got []string
+		for _, ev := range f.events {
+			if ev.Type == runtime.EventInDoubt {
+				got = append(got, ev.Addr)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"step.a", "step.b"}) {
+			t.Fatalf("in_doubt events for %v, want both steps", got)
+		}
+	}
+	if len(f.lines()) != 0 {
+		t.Fatalf("ledger %v", f.lines())
+	}
+}

@@ -352,10 +352,13 @@ func TestFile10000ParallelAppends(t *testing.T) {
 	s := lock(t, b, alice)
 	const n = 10000
 	d := appendConcurrently(t, s, n, 16)
-	t.Logf("%d appends from 16 goroutines in %v, %d fsyncs", n, d, s.(*fileSession).syncs.Load())
-	// The aim is well under 1 s; the bound leaves room for a busy machine.
-	if d > 3*time.Second {
-		t.Errorf("%d parallel appends took %v", n, d)
+	syncs := s.(*fileSession).syncs.Load()
+	t.Logf("%d appends from 16 goroutines in %v, %d fsyncs", n, d, syncs)
+	// How fast is a benchmark's question (BenchmarkAppend); a timed
+	// bound here fails on a busy machine. What must hold is that the
+	// appends share their fsyncs.
+	if syncs > n/4 {
+		t.Errorf("%d fsyncs for %d concurrent appends: group commit is not working", syncs, n)
 	}
 	checkConcurrent(t, records(t, b), n)
 }
