@@ -36,6 +36,7 @@ var execSchema = &steps.Schema{
 		},
 	})},
 	Outputs: commandOutputs,
+	Secrets: commandSecrets,
 }
 
 // Schema describes the exec kind.
