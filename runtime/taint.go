@@ -158,7 +158,7 @@ func (t *stepTaint) withheldEvent() (Event, bool) {
 		what = fmt.Sprintf("%d output lines", n)
 	}
 	return Event{Type: EventOutputWithheld, Lines: int(n),
-		Summary: what + " withheld: the step received a sensitive value, which they may carry in any form"}, true
+		Summary: what + " withheld: the step received a sensitive value, which it may have printed"}, true
 }
 
 // diags replaces every secret in the kind's diagnostics, in place.
