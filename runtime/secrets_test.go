@@ -54,6 +54,7 @@ func secretKinds(t *testing.T) *steps.Registry {
 	cred := stepstest.NewRecorder("probe.cred", func(s *steps.Schema) {
 		s.Target = steps.TargetNone
 		s.Args.Attributes["conn"] = &schema.Attribute{Type: cty.DynamicPseudoType, Description: "Credentials."}
+		s.Args.Attributes["token"] = &schema.Attribute{Type: cty.String, Sensitive: true, Description: "A token."}
 		s.Secrets = steps.Secrets{Credentials: []string{"conn"}}
 	})
 	cred.RunFunc = func(_ context.Context, req steps.RunRequest) steps.RunResponse {
@@ -207,6 +208,15 @@ step "each" {
 }
 `,
 			shown: []string{"step.a: connected", `step.each["node-1"]: on node-1`},
+			plain: []string{"step.a.value"},
+		},
+		"an unset argument the kind declares sensitive taints nothing": {
+			src: `
+step "a" {
+  uses  = "probe.cred"
+}
+`,
+			shown: []string{"step.a: connected"},
 			plain: []string{"step.a.value"},
 		},
 	}

@@ -50,7 +50,7 @@ func taints(s *steps.Schema, args steps.Attrs) bool {
 			if s.Secrets.IsCredential(n) {
 				continue
 			}
-			if v := args.GetAttr(n); v != cty.NilVal && hasSensitive(v) {
+			if v := args.GetAttr(n); v != cty.NilVal && carriesSecret(v) {
 				return true
 			}
 		}
@@ -239,6 +239,13 @@ func hasMarks(v cty.Value) bool { return findMark(v, cty.Value.IsMarked) }
 // marks.IsSensitive does, by the same walk.
 func hasSensitive(v cty.Value) bool {
 	return findMark(v, func(v cty.Value) bool { return v.HasMark(marks.Sensitive) })
+}
+
+// carriesSecret reports whether v holds a sensitive value. A null one
+// holds nothing: an argument the kind declares sensitive is marked even
+// when the step leaves it unset.
+func carriesSecret(v cty.Value) bool {
+	return findMark(v, func(v cty.Value) bool { return v.HasMark(marks.Sensitive) && !v.IsNull() })
 }
 
 func findMark(v cty.Value, marked func(cty.Value) bool) bool {
