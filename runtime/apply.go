@@ -737,10 +737,10 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string, step
 		}
 	}
 	// Most steps' arguments carry no marks (the planner says which do);
-	// unmarking walks them all.
-	args, secrets := inst.Arguments(), []string(nil)
+	// unmarking walks them all. The taint keeps what the marks said.
+	args, taint := inst.Arguments(), (*stepTaint)(nil)
 	if x.marked {
-		secrets = secretsOf(args)
+		taint = newStepTaint(x.schema, args)
 		args, _ = args.UnmarkDeep()
 	}
 	var last result
@@ -753,12 +753,15 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string, step
 			}
 		}
 		req := steps.RunRequest{
-			Args:   args,
-			Target: inst.Target,
-			Host:   host,
-			Handle: handle,
+			Args:      args,
+			Target:    inst.Target,
+			Host:      host,
+			Handle:    handle,
+			Sensitive: taint.sensitive(),
 			Output: func(stream, line string) {
-				e.event(Event{Type: EventStepOutput, Run: e.run, Addr: inst.Address, Stream: stream, Line: scrub(line, secrets)})
+				if line, ok := taint.line(line); ok {
+					e.event(Event{Type: EventStepOutput, Run: e.run, Addr: inst.Address, Stream: stream, Line: line})
+				}
 			},
 			RecordHandle: func(h string) error {
 				handle = h
@@ -766,8 +769,12 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string, step
 			},
 		}
 		resp := x.kind.Run(ctx, req)
-		resp.Outputs = taintOutputs(resp.Outputs, secrets)
-		scrubDiags(resp.Diagnostics, secrets)
+		resp.Outputs = taint.outputs(resp.Outputs)
+		taint.diags(resp.Diagnostics)
+		if ev, ok := taint.withheldEvent(); ok {
+			ev.Run, ev.Addr, ev.Attempt = e.run, inst.Address, attempt
+			e.event(ev)
+		}
 		if ctx.Err() == context.DeadlineExceeded && !resp.Diagnostics.HasErrors() {
 			resp.Diagnostics = append(resp.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step timed out", Detail: "It ran longer than its timeout of " + inst.Timeout + "."})
 		}

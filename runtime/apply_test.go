@@ -476,6 +476,8 @@ step "plain" {
 	rec := stepstest.NewRecorder("rec", func(s *steps.Schema) {
 		s.Target = steps.TargetNone
 		s.Args.Attributes["argv"] = &schema.Attribute{Type: cty.List(cty.String), Description: "Words."}
+		// Its lines are shown, so the literal secret must be replaced.
+		s.Secrets.CleanStream = true
 	})
 	var lines []string
 	rec.RunFunc = func(_ context.Context, req steps.RunRequest) steps.RunResponse {

@@ -25,11 +25,17 @@ const (
 	EventStopping   EventType = "stopping"
 	EventInDoubt    EventType = "in_doubt"
 	EventRunEnd     EventType = "run_end"
+
+	// EventOutputWithheld ends an attempt whose output lines were
+	// withheld because the step received a sensitive value.
+	EventOutputWithheld EventType = "output_withheld"
 )
 
 // Event is one thing that happened during a run. Fields that do not apply
-// are empty. Nothing in an event is sensitive: step output lines have
-// secrets scrubbed by their kinds, and errors are written for people.
+// are empty. Nothing in an event is sensitive: the lines of a step that
+// received a sensitive value are withheld (an output_withheld event
+// counts them in Lines), other lines and errors have the secrets among
+// the step's arguments replaced (taint.go).
 type Event struct {
 	Time    time.Time `json:"time"`
 	Type    EventType `json:"type"`
@@ -43,6 +49,7 @@ type Event struct {
 	Attempt int       `json:"attempt,omitempty"`
 	Stream  string    `json:"stream,omitempty"`
 	Line    string    `json:"line,omitempty"`
+	Lines   int       `json:"lines,omitempty"`
 	Summary string    `json:"summary,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	// Handle is the external handle (a job id) of a step in doubt.

@@ -293,6 +293,10 @@ func (p *planner) condDeps(s *scope, when hcl.Expression) (cond, deps) {
 	if ds.HasErrors() {
 		return c, v.deps
 	}
+	if hasSensitive(v.v) {
+		p.diags = append(p.diags, sensitiveWhen(when))
+		return c, v.deps
+	}
 	switch {
 	case !v.v.IsKnown():
 		if c.unknown == "" {
@@ -339,12 +343,7 @@ func (p *planner) forEach(s *scope, expr hcl.Expression) (elems []element, known
 	}
 	raw, _ := v.v.Unmark()
 	sensitive := func() (elems []element, known bool, elemType cty.Type, v0 val) {
-		p.diags = append(p.diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Sensitive for_each",
-			Detail:   "A for_each collection cannot be sensitive: its keys become step addresses, shown in plans and the journal.",
-			Subject:  expr.Range().Ptr(),
-		})
+		p.diags = append(p.diags, sensitiveForEach(expr))
 		return nil, false, cty.DynamicPseudoType, v
 	}
 	// Marks inside are found element by element below, in the one pass
@@ -383,7 +382,9 @@ func (p *planner) forEach(s *scope, expr hcl.Expression) (elems []element, known
 	seen := make(map[string]bool, raw.LengthInt())
 	for it := raw.ElementIterator(); it.Next(); {
 		k, ev := it.Element()
-		if marks.IsSensitive(ev) {
+		if !byKey && hasSensitive(ev) {
+			// A list's or set's elements are its keys; a map's values
+			// may be sensitive, each.value carries the mark on.
 			return sensitive()
 		}
 		var key string
@@ -630,6 +631,15 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		inst.ArgValues = args
 	}
 	p.extras[local].marked = marked || len(cs.sensitive) > 0
+	if p.extras[local].marked {
+		var in steps.Attrs = args
+		if byName {
+			in = steps.AttrMap(attrs)
+		}
+		if taints(cs.schema, in) {
+			unknownOut = plannedOutputs(cs.schema, outType, addr)
+		}
+	}
 
 	// Timeout and retry.
 	if st.Timeout != nil {
@@ -748,8 +758,10 @@ func (p *planner) unknownText(v val) string {
 
 // discover runs a read-only step during the plan.
 func (p *planner) discover(st *lang.Step, cs *cstep, addr string, args cty.Value, target string, host steps.Host) (cty.Value, bool) {
+	taint := newStepTaint(cs.schema, args)
 	raw, _ := args.UnmarkDeep()
-	resp := cs.kind.Run(p.ctx, steps.RunRequest{Args: raw, Target: target, Host: host})
+	resp := cs.kind.Run(p.ctx, steps.RunRequest{Args: raw, Target: target, Host: host, Sensitive: taint.sensitive()})
+	taint.diags(resp.Diagnostics)
 	if resp.Diagnostics.HasErrors() {
 		for _, d := range resp.Diagnostics {
 			d.Severity = hcl.DiagWarning
@@ -768,7 +780,7 @@ func (p *planner) discover(st *lang.Step, cs *cstep, addr string, args cty.Value
 	if conv, err := convert.Convert(out, cs.outType); err == nil {
 		out = conv
 	}
-	return taintOutputs(out, secretsOf(args)), true
+	return taint.outputs(out), true
 }
 
 func withSubject(diags hcl.Diagnostics, rng hcl.Range) hcl.Diagnostics {
@@ -796,17 +808,12 @@ func modulePrefix(prefix string) string {
 }
 
 func (p *planner) targetText(st *lang.Step, on cty.Value) string {
+	if on.HasMark(marks.Sensitive) {
+		p.diags = append(p.diags, sensitiveTarget(st.On))
+		return marks.Masked
+	}
 	if !on.IsKnown() {
 		return marks.UnknownText(on)
-	}
-	if on.HasMark(marks.Sensitive) {
-		p.diags = append(p.diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Sensitive target",
-			Detail:   "A step's target is shown in plans and the journal, so it cannot be sensitive.",
-			Subject:  st.On.Range().Ptr(),
-		})
-		return marks.Masked
 	}
 	on, _ = on.Unmark()
 	s, err := convert.Convert(on, cty.String)

@@ -44,6 +44,9 @@ type Schema struct {
 	Args   *schema.Block
 	// Outputs lists the attributes of step.NAME.outputs after a run.
 	Outputs map[string]*schema.Attribute
+	// Secrets says which outputs and output lines cannot carry a
+	// sensitive argument; by default none can (see Secrets).
+	Secrets Secrets
 }
 
 // TargetUse says how a kind uses its step's `on` argument.
@@ -118,8 +121,16 @@ type RunRequest struct {
 	Args   cty.Value
 	Target string
 	Host   Host
-	// Output receives the step's output lines as they come.
+	// Output receives the step's output lines as they come. The core
+	// withholds them when Sensitive, unless the kind's Secrets say its
+	// stream is clean.
 	Output func(stream, line string)
+	// Sensitive says the arguments hold a sensitive value that can reach
+	// what the kind produces. Args are plain values all the same; the core
+	// marks the outputs. A kind must then not quote in its diagnostics what
+	// its program or service printed, since that may carry the value in
+	// any form.
+	Sensitive bool
 	// Handle is the external handle (a Ganeti job id) recorded by this
 	// attempt of the step before a crash cut it short, or "" when the
 	// attempt is new. A kind that can re-attach to it must do so instead of

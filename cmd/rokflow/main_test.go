@@ -196,7 +196,7 @@ func TestStepsDocs(t *testing.T) {
 		t.Fatalf("steps listing: %d\n%s", code, out)
 	}
 	code, out, _ = run(t, nil, "steps", "exec")
-	if code != 0 || !strings.Contains(out, "command") || !strings.Contains(out, "Outputs") {
+	if code != 0 || !strings.Contains(out, "command") || !strings.Contains(out, "Outputs") || !strings.Contains(out, "every output but exit_status is sensitive") {
 		t.Fatalf("steps exec: %d\n%s", code, out)
 	}
 	code, out, _ = run(t, nil, "steps", "--json")

@@ -78,3 +78,86 @@ func TestE2ESecretsNeverLeak(t *testing.T) {
 		}
 	}
 }
+
+// TestE2ESecretsThroughOutputs applies, on this machine, a playbook whose
+// first step gets a password through env and prints it as it is and
+// upper-cased, and whose second step uses what the first printed; and a
+// playbook whose step fails after printing the password upper-cased. It
+// searches everything rokflow printed (apply as text with -V and as
+// JSON, plan, state show as text and JSON) and journal.jsonl for either
+// form of the password.
+func TestE2ESecretsThroughOutputs(t *testing.T) {
+	const secret = "hunter2-canary-8642"
+	forms := []string{secret, strings.ToUpper(secret)}
+	const pw = `
+variable "pw" {
+  type      = string
+  sensitive = true
+}
+`
+	used := writePlaybook(t, pw+`
+step "login" {
+  uses   = "shell"
+  script = "echo \"pw=$PW\"; echo \"$PW\" | tr a-z A-Z"
+  env    = { PW = var.pw }
+}
+
+step "use" {
+  uses   = "shell"
+  script = "printf '%s\\n' \"$1\" | tr a-z A-Z"
+  args   = [step.login.outputs.stdout]
+}
+`)
+	failing := writePlaybook(t, pw+`
+step "login" {
+  uses    = "exec"
+  command = ["sh", "-c", "echo \"$PW\" | tr a-z A-Z; echo \"$PW\" | tr a-z A-Z >&2; exit 3"]
+  env     = { PW = var.pw }
+}
+`)
+	env := map[string]string{"ROKFLOW_VAR_pw": secret}
+	runs := []struct {
+		args []string
+		code int
+		want string // shown, so the search is not vacuous
+	}{
+		{[]string{"plan", used}, 0, "(sensitive)"},
+		{[]string{"apply", used, "-V"}, 0, "output lines withheld"},
+		{[]string{"apply", used, "--new-run", "--json"}, 0, `"type":"output_withheld"`},
+		{[]string{"state", "show", used}, 0, "(sensitive)"},
+		{[]string{"state", "show", used, "--json"}, 0, "(sensitive)"},
+		{[]string{"apply", failing, "-V"}, 1, "output is not quoted"},
+		{[]string{"apply", failing, "--json"}, 1, `"type":"output_withheld"`},
+		{[]string{"state", "show", failing}, 0, "exited with status 3"},
+		{[]string{"state", "show", failing, "--json"}, 0, "exited with status 3"},
+	}
+	for _, r := range runs {
+		code, out, stderr := run(t, env, r.args...)
+		what := strings.Join(r.args[:2], " ")
+		if code != r.code {
+			t.Fatalf("rokflow %v exited %d, want %d:\n%s\n%s", r.args, code, r.code, out, stderr)
+		}
+		if !strings.Contains(out+stderr, r.want) {
+			t.Errorf("rokflow %v does not show %q:\n%s\n%s", r.args, r.want, out, stderr)
+		}
+		for _, s := range forms {
+			if strings.Contains(out+stderr, s) {
+				t.Errorf("rokflow %s printed %q:\n%s\n%s", what, s, out, stderr)
+			}
+		}
+	}
+	for _, dir := range []string{used, failing} {
+		b, err := os.ReadFile(filepath.Join(dir, ".rokflow", "journal.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dir == used && !strings.Contains(string(b), `"masked":true`) {
+			t.Errorf("%s: no outputs were left out of the journal; the search would not see a leak", dir)
+		}
+		for _, s := range forms {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s/.rokflow/journal.jsonl holds %q", dir, s)
+			}
+		}
+	}
+}

@@ -92,6 +92,7 @@ var authSchema = &steps.Schema{
 		"created_roles": {Type: cty.List(cty.String), Description: "Roles this run created (empty on a re-run)."},
 		"changed":       {Type: cty.Bool, Description: "Whether the run changed anything."},
 	},
+	Secrets: steps.Secrets{Credentials: []string{"etcd"}, Clean: []string{"auth_enabled", "was_enabled", "changed"}},
 }
 
 // permission is one decoded permission of a role.
@@ -340,6 +341,7 @@ var authCheckSchema = &steps.Schema{
 		"anonymous_result":  {Type: cty.String, Description: "How the anonymous read ended: \"allowed\" or the refusal."},
 		"user_result":       {Type: cty.String, Description: "How the identity's read ended: \"allowed\" or the error."},
 	},
+	Secrets: steps.Secrets{Credentials: []string{"etcd", "as"}},
 }
 
 // Schema implements steps.Kind.

@@ -32,6 +32,10 @@ const (
 )
 
 // connArg is the `etcd` argument every kind of the package takes.
+// connSecrets: the connection, password and key included, only
+// authenticates the client to etcd, which never sends it back.
+var connSecrets = steps.Secrets{Credentials: []string{"etcd"}}
+
 var connArg = &schema.Attribute{
 	Type:     connType,
 	Required: true,

@@ -46,6 +46,7 @@ var getSchema = &steps.Schema{
 		"found":    {Type: cty.Bool, Description: "Whether any key was read."},
 		"revision": {Type: cty.Number, Description: "The etcd store revision the read saw."},
 	},
+	Secrets: connSecrets,
 }
 
 var putSchema = &steps.Schema{
@@ -68,6 +69,7 @@ var putSchema = &steps.Schema{
 		"changed":  {Type: cty.Bool, Description: "Whether the step wrote the key."},
 		"revision": {Type: cty.Number, Description: "The store revision after the step."},
 	},
+	Secrets: connSecrets,
 }
 
 var waitSchema = &steps.Schema{
@@ -93,6 +95,7 @@ var waitSchema = &steps.Schema{
 		"value":    {Type: cty.String, Description: "The key's value when the wait ended."},
 		"revision": {Type: cty.Number, Description: "The revision at which the key matched."},
 	},
+	Secrets: connSecrets,
 }
 
 // Schema implements steps.Kind.

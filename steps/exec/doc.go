@@ -5,9 +5,10 @@
 //
 // Both are idempotent by default (a command the author knows must never run
 // twice unattended gets `once = true` in the playbook). Their outputs carry
-// the captured stdout and stderr; when any argument is sensitive, those
-// outputs are marked sensitive too, and every sensitive string is redacted
-// from streamed output lines and diagnostics.
+// the captured stdout and stderr. A command may print what it was given in
+// any form, so they declare only exit_status clean: when an argument is
+// sensitive the core marks the other outputs and withholds the streamed
+// lines, and the kinds quote no output in their diagnostics.
 //
 // The package does not own how commands reach a host (steps.Host
 // transports) nor timeouts and retries (the runtime).

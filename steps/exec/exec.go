@@ -25,7 +25,7 @@ var execSchema = &steps.Schema{
 		"its arguments, passed as they are without a shell, so quotes, `;`, `$(…)` and globs mean nothing. " +
 		"The step fails unless the exit status is in `expect_exit`. It counts as idempotent; give the step " +
 		"`once = true` when the command must never run twice unattended. When an argument is sensitive, " +
-		"stdout, stderr and lines are marked sensitive and secrets are redacted from streamed output.",
+		"stdout, stderr and lines are sensitive and the output lines are withheld.",
 	Effect: steps.Idempotent,
 	Target: steps.TargetHost,
 	Args: &schema.Block{Attributes: withCommon(map[string]*schema.Attribute{
@@ -36,6 +36,7 @@ var execSchema = &steps.Schema{
 		},
 	})},
 	Outputs: commandOutputs,
+	Secrets: commandSecrets,
 }
 
 // Schema describes the exec kind.

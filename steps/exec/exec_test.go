@@ -213,6 +213,10 @@ func TestRun(t *testing.T) {
 		wantError  string // a diagnostic summary
 		wantDetail string
 		sensitive  bool
+		// reqSensitive is RunRequest.Sensitive: the core says the plain
+		// arguments held a secret; notDetail must then not be quoted.
+		reqSensitive bool
+		notDetail    string
 	}{
 		"lines": {
 			kind:       New(),
@@ -255,13 +259,23 @@ func TestRun(t *testing.T) {
 			wantDetail: "bad (sensitive)",
 			sensitive:  true,
 		},
+		"a request with a secret quotes no output in diagnostics": {
+			kind:         NewShell(),
+			src:          `script = "echo \"$PW\" | tr a-z A-Z >&2; exit 1"` + "\n" + `env = { PW = "hunter2" }`,
+			wantStatus:   1,
+			wantError:    "Command exited with status 1",
+			wantDetail:   "output is not quoted",
+			wantLines:    []string{},
+			reqSensitive: true,
+			notDetail:    "HUNTER2",
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			args := stepstest.Args(t, tc.kind, tc.src, vars)
 			var streamed []string
 			resp := tc.kind.Run(context.Background(), steps.RunRequest{
-				Args: args, Host: local.New(),
+				Args: args, Host: local.New(), Sensitive: tc.reqSensitive,
 				Output: func(stream, line string) { streamed = append(streamed, stream+": "+line) },
 			})
 			for _, d := range resp.Diagnostics {
@@ -280,6 +294,9 @@ func TestRun(t *testing.T) {
 				}
 				if !strings.Contains(resp.Diagnostics[0].Detail, tc.wantDetail) {
 					t.Errorf("detail %q does not mention %q", resp.Diagnostics[0].Detail, tc.wantDetail)
+				}
+				if tc.notDetail != "" && strings.Contains(resp.Diagnostics[0].Detail, tc.notDetail) {
+					t.Errorf("detail %q quotes the output, which may carry a secret", resp.Diagnostics[0].Detail)
 				}
 			} else if resp.Diagnostics.HasErrors() {
 				t.Fatal(resp.Diagnostics.Error())

@@ -43,6 +43,10 @@ var commonArgs = map[string]*schema.Attribute{
 	},
 }
 
+// commandSecrets: a command may print what it was given in any form, so
+// only its exit status is clean.
+var commandSecrets = steps.Secrets{Clean: []string{"exit_status"}}
+
 // commandOutputs are the outputs of exec and shell.
 var commandOutputs = map[string]*schema.Attribute{
 	"stdout":      {Type: cty.String, Description: "Everything the command wrote to standard output."},
@@ -204,10 +208,15 @@ func (inv *invocation) run(ctx context.Context, req steps.RunRequest) steps.RunR
 	}
 	resp := steps.RunResponse{Outputs: outputs(res, len(inv.secrets) > 0)}
 	if !slices.Contains(inv.c.ExpectExit, res.ExitStatus) {
+		tail := excerpt(res.Stderr, res.Stdout, inv.secrets)
+		if req.Sensitive && tail != "" {
+			// The output may carry the secret in a form no redaction finds.
+			tail = " Its output is not quoted: the step received a sensitive value, which the output may carry."
+		}
 		resp.Diagnostics = append(resp.Diagnostics, errorDiag(
 			fmt.Sprintf("Command exited with status %d", res.ExitStatus),
 			fmt.Sprintf("%s exited with status %d on %s; the step accepts %v.%s Fix the cause, or list the status in expect_exit if it means success.",
-				inv.shown, res.ExitStatus, req.Host.Name(), inv.c.ExpectExit, excerpt(res.Stderr, res.Stdout, inv.secrets))))
+				inv.shown, res.ExitStatus, req.Host.Name(), inv.c.ExpectExit, tail)))
 	}
 	return resp
 }

@@ -47,6 +47,7 @@ var shellSchema = &steps.Schema{
 		},
 	})},
 	Outputs: commandOutputs,
+	Secrets: commandSecrets,
 }
 
 // Schema describes the shell kind.

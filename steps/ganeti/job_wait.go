@@ -44,6 +44,7 @@ var jobWaitSchema = func() *steps.Schema {
 				Description: "Fail the step unless the job (and its sub-jobs) succeeded; false only reports the status."},
 		}},
 		Outputs: outs,
+		Secrets: steps.Secrets{Credentials: rapiSecrets.Credentials, Clean: []string{"job_id", "status", "subjobs"}},
 	}
 }()
 

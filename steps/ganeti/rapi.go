@@ -42,6 +42,10 @@ var rapiType = cty.ObjectWithOptionalAttrs(map[string]cty.Type{
 // defaultPort is Ganeti's DEFAULT_RAPI_PORT.
 const defaultPort = 5080
 
+// rapiSecrets: the RAPI connection, password included, only reaches the
+// RAPI as credentials; Ganeti never sends them back.
+var rapiSecrets = steps.Secrets{Credentials: []string{"rapi"}}
+
 var rapiArg = &schema.Attribute{
 	Type:     rapiType,
 	Required: true,

@@ -169,6 +169,7 @@ var infoSchema = &steps.Schema{
 		"features":               {Type: cty.List(cty.String), Description: "The RAPI's optional features (GET /2/features)."},
 		"raw":                    rawOutput,
 	},
+	Secrets: rapiSecrets,
 }
 
 var nodesSchema = &steps.Schema{
@@ -185,6 +186,7 @@ var nodesSchema = &steps.Schema{
 		"by_name": {Type: cty.Map(nodeType), Description: "The nodes keyed by name."},
 		"master":  {Type: cty.String, Description: "The name of the node whose role is master."},
 	},
+	Secrets: rapiSecrets,
 }
 
 var nodeSchema = &steps.Schema{
@@ -199,6 +201,7 @@ var nodeSchema = &steps.Schema{
 		"node": {Type: cty.String, Required: true, Description: "The node's name as Ganeti knows it."},
 	}},
 	Outputs: nodeOutputs(),
+	Secrets: rapiSecrets,
 }
 
 // nodeAttrDocs describes each attribute of a node.
@@ -246,6 +249,7 @@ var instancesSchema = &steps.Schema{
 		"by_name":    {Type: cty.Map(instanceType), Description: "The instances keyed by name."},
 		"by_primary": {Type: cty.Map(cty.List(cty.String)), Description: "For each primary node, its instances' names, sorted."},
 	},
+	Secrets: rapiSecrets,
 }
 
 var instanceSchema = &steps.Schema{
@@ -277,6 +281,7 @@ var instanceSchema = &steps.Schema{
 		"uuid":            {Type: cty.String, Description: "Its UUID."},
 		"raw":             rawOutput,
 	},
+	Secrets: rapiSecrets,
 }
 
 // Schema implements steps.Kind.

@@ -74,6 +74,9 @@ func writeSchema(name, summary, description string, args map[string]*schema.Attr
 		Target:      steps.TargetNone,
 		Args:        &schema.Block{Attributes: args},
 		Outputs:     outs,
+		// The ids and status come from Ganeti's job queue; the result
+		// and the job's log may repeat the request's parameters.
+		Secrets: steps.Secrets{Credentials: rapiSecrets.Credentials, Clean: []string{"job_id", "status", "subjobs"}},
 	}
 }
 

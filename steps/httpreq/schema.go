@@ -53,6 +53,11 @@ func commonArgs() map[string]*schema.Attribute {
 	}
 }
 
+// httpSecrets: any server may echo a request, basic auth included (as
+// base64, which no search for the password finds), so only the status
+// is clean.
+var httpSecrets = steps.Secrets{Clean: []string{"status"}}
+
 var outputs = map[string]*schema.Attribute{
 	"status":  {Type: cty.Number, Description: "The response's HTTP status code."},
 	"body":    {Type: cty.String, Description: "The response body as text."},
@@ -87,6 +92,7 @@ func httpSchema() *steps.Schema {
 		Target:  steps.TargetNone,
 		Args:    &schema.Block{Attributes: args},
 		Outputs: outputs,
+		Secrets: httpSecrets,
 	}
 }
 
@@ -102,5 +108,6 @@ func getSchema() *steps.Schema {
 		Target:  steps.TargetNone,
 		Args:    &schema.Block{Attributes: commonArgs()},
 		Outputs: outputs,
+		Secrets: httpSecrets,
 	}
 }

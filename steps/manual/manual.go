@@ -100,6 +100,7 @@ func (m *Manual) Run(ctx context.Context, req steps.RunRequest) steps.RunRespons
 		return steps.RunResponse{Diagnostics: append(diags, &hcl.Diagnostic{Severity: hcl.DiagError,
 			Summary: "Check not known", Detail: "The gate's check is not wholly known yet; it cannot run before the steps it depends on."})}
 	}
+	c.Sensitive = req.Sensitive
 	if _, more := c.Poll(ctx, req.Host, req.Output); more.HasErrors() {
 		return steps.RunResponse{Diagnostics: append(diags, more...)}
 	}

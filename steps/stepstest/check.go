@@ -36,7 +36,7 @@ func CheckKind(t *testing.T, k steps.Kind) {
 //   - its schema is complete: a dotted lower-case Name, a one-line Summary, a
 //     Description, a known Effect and Target, and every argument, nested
 //     block and output has a type and a Description; defaults fit their
-//     types and required arguments have none;
+//     types and required arguments have none; what Secrets names exists;
 //   - Schema is cheap: it returns the same value every time;
 //   - Plan does not panic nor report errors when every argument is unknown;
 //   - Plan never shows a sensitive value: with Canary, marked sensitive, in
@@ -105,6 +105,16 @@ func schemaProblems(s *steps.Schema) []string {
 		return append(ps, "Args is nil (use an empty schema.Block for a kind without arguments)")
 	}
 	ps = append(ps, blockProblems("argument ", s.Args)...)
+	for _, n := range s.Secrets.Credentials {
+		if _, ok := s.Args.Attributes[n]; !ok {
+			ps = append(ps, fmt.Sprintf("Secrets.Credentials names %q, which is not an argument", n))
+		}
+	}
+	for _, n := range s.Secrets.Clean {
+		if _, ok := s.Outputs[n]; !ok {
+			ps = append(ps, fmt.Sprintf("Secrets.Clean names %q, which is not an output", n))
+		}
+	}
 	for _, n := range sortedKeys(s.Outputs) {
 		a := s.Outputs[n]
 		switch {

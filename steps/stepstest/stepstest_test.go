@@ -107,6 +107,7 @@ func TestProblemsFindsFaults(t *testing.T) {
 	s.Args.Attributes["req"] = &schema.Attribute{Type: cty.String, Required: true, Default: cty.StringVal("x"), Description: "d"}
 	s.Outputs["x"] = &schema.Attribute{Description: "untyped"}
 	s.Summary = "two\nlines"
+	s.Secrets = steps.Secrets{Credentials: []string{"rapi"}, Clean: []string{"exit_code"}}
 	got := strings.Join(Problems(leaky{s}), "\n")
 	for _, want := range []string{
 		"is not dotted lower-case",
@@ -116,6 +117,8 @@ func TestProblemsFindsFaults(t *testing.T) {
 		`output "x" has no type`,
 		"plan with unknown arguments reported an error",
 		"plan Summary shows a sensitive value",
+		`Secrets.Credentials names "rapi", which is not an argument`,
+		`Secrets.Clean names "exit_code", which is not an output`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems do not mention %q:\n%s", want, got)

@@ -58,6 +58,9 @@ type Check struct {
 	Shown string
 	// Secrets are redacted from streamed lines and diagnostics.
 	Secrets []string
+	// Sensitive is RunRequest.Sensitive: the command received a secret,
+	// so its output is not quoted in diagnostics.
+	Sensitive bool
 }
 
 // Result is the outcome of a Check that passed.
@@ -154,9 +157,9 @@ func (c *Check) Poll(ctx context.Context, host steps.Host, output func(stream, l
 				last = "could not run: " + err.Error()
 			}
 		case res.ExitStatus != 0:
-			last = fmt.Sprintf("exit status %d%s", res.ExitStatus, excerpt(res.Stderr, res.Stdout))
+			last = fmt.Sprintf("exit status %d%s", res.ExitStatus, c.excerpt(res.Stderr, res.Stdout))
 		case c.Expect != nil && !c.Expect.Match(res.Stdout):
-			last = "output did not match expect_stdout" + excerpt(nil, res.Stdout)
+			last = "output did not match expect_stdout" + c.excerpt(nil, res.Stdout)
 		default:
 			return Result{Attempts: attempt, Stdout: strings.ToValidUTF8(string(res.Stdout), "\uFFFD")}, nil
 		}
@@ -202,7 +205,10 @@ func appendDiag(diags hcl.Diagnostics, d *hcl.Diagnostic) hcl.Diagnostics {
 	return diags
 }
 
-func excerpt(stderr, stdout []byte) string {
+func (c *Check) excerpt(stderr, stdout []byte) string {
+	if c.Sensitive {
+		return " (output not quoted: the command received a sensitive value, which it may carry)"
+	}
 	text := string(stderr)
 	if strings.TrimSpace(text) == "" {
 		text = string(stdout)

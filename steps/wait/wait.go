@@ -34,6 +34,7 @@ var waitSchema = &steps.Schema{
 		"attempts": {Type: cty.Number, Description: "How many times the command ran, the passing attempt included."},
 		"stdout":   {Type: cty.String, Description: "The standard output of the passing attempt."},
 	},
+	Secrets: steps.Secrets{Clean: []string{"attempts"}},
 }
 
 // Schema describes the wait kind.
@@ -63,6 +64,7 @@ func (*Wait) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 		return steps.RunResponse{Diagnostics: append(diags, errorDiag("Arguments not known",
 			"The check's arguments are not all known yet; this step cannot run before the steps it depends on."))}
 	}
+	c.Sensitive = req.Sensitive
 	res, more := c.Poll(ctx, req.Host, req.Output)
 	diags = append(diags, more...)
 	if diags.HasErrors() {

@@ -153,3 +153,18 @@ func TestPlan(t *testing.T) {
 		t.Errorf("Summary = %q\nwant      %q", resp.Summary, want)
 	}
 }
+
+// TestSensitiveRequestQuotesNoOutput gives the check a secret the way the
+// core does (plain arguments, RunRequest.Sensitive): a failing attempt's
+// output may carry it transformed, so the diagnostic must not quote it.
+func TestSensitiveRequestQuotesNoOutput(t *testing.T) {
+	args := stepstest.Args(t, New(), `command = ["sh", "-c", "echo $0 | tr a-z A-Z >&2; exit 1", "hunter2"]`+"\n"+`interval = "1ms"`+"\n"+`timeout = "300ms"`, nil)
+	resp := New().Run(context.Background(), steps.RunRequest{Args: args, Host: local.New(), Sensitive: true})
+	if !resp.Diagnostics.HasErrors() {
+		t.Fatal("the check passed")
+	}
+	d := resp.Diagnostics[0]
+	if strings.Contains(d.Detail, "HUNTER2") || !strings.Contains(d.Detail, "output not quoted") {
+		t.Errorf("detail = %q, want the output left out", d.Detail)
+	}
+}

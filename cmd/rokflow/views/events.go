@@ -88,6 +88,10 @@ func (p *Progress) Event(ev runtime.Event) {
 		if p.Verbose {
 			fmt.Fprintf(p.w, "%s       %s\n", at, c.dim(ev.Line))
 		}
+	case runtime.EventOutputWithheld:
+		if p.Verbose {
+			fmt.Fprintf(p.w, "%s       %s\n", at, c.yellow("("+ev.Summary+")"))
+		}
 	case runtime.EventStepEnd:
 		switch ev.Status {
 		case "succeeded":

@@ -53,6 +53,7 @@ func KindDoc(w io.Writer, s *steps.Schema, colorOn bool) {
 	} else {
 		fmt.Fprintf(w, "%s none; talks to the service named in its arguments\n", c.bold("Target:"))
 	}
+	fmt.Fprintf(w, "%s\n", wrap(c.bold("Secrets:")+" "+secretsText(s.Secrets), 80, ""))
 	fmt.Fprintf(w, "\n%s\n", c.bold("Arguments:"))
 	writeBlockDoc(w, c, s.Args, "  ")
 	fmt.Fprintf(w, "\n%s (step.NAME.outputs.…)\n", c.bold("Outputs:"))
@@ -119,6 +120,23 @@ func wrap(text string, width int, indent string) string {
 	return strings.Join(lines, "\n")
 }
 
+// secretsText says what becomes of a step of the kind given a secret.
+func secretsText(s steps.Secrets) string {
+	t := "given a sensitive value"
+	if len(s.Credentials) > 0 {
+		t += " other than as a credential (" + strings.Join(s.Credentials, ", ") + ")"
+	}
+	t += ", every output"
+	if len(s.Clean) > 0 {
+		t += " but " + strings.Join(s.Clean, ", ")
+	}
+	t += " is sensitive, and output lines are "
+	if s.CleanStream {
+		return t + "shown with the value replaced"
+	}
+	return t + "withheld"
+}
+
 // kindJSON is the JSON form of a kind's documentation.
 type kindJSON struct {
 	Name        string              `json:"name"`
@@ -130,6 +148,14 @@ type kindJSON struct {
 	Target      bool                `json:"target_host"`
 	Args        blockJSON           `json:"args"`
 	Outputs     map[string]attrJSON `json:"outputs"`
+	Secrets     secretsJSON         `json:"secrets"`
+}
+
+// secretsJSON is steps.Secrets: what a sensitive argument cannot reach.
+type secretsJSON struct {
+	Credentials []string `json:"credentials"`
+	Clean       []string `json:"clean_outputs"`
+	CleanStream bool     `json:"clean_stream"`
 }
 
 type blockJSON struct {
@@ -182,6 +208,7 @@ func kindDoc(s *steps.Schema) kindJSON {
 		Name: s.Name, Summary: s.Summary, Description: s.Description,
 		Effect: s.Effect.String(), Gate: s.Gate, Reversible: s.Reversible,
 		Target: s.Target == steps.TargetHost, Args: blockDoc(s.Args), Outputs: map[string]attrJSON{},
+		Secrets: secretsJSON{Credentials: nonNil(s.Secrets.Credentials), Clean: nonNil(s.Secrets.Clean), CleanStream: s.Secrets.CleanStream},
 	}
 	for n, a := range s.Outputs {
 		out.Outputs[n] = attrDoc(a)
@@ -210,4 +237,11 @@ func KindsJSON(w io.Writer, schemas []*steps.Schema, topics ...Topic) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
 }
