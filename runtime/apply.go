@@ -142,9 +142,13 @@ type instState struct {
 	// startRec is the start of a step that is not once, journaled with its
 	// end.
 	startRec *state.Record
-	// outputsLost says why a step that succeeded has no outputs this run
-	// can use (resolved as done by an operator); "" when it has them.
+	// outputsLost says why a step that succeeded has no outputs, or not
+	// all, this run can use (resolved as done by an operator, or sensitive
+	// and so not journaled); "" when it has them.
 	outputsLost string
+	// reread: the outputs were lost only for want of a journal; a
+	// read-only step is simply run again.
+	reread bool
 }
 
 type groupState struct {
@@ -291,7 +295,12 @@ func (e *executor) load() hcl.Diagnostics {
 			e.resolutions[s.Addr] = s.Resolution
 		}
 		if s.Status == state.Succeeded {
-			st.outputs = decodeOutputs(s.Outputs)
+			var lost bool
+			st.outputs, lost = decodeOutputs(s.Outputs)
+			if lost {
+				st.outputsLost = "its outputs were sensitive, and sensitive values are never journaled"
+				st.reread = true
+			}
 			if s.ResolvedDone {
 				st.outputsLost = "it was resolved as done, so rokflow never saw its outputs"
 			}
@@ -317,6 +326,22 @@ func (e *executor) load() hcl.Diagnostics {
 	}
 	e.event(Event{Type: EventRunStart, Run: e.run, Summary: "resuming"})
 	return nil
+}
+
+// rereadLost sets back to pending the read-only steps of a resumed run
+// whose outputs were not journaled (sensitive): running a discovery again
+// is safe, and gives its dependents real values. It reports whether it
+// set any back.
+func (e *executor) rereadLost() bool {
+	again := false
+	for _, inst := range e.p.plan.Instances {
+		st := e.state(inst.Address)
+		if st.reread && st.status == state.Succeeded && inst.ReadOnly {
+			st.status, st.outputs, st.outputsLost, st.reread = state.Pending, cty.NilVal, "", false
+			again = true
+		}
+	}
+	return again
 }
 
 func journalDiags(summary string, err error) hcl.Diagnostics {
@@ -360,6 +385,9 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 	e.replan()
 	if errs := globalErrors(e.p); errs.HasErrors() {
 		return nil, errs
+	}
+	if e.rereadLost() {
+		e.replan()
 	}
 	if diags := e.verifyTarget(); diags.HasErrors() {
 		return nil, diags

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -29,27 +30,42 @@ func (j *journal) append(ctx context.Context, recs ...state.Record) error {
 }
 
 // storedOutputs is how outputs are kept in the journal: the cty type and
-// value in cty's JSON forms, with sensitive parts left out (Masked lists
-// them) so that a secret never reaches the journal.
+// value in cty's JSON forms, with sensitive parts left out (null) so that
+// a secret never reaches the journal. Masked says some were; MaskedAttrs
+// names the top-level outputs left out, when the rest was kept.
 type storedOutputs struct {
-	Type   json.RawMessage `json:"type"`
-	Value  json.RawMessage `json:"value"`
-	Masked bool            `json:"masked,omitempty"`
+	Type        json.RawMessage `json:"type"`
+	Value       json.RawMessage `json:"value"`
+	Masked      bool            `json:"masked,omitempty"`
+	MaskedAttrs []string        `json:"masked_attrs,omitempty"`
 }
 
 func encodeOutputs(v cty.Value) json.RawMessage {
 	if v.Type().IsObjectType() && len(v.Type().AttributeTypes()) == 0 {
 		return nil
 	}
-	masked := false
+	so := storedOutputs{}
 	if marks.IsSensitive(v) {
-		masked = true
-		v, _ = cty.Transform(v, func(_ cty.Path, v cty.Value) (cty.Value, error) {
+		so.Masked = true
+		whole := false
+		attrs := map[string]bool{}
+		v, _ = cty.Transform(v, func(p cty.Path, v cty.Value) (cty.Value, error) {
 			if v.HasMark(marks.Sensitive) {
+				if ga, ok := firstAttr(p); ok {
+					attrs[ga] = true
+				} else {
+					whole = true
+				}
 				return cty.NullVal(v.Type()), nil
 			}
 			return v, nil
 		})
+		if !whole {
+			for a := range attrs {
+				so.MaskedAttrs = append(so.MaskedAttrs, a)
+			}
+			sort.Strings(so.MaskedAttrs)
+		}
 	}
 	v, _ = v.UnmarkDeep()
 	ty, err := ctyjson.MarshalType(v.Type())
@@ -60,30 +76,50 @@ func encodeOutputs(v cty.Value) json.RawMessage {
 	if err != nil {
 		return nil
 	}
-	b, _ := json.Marshal(storedOutputs{Type: ty, Value: val, Masked: masked})
+	so.Type, so.Value = ty, val
+	b, _ := json.Marshal(so)
 	return b
 }
 
-// decodeOutputs reads outputs back; a value that had sensitive parts
-// comes back with those parts null and the whole marked sensitive.
-func decodeOutputs(raw json.RawMessage) cty.Value {
+func firstAttr(p cty.Path) (string, bool) {
+	if len(p) == 0 {
+		return "", false
+	}
+	ga, ok := p[0].(cty.GetAttrStep)
+	return ga.Name, ok
+}
+
+// decodeOutputs reads outputs back. What was left out because it was
+// sensitive is not known any more: those outputs come back unknown (and
+// sensitive), so that nothing uses a null in their place; lost says some
+// are. When the whole value was left out it returns NilVal.
+func decodeOutputs(raw json.RawMessage) (v cty.Value, lost bool) {
 	if len(raw) == 0 {
-		return cty.NilVal
+		return cty.NilVal, false
 	}
 	var so storedOutputs
 	if err := json.Unmarshal(raw, &so); err != nil {
-		return cty.NilVal
+		return cty.NilVal, true
 	}
 	ty, err := ctyjson.UnmarshalType(so.Type)
 	if err != nil {
-		return cty.NilVal
+		return cty.NilVal, true
 	}
-	v, err := ctyjson.Unmarshal(so.Value, ty)
+	v, err = ctyjson.Unmarshal(so.Value, ty)
 	if err != nil {
-		return cty.NilVal
+		return cty.NilVal, true
 	}
-	if so.Masked {
-		v = v.Mark(marks.Sensitive)
+	if !so.Masked {
+		return v, false
 	}
-	return v
+	if len(so.MaskedAttrs) == 0 || !ty.IsObjectType() {
+		return cty.NilVal, true
+	}
+	attrs := v.AsValueMap()
+	for _, a := range so.MaskedAttrs {
+		if at, ok := attrs[a]; ok {
+			attrs[a] = cty.UnknownVal(at.Type()).Mark(marks.Sensitive)
+		}
+	}
+	return cty.ObjectVal(attrs), true
 }

@@ -514,3 +514,81 @@ step "b" {
 		t.Fatalf("ledger %v", f.lines())
 	}
 }
+
+// TestResumeWithoutJournaledSecrets: outputs of a step given a secret are
+// not journaled, so a resumed run does not have them: a read-only step is
+// run again; what needs another step's outputs fails and says why,
+// instead of running with nulls in their place.
+func TestResumeWithoutJournaledSecrets(t *testing.T) {
+	f := newApplyFixture(t, `
+variable "pw" {
+  type      = string
+  default   = "s3cret-canary"
+  sensitive = true
+}
+step "probe" {
+  uses  = "probe"
+  value = var.pw
+}
+step "print" {
+  uses    = "exec"
+  command = ["printenv", "PW"]
+  env     = { PW = var.pw }
+}
+step "gate" {
+  uses         = "manual"
+  instructions = "Look."
+  depends_on   = [step.print, step.probe]
+}
+step "use_probe" {
+  uses       = "shell"
+  script     = "[ \"$1\" = s3cret-canary ] && echo probe-ok >> LEDGER"
+  args       = [step.probe.outputs.value]
+  depends_on = [step.gate]
+}
+step "use_print" {
+  uses       = "shell"
+  script     = "echo \"print-$1\" >> LEDGER"
+  args       = [step.print.outputs.exit_status]
+  depends_on = [step.gate]
+}
+step "use_stdout" {
+  uses       = "shell"
+  script     = "echo stdout >> LEDGER"
+  args       = [step.print.outputs.stdout]
+  depends_on = [step.gate]
+}
+`)
+	probes := 0
+	rec := stepstest.NewRecorder("probe", func(s *steps.Schema) { s.Target = steps.TargetNone; s.Effect = steps.ReadOnly })
+	rec.RunFunc = func(_ context.Context, req steps.RunRequest) steps.RunResponse {
+		probes++
+		return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{"value": req.Args.GetAttr("value")})}
+	}
+	builtin := registry(t)
+	kinds := []steps.Kind{rec}
+	for _, n := range []string{"shell", "exec", "manual"} {
+		k, _ := builtin.Lookup(n)
+		kinds = append(kinds, k)
+	}
+	reg, err := steps.NewRegistry(kinds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := f.applyReg(reg); res.Status != runtime.RunPaused {
+		t.Fatalf("first apply: %+v %v", res, f.diags)
+	}
+	res := f.applyReg(reg, func(o *runtime.ApplyOptions) { o.AutoApprove = true })
+	if res.Status != runtime.RunFailed || !slices.Equal(res.Blocked, []string{"step.use_stdout"}) {
+		t.Fatalf("resume: %+v %v", res, f.diags)
+	}
+	if probes != 2 {
+		t.Fatalf("the read-only probe ran %d times, want 2 (run again on resume)", probes)
+	}
+	if got := f.lines(); !slices.Equal(sorted(got), []string{"print-0", "probe-ok"}) {
+		t.Fatalf("ledger %v", got)
+	}
+	if msg := f.diags.Error(); !strings.Contains(msg, "Outputs of step.print are not known") || !strings.Contains(msg, "sensitive") {
+		t.Fatalf("diags %v", f.diags)
+	}
+}
