@@ -22,9 +22,13 @@ const (
 	EventBatchStart EventType = "batch_start"
 	EventGroupStop  EventType = "group_stop"
 	EventUndoStart  EventType = "undo_start"
-	EventStopping   EventType = "stopping"
-	EventInDoubt    EventType = "in_doubt"
-	EventRunEnd     EventType = "run_end"
+	// EventUndoHeld: an owed undo's condition holds it back; it stays owed.
+	EventUndoHeld EventType = "undo_held"
+	// EventUndoUnmet: an owed undo could not be run, or failed.
+	EventUndoUnmet EventType = "undo_unmet"
+	EventStopping  EventType = "stopping"
+	EventInDoubt   EventType = "in_doubt"
+	EventRunEnd    EventType = "run_end"
 )
 
 // Event is one thing that happened during a run. Fields that do not apply
