@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -33,9 +32,21 @@ type obligations struct {
 	byAddr   map[string]*obligation
 	byTarget map[string][]*obligation
 	// compensating is set while a failed run honours its obligations;
-	// undone collects those settled by an undo that ran meanwhile.
+	// undone collects those settled by an undo that ran meanwhile, reads
+	// what their conditions read again, and held those held back, by undo
+	// step and reason, to be reported once.
 	compensating bool
 	undone       []*obligation
+	reads        *conditionReads
+	held         []heldUndos
+}
+
+// heldUndos are the obligations one undo step is held back for, for one
+// reason.
+type heldUndos struct {
+	undo, reason string
+	owing        []string
+	decl         hcl.Range
 }
 
 // noteObligation takes an obligation record, from the journal or just
@@ -140,6 +151,8 @@ func (e *executor) compensate() {
 		}
 	}
 	e.owed.compensating = false
+	e.owed.reads = nil
+	e.reportHeld()
 	e.redoUndone()
 }
 
@@ -210,39 +223,6 @@ func (e *executor) runUndo(o *obligation, addr string) string {
 	return ""
 }
 
-// holdBack leaves an obligation owed because its condition says not yet.
-func (e *executor) holdBack(o *obligation, x instExtra, reason string) {
-	o.status, o.reason = state.Held, reason
-	e.writeObligation(state.Record{Kind: state.KindObligation, Run: e.run, Addr: o.addr, Undo: o.undo, UndoAddrs: o.targets, Status: state.Held, Reason: reason})
-	e.event(Event{Type: EventUndoHeld, Run: e.run, Addr: o.undo, Summary: fmt.Sprintf("held back, %s stays in place: %s", o.addr, reason)})
-	e.diags = append(e.diags, &hcl.Diagnostic{
-		Severity: hcl.DiagWarning,
-		Summary:  "Undo held back",
-		Detail: fmt.Sprintf("%s succeeded and owes its undo %s, which is held back: %s. What %s did stays in place. "+
-			"The undo stays owed: a later run that fails runs it once its condition holds, one that succeeds runs it in its place; rokflow state show lists it.",
-			o.addr, o.undo, reason, o.addr),
-		Subject: x.undo.decl.Ptr(),
-	})
-}
-
-// unmet leaves an obligation owed because its undo could not be run, and
-// makes that an error of the run.
-func (e *executor) unmet(o *obligation, up *undoPlan, reason string) {
-	o.status, o.reason = state.Unmet, reason
-	e.writeObligation(state.Record{Kind: state.KindObligation, Run: e.run, Addr: o.addr, Undo: o.undo, UndoAddrs: o.targets, Status: state.Unmet, Reason: reason})
-	e.event(Event{Type: EventUndoUnmet, Run: e.run, Addr: o.undo, Error: reason, Summary: o.addr + " owes it"})
-	d := &hcl.Diagnostic{
-		Severity: hcl.DiagError,
-		Summary:  "Owed undo not done",
-		Detail: fmt.Sprintf("%s succeeded and owes its undo %s, which was not done: %s. It stays owed: put things right and resume with rokflow apply, or undo by hand; rokflow state show lists it.",
-			o.addr, o.undo, reason),
-	}
-	if up != nil {
-		d.Subject = up.decl.Ptr()
-	}
-	e.diags = append(e.diags, d)
-}
-
 // redoUndone marks, once compensation is over, both halves of what was
 // undone as to be done again: a resumed run pins again before the upgrade
 // goes on, and restores at the end.
@@ -269,21 +249,4 @@ func (e *executor) redoUndone() {
 		e.state(r.Addr).status = state.Pending
 		e.redo[r.Addr] = true
 	}
-}
-
-// skipReasons says why an obligation's undo instances were not run.
-func skipReasons(e *executor, o *obligation) string {
-	if len(o.targets) == 0 {
-		return "its undo step has no instances"
-	}
-	var why []string
-	for _, t := range o.targets {
-		if i, ok := e.index[t]; ok && e.p.plan.Instances[i].Action == plan.Skip {
-			why = append(why, t+" is skipped ("+e.p.plan.Instances[i].Reason+")")
-		}
-	}
-	if len(why) == 0 {
-		return "its undo instances had run already"
-	}
-	return strings.Join(why, "; ")
 }

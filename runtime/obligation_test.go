@@ -152,7 +152,7 @@ func TestCompensateHeld(t *testing.T) {
 	}
 	warns := diagSummaries(diags, hcl.DiagWarning)
 	if !slices.ContainsFunc(warns, func(w string) bool {
-		return strings.HasPrefix(w, "Undo held back") && strings.Contains(w, "nodes run mixed releases") && strings.Contains(w, "step.pin did stays in place")
+		return strings.HasPrefix(w, "Undo held back") && strings.Contains(w, "nodes run mixed releases") && strings.Contains(w, "step.pin succeeded") && strings.Contains(w, "What it did stays in place")
 	}) {
 		t.Errorf("no warning says what is kept and why: %q", warns)
 	}

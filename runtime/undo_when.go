@@ -64,45 +64,81 @@ func (p *planner) undoReason(s *scope, u *lang.Undo) string {
 	return strings.TrimSpace(str.AsString())
 }
 
+// conditionReads is what one compensation read again for undo
+// conditions: each read-only step once, and each plan made aside with
+// what was read.
+type conditionReads struct {
+	out    map[string]cty.Value
+	failed map[string]string
+	asides map[string]*planner
+}
+
+// read runs a read-only instance again, once per compensation.
+func (e *executor) read(cr *conditionReads, addr string) (cty.Value, string) {
+	if v, ok := cr.out[addr]; ok {
+		return v, ""
+	}
+	if why, ok := cr.failed[addr]; ok {
+		return cty.NilVal, why
+	}
+	j := e.index[addr]
+	if !e.known(j) {
+		cr.failed[addr] = "its condition reads " + addr + ", which cannot run yet"
+		return cty.NilVal, cr.failed[addr]
+	}
+	r := e.runStep(e.p.plan.Instances[j], e.p.extras[j], "")
+	if r.diags.HasErrors() {
+		cr.failed[addr] = "its condition reads " + addr + ", which failed: " + diagText(r.diags)
+		return cty.NilVal, cr.failed[addr]
+	}
+	if r.outputs == cty.NilVal {
+		r.outputs = cty.EmptyObjectVal
+	}
+	cr.out[addr] = r.outputs
+	return r.outputs, ""
+}
+
 // undoVerdict evaluates an owing instance's undo condition with the values
 // known now. The read-only steps the condition names are read again
 // first: what they found earlier in the run may no longer be so.
 func (e *executor) undoVerdict(inst *plan.Instance, x instExtra) undoVerdict {
-	fresh := map[string]cty.Value{}
+	cr := e.owed.reads
+	if cr == nil {
+		cr = &conditionReads{out: map[string]cty.Value{}, failed: map[string]string{}, asides: map[string]*planner{}}
+		e.owed.reads = cr
+	}
+	var fresh []string
 	for _, addr := range inst.UndoReads {
-		j, ok := e.index[addr]
-		if !ok || !e.p.plan.Instances[j].ReadOnly {
+		if j, ok := e.index[addr]; !ok || !e.p.plan.Instances[j].ReadOnly {
 			continue
 		}
-		if !e.known(j) {
-			return undoVerdict{reason: "its condition reads " + addr + ", which cannot run yet"}
+		if _, why := e.read(cr, addr); why != "" {
+			return undoVerdict{reason: why}
 		}
-		r := e.runStep(e.p.plan.Instances[j], e.p.extras[j], "")
-		if r.diags.HasErrors() {
-			return undoVerdict{reason: "its condition reads " + addr + ", which failed: " + diagText(r.diags)}
-		}
-		if r.outputs == cty.NilVal {
-			r.outputs = cty.EmptyObjectVal
-		}
-		fresh[addr] = r.outputs
+		fresh = append(fresh, addr)
 	}
 	if len(fresh) == 0 {
 		return x.undo.verdict()
 	}
 	// Plan again, aside, with what was just read: the condition sees it
 	// through locals and module inputs as well.
-	known := make(map[string]cty.Value, len(e.states)+len(fresh))
-	for addr, st := range e.states {
-		if st.status == state.Succeeded && st.outputs != cty.NilVal {
-			known[addr] = st.outputs
+	key := strings.Join(fresh, "\x00")
+	p := cr.asides[key]
+	if p == nil {
+		known := make(map[string]cty.Value, len(e.states)+len(fresh))
+		for addr, st := range e.states {
+			if st.status == state.Succeeded && st.outputs != cty.NilVal {
+				known[addr] = st.outputs
+			}
 		}
+		for _, addr := range fresh {
+			known[addr] = cr.out[addr]
+		}
+		opts := e.opts.Plan
+		opts.Known = known
+		p = walk(e.ctx, e.pb, e.c, opts, nil)
+		cr.asides[key] = p
 	}
-	for addr, v := range fresh {
-		known[addr] = v
-	}
-	opts := e.opts.Plan
-	opts.Known = known
-	p := walk(e.ctx, e.pb, e.c, opts, nil)
 	for k, in := range p.plan.Instances {
 		if in.Address == inst.Address && p.extras[k].undo != nil && p.extras[k].undo.verdict != nil {
 			return p.extras[k].undo.verdict()

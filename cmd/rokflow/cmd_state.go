@@ -160,6 +160,8 @@ type stepView struct {
 	Approved  string          `json:"approved_by,omitempty"`
 	Resolved  string          `json:"resolved,omitempty"`
 	UndoOwed  string          `json:"undo_owed,omitempty"`
+	UndoState string          `json:"undo_status,omitempty"` // owed, held or unmet
+	UndoWhy   string          `json:"undo_reason,omitempty"` // why it is held or unmet
 	firstSeen int
 }
 
@@ -231,10 +233,12 @@ func (c *StateShowCmd) Run(a *App) error {
 			get(r.Addr).Resolved = r.Resolution
 		case state.KindObligation:
 			v := get(r.Addr)
-			if r.Status == state.Owed {
-				v.UndoOwed = r.Undo
-			} else {
-				v.UndoOwed = ""
+			v.UndoOwed, v.UndoState, v.UndoWhy = r.Undo, string(r.Status), r.Reason
+			if len(r.UndoAddrs) == 1 {
+				v.UndoOwed = r.UndoAddrs[0]
+			}
+			if r.Status == state.Settled {
+				v.UndoOwed, v.UndoState, v.UndoWhy = "", "", ""
 			}
 		}
 	}
@@ -276,7 +280,10 @@ func (c *StateShowCmd) Run(a *App) error {
 			fmt.Fprintf(a.Stdout, "    resolved: %s\n", v.Resolved)
 		}
 		if v.UndoOwed != "" {
-			fmt.Fprintf(a.Stdout, "    undo owed: %s\n", v.UndoOwed)
+			fmt.Fprintf(a.Stdout, "    undo %s: %s\n", v.UndoState, v.UndoOwed)
+			if v.UndoWhy != "" {
+				fmt.Fprintf(a.Stdout, "      because: %s\n", v.UndoWhy)
+			}
 		}
 		if v.Error != "" {
 			fmt.Fprintf(a.Stdout, "    error:    %s\n", v.Error)
