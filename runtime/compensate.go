@@ -94,7 +94,10 @@ func (e *executor) retarget(o *obligation, targets []string) {
 // owe records that inst, which just succeeded, owes its undo instances as
 // the plan resolved them.
 func (e *executor) owe(inst *plan.Instance) {
-	rec := state.Record{Kind: state.KindObligation, Run: e.run, Addr: inst.Address, Undo: inst.Undo, UndoAddrs: inst.UndoInstances, Status: state.Owed}
+	rec := state.Record{Kind: state.KindObligation, Run: e.run, Addr: inst.Address, Undo: inst.Undo, Status: state.Owed}
+	if inst.Obligation != nil {
+		rec.UndoAddrs = inst.UndoInstances
+	}
 	e.noteObligation(rec)
 	e.writeObligation(rec)
 }
@@ -165,6 +168,10 @@ func (e *executor) honour(o *obligation) {
 		return
 	}
 	inst, x := e.p.plan.Instances[i], e.p.extras[i]
+	if inst.Obligation == nil {
+		e.unmet(o, nil, "the step that owes it has no undo in this run's plan")
+		return
+	}
 	// The plan knows the undo instances best now: a collection unknown
 	// when the undo was owed may be known since.
 	e.retarget(o, inst.UndoInstances)

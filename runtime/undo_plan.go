@@ -13,6 +13,9 @@ import (
 // the plan's data: the condition bound to the instance's scope, and what
 // is left to list once the whole plan is made.
 type undoPlan struct {
+	// base is the address of the step the instance belongs to, kept only
+	// for steps whose instances an undo lists (see compiled.bases).
+	base string
 	// all is the address of the undo step when every instance of it is
 	// owed; its instances are listed by resolveUndos.
 	all string
@@ -28,12 +31,19 @@ type undoPlan struct {
 // instances an undo lists, which step the instance belongs to.
 func (p *planner) planUndo(s *scope, st *lang.Step, cs *cstep, inst *plan.Instance, addr, key string, local int32) {
 	if p.c.bases[st] {
-		p.extras[local].base = stepBase(addr, key)
+		p.extras[local].undo = &undoPlan{base: stepBase(addr, key)}
 	}
 	cu := cs.undo
 	if st.Undo == nil || cu == nil {
 		return
 	}
+	up := p.extras[local].undo
+	if up == nil {
+		up = &undoPlan{}
+	}
+	up.decl = st.Undo.DeclRange
+	ob := &plan.Obligation{}
+	inst.Obligation = ob
 	// A group element's scope holds the group's steps; the module around
 	// it holds the others.
 	mod := s.prefix
@@ -45,12 +55,11 @@ func (p *planner) planUndo(s *scope, st *lang.Step, cs *cstep, inst *plan.Instan
 		base = mod + "step." + st.Undo.Step
 	}
 	inst.Undo = base
-	up := &undoPlan{decl: st.Undo.DeclRange}
 	switch cu.mode {
 	case undoOne:
-		inst.UndoInstances = []string{base}
+		ob.UndoInstances = []string{base}
 	case undoSameKey:
-		inst.UndoInstances = []string{instanceAddr(base, key)}
+		ob.UndoInstances = []string{instanceAddr(base, key)}
 	case undoAll:
 		up.all = base
 	}
@@ -62,7 +71,7 @@ func (p *planner) planUndo(s *scope, st *lang.Step, cs *cstep, inst *plan.Instan
 		up.reads = append(up.reads, prefix+"step."+r.name)
 	}
 	if st.Undo.When != nil {
-		inst.UndoWhen = p.c.sourceText(st.Undo.When)
+		ob.UndoWhen = p.c.sourceText(st.Undo.When)
 		up.verdict = func() undoVerdict { return p.undoVerdict(s, st.Undo) }
 	}
 	p.extras[local].undo = up
@@ -93,15 +102,15 @@ func (p *planner) resolveUndos() {
 	}
 	byBase := map[string][]string{}
 	for i, x := range p.extras {
-		if x.base != "" {
-			byBase[x.base] = append(byBase[x.base], p.plan.Instances[i].Address)
+		if x.undo != nil && x.undo.base != "" {
+			byBase[x.undo.base] = append(byBase[x.undo.base], p.plan.Instances[i].Address)
 		}
 	}
 	for i, x := range p.extras {
-		if x.undo == nil {
+		inst := p.plan.Instances[i]
+		if x.undo == nil || inst.Obligation == nil {
 			continue
 		}
-		inst := p.plan.Instances[i]
 		if x.undo.all != "" {
 			inst.UndoInstances = append([]string{}, byBase[x.undo.all]...)
 		}

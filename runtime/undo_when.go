@@ -108,7 +108,7 @@ func (e *executor) undoVerdict(inst *plan.Instance, x instExtra) undoVerdict {
 		e.owed.reads = cr
 	}
 	var fresh []string
-	for _, addr := range inst.UndoReads {
+	for _, addr := range inst.Obligation.UndoReads {
 		if j, ok := e.index[addr]; !ok || !e.p.plan.Instances[j].ReadOnly {
 			continue
 		}

@@ -188,7 +188,7 @@ func writeInstance(w io.Writer, c palette, indent string, n int, inst *plan.Inst
 	}
 	if inst.Undo != "" {
 		fmt.Fprintf(w, "%sundo:    %s\n", pad, undoText(inst))
-		if inst.UndoWhen != "" {
+		if inst.Obligation != nil && inst.UndoWhen != "" {
 			fmt.Fprintf(w, "%s         %s\n", pad, c.dim("only when "+inst.UndoWhen+"; held back and still owed otherwise"))
 		}
 	}
@@ -369,6 +369,9 @@ func skippedSummary(p *plan.Plan) []string {
 // undoText names the undo instances a step owes: the one instance, or the
 // undo step and how many of its instances.
 func undoText(inst *plan.Instance) string {
+	if inst.Obligation == nil {
+		return inst.Undo
+	}
 	switch n := len(inst.UndoInstances); {
 	case n == 1:
 		return inst.UndoInstances[0]
