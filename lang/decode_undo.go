@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"fmt"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -52,7 +54,12 @@ func decodeUndo(s *Step, attr *hcl.Attribute, rest hcl.Body, diags hcl.Diagnosti
 	}
 	for _, b := range content.Blocks {
 		if prev != nil {
-			diags = append(diags, duplicate("undo", "", b.DefRange, *prev))
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate undo",
+				Detail:   fmt.Sprintf("This step's undo was already given at %s. A step has one undo; keep one of them.", *prev),
+				Subject:  b.DefRange.Ptr(),
+			})
 			continue
 		}
 		prev = b.DefRange.Ptr()
