@@ -95,23 +95,7 @@ func decodeStepBlock(block *hcl.Block, group *Group) (*Step, hcl.Diagnostics) {
 		diags = append(diags, gohcl.DecodeExpression(attr.Expr, nil, &s.Once)...)
 		s.OnceSet = true
 	}
-	if attr, ok := content.Attributes["undo"]; ok {
-		tr, ds := hcl.AbsTraversalForExpr(attr.Expr)
-		name, isName := "", false
-		if !ds.HasErrors() && len(tr) == 2 {
-			name, isName = traverseName(tr[1]) // not step["x"]
-		}
-		if !isName || tr.RootName() != "step" {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid undo",
-				Detail:   "The undo argument names the step that reverses this one, as a bare reference such as undo = step.restore_candidates.",
-				Subject:  attr.Expr.Range().Ptr(),
-			})
-		} else {
-			s.Undo = &Undo{Step: name, DeclRange: attr.Expr.Range()}
-		}
-	}
+	s.Config, diags = decodeUndo(s, content.Attributes["undo"], rest, diags)
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "retry":

@@ -43,6 +43,30 @@ func TestDecodeErrors(t *testing.T) {
 			src:  "step \"a\" {\n  uses = \"exec\"\n  undo = step.x.outputs\n}\n",
 			want: []string{"3: Invalid undo"},
 		},
+		"undo splat of an attribute": {
+			src:  "step \"a\" {\n  uses = \"exec\"\n  undo = step.x[*].outputs\n}\n",
+			want: []string{"3: Invalid undo"},
+		},
+		"undo indexed by a value": {
+			src:  "step \"a\" {\n  uses = \"exec\"\n  undo = step.x[each.value]\n}\n",
+			want: []string{"3: Invalid undo"},
+		},
+		"undo given twice": {
+			src:  "step \"a\" {\n  uses = \"exec\"\n  undo = step.x\n  undo {\n    step = step.y\n  }\n}\n",
+			want: []string{"4: Duplicate undo"},
+		},
+		"undo block without a step": {
+			src:  "step \"a\" {\n  uses = \"exec\"\n  undo {\n    when = true\n  }\n}\n",
+			want: []string{"3: Missing required argument"},
+		},
+		"undo block with a misspelt argument": {
+			src:  "step \"a\" {\n  uses = \"exec\"\n  undo {\n    step = step.x\n    wehn = true\n  }\n}\n",
+			want: []string{"5: Unsupported argument"},
+		},
+		"undo reason without when": {
+			src:  "step \"a\" {\n  uses = \"exec\"\n  undo {\n    step   = step.x\n    reason = \"r\"\n  }\n}\n",
+			want: []string{"5: Undo reason without a condition"},
+		},
 		"connection by index": {
 			src:  "step \"a\" {\n  uses = \"exec\"\n  connection = connection[\"x\"]\n}\n",
 			want: []string{"3: Invalid connection reference"},

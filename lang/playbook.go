@@ -158,11 +158,37 @@ type Retry struct {
 
 // Undo names the step that compensates this one once it has succeeded
 // (evacuate ⇄ migrate back, pin ⇄ restore): the runtime owes it on failure
-// or abort.
+// or abort. It is written undo = step.NAME, or as an undo block that also
+// says when the undo may run.
 type Undo struct {
-	Step      string
+	// Step is the undo step's name; it is declared beside this step.
+	Step string
+	// Elements says which instances of an undo step with for_each are owed.
+	Elements UndoElements
+	// When, when set, is the condition under which the owed undo may run,
+	// evaluated when a failed run would run it; while it is false the
+	// undo is held back and stays owed.
+	When hcl.Expression
+	// Reason says why the undo is held back while When is false.
+	Reason hcl.Expression
+	// DeclRange is the reference to the undo step.
 	DeclRange hcl.Range
 }
+
+// UndoElements says which instances of an undo step are owed.
+type UndoElements int
+
+// The ways of naming an undo step's instances.
+const (
+	// UndoImplied: undo = step.NAME; which instances follows from the two
+	// steps' for_each (runtime decides, and refuses what is ambiguous).
+	UndoImplied UndoElements = iota
+	// UndoSameKey: undo = step.NAME[each.key], the instance with the
+	// owing element's key.
+	UndoSameKey
+	// UndoAll: undo = step.NAME[*], every instance of the undo step.
+	UndoAll
+)
 
 // Group is a sequence of steps (and module calls) applied to each element
 // of a collection, usually nodes, in rolling batches.

@@ -205,7 +205,7 @@ type executor struct {
 	alreadyDone bool
 	approvals   map[string]approval
 	resolutions map[string]string
-	owed        []obligation
+	owed        obligations
 
 	p       *planner
 	sc      *sched
@@ -228,11 +228,6 @@ type executor struct {
 	// redo holds steps done, undone and to be done again: everything after
 	// them waits for them, even what follows only transitively.
 	redo map[string]bool
-}
-
-type obligation struct {
-	addr, undo string
-	settled    bool
 }
 
 func (e *executor) state(addr string) *instState {
@@ -312,7 +307,7 @@ func (e *executor) load() hcl.Diagnostics {
 		}
 	}
 	for _, o := range last.Obligations {
-		e.noteObligation(o.Addr, o.Undo, o.Status == state.Settled)
+		e.noteObligation(state.Record{Kind: state.KindObligation, Addr: o.Addr, Undo: o.Undo, UndoAddrs: o.UndoAddrs, Status: o.Status, Reason: o.Reason})
 	}
 	if last.Identity != nil {
 		for addr, id := range last.Identity.Target {
@@ -349,19 +344,6 @@ func journalDiags(summary string, err error) hcl.Diagnostics {
 }
 
 func newRunID(t time.Time) string { return t.UTC().Format("20060102T150405.000Z") }
-
-func (e *executor) noteObligation(addr, undo string, settled bool) {
-	for i := range e.owed {
-		if e.owed[i].addr == addr {
-			// The latest record wins: a step undone and done again owes
-			// its undo again.
-			e.owed[i].settled = settled
-			e.owed[i].undo = undo
-			return
-		}
-	}
-	e.owed = append(e.owed, obligation{addr: addr, undo: undo, settled: settled})
-}
 
 // replan plans again with every known output, and indexes the plan.
 func (e *executor) replan() {
@@ -925,10 +907,10 @@ func (e *executor) settleRecord(inst *plan.Instance, status state.Status, output
 	if status == state.Succeeded && outputs != cty.NilVal {
 		st.outputs = outputs
 	}
-	if status == state.Succeeded {
-		if inst.Undo != "" {
-			e.owe(inst)
-		}
+	if status == state.Succeeded && inst.Undo != "" {
+		e.owe(inst)
+	}
+	if isDone(status) {
 		e.settle(inst.Address)
 	}
 	if i, ok := e.index[inst.Address]; ok && isTerminal(status) && e.finished(i) {
@@ -936,26 +918,6 @@ func (e *executor) settleRecord(inst *plan.Instance, status state.Status, output
 	}
 	if status == state.Skipped {
 		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Status: string(status), Summary: inst.Reason})
-	}
-}
-
-func (e *executor) owe(inst *plan.Instance) {
-	undo := inst.Undo
-	if inst.Key != "" && inst.Group == "" {
-		if _, ok := e.index[undo+keyAddr(inst.Key)]; ok {
-			undo += keyAddr(inst.Key)
-		}
-	}
-	e.noteObligation(inst.Address, undo, false)
-	_ = e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindObligation, Run: e.run, Addr: inst.Address, Undo: undo, Status: state.Owed})
-}
-
-func (e *executor) settle(addr string) {
-	for i := range e.owed {
-		if e.owed[i].undo == addr && !e.owed[i].settled {
-			e.owed[i].settled = true
-			_ = e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindObligation, Run: e.run, Addr: e.owed[i].addr, Undo: addr, Status: state.Settled})
-		}
 	}
 }
 
@@ -1157,49 +1119,6 @@ func shortList(s []string) []string {
 		return s
 	}
 	return append(append([]string(nil), s[:5]...), fmt.Sprintf("… %d more", len(s)-5))
-}
-
-// compensate runs the undo of every step whose undo is owed, newest first,
-// once the run failed. An undo whose arguments are not known is reported.
-func (e *executor) compensate() {
-	for k := len(e.owed) - 1; k >= 0; k-- {
-		o := e.owed[k]
-		if o.settled {
-			continue
-		}
-		i, ok := e.index[o.undo]
-		if !ok {
-			continue
-		}
-		inst := e.p.plan.Instances[i]
-		st := e.state(inst.Address)
-		if isDone(st.status) {
-			continue
-		}
-		if !e.known(i) {
-			e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undo not run", Detail: fmt.Sprintf("%s owes its undo %s, whose arguments are not known yet; run it by hand or resume.", o.addr, o.undo)})
-			continue
-		}
-		e.event(Event{Type: EventUndoStart, Run: e.run, Addr: inst.Address, Summary: "compensating " + o.addr})
-		st.status = state.Pending
-		e.launch(inst, e.p.extras[i], false)
-		r := <-e.done
-		e.complete(r)
-		if st.status == state.Succeeded {
-			// Undone: a resumed run does both halves again, each in its
-			// place (pin again before the upgrade goes on, restore at the
-			// end).
-			recs := []state.Record{
-				{Kind: state.KindStep, Run: e.run, Addr: o.addr, Status: state.Pending},
-				{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Pending},
-			}
-			if err := e.journal.append(context.WithoutCancel(e.ctx), recs...); err == nil {
-				e.state(o.addr).status = state.Pending
-				st.status = state.Pending
-			}
-			e.redo[o.addr] = true
-		}
-	}
 }
 
 func (e *executor) event(ev Event) {

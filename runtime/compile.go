@@ -30,6 +30,11 @@ type compiled struct {
 	// for_each literal) and its value; walks share it.
 	constMu sync.Mutex
 	consts  map[hcl.Range]constEntry
+	// files are the playbook's sources, by name.
+	files map[string]*hcl.File
+	// bases holds the steps whose instances the planner lists by step
+	// (see compileUndo).
+	bases map[*lang.Step]bool
 }
 
 // constant returns the value of an expression that refers to nothing and
@@ -120,6 +125,7 @@ type cstep struct {
 	refs               []lang.Ref // references of the kind body
 	metaRef            []lang.Ref // references of on, when, timeout, retry, preconditions
 	once               bool
+	undo               *cundo
 }
 
 func compile(pb *lang.Playbook, reg *steps.Registry) (*compiled, hcl.Diagnostics) {
@@ -130,6 +136,7 @@ func compile(pb *lang.Playbook, reg *steps.Registry) (*compiled, hcl.Diagnostics
 		groups:  map[*lang.Group]*cgroup{},
 		steps:   map[*lang.Step]*cstep{},
 		conns:   map[*lang.Connection]*cconn{},
+		files:   pb.Files,
 	}
 	diags := c.compileModule(pb.Root)
 	return c, diags
@@ -337,18 +344,8 @@ func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Di
 	diags = append(diags, ds...)
 	cs.dependsOn = rs
 	refs = append(refs, rs...)
-	if s.Undo != nil {
-		// The undo step runs only to compensate, so it orders nothing; it
-		// must exist beside this step.
-		if m.Steps[s.Undo.Step] == nil && (s.Group == nil || s.Group.Steps[s.Undo.Step] == nil) {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Unknown undo step",
-				Detail:   fmt.Sprintf("No step named %q is declared beside this step.%s", s.Undo.Step, didYouMean(s.Undo.Step, sortedKeys(m.Steps))),
-				Subject:  s.Undo.DeclRange.Ptr(),
-			})
-		}
-	}
+	// The undo step runs only to compensate, so it orders nothing.
+	diags = append(diags, c.compileUndo(m, s, cs)...)
 	return refs, diags
 }
 

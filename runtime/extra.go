@@ -24,6 +24,9 @@ type instExtra struct {
 	diags  hcl.Diagnostics
 	// marked is set when the arguments hold a marked (sensitive) value.
 	marked bool
+	// undo is the instance's owed undo, or the step it belongs to when an
+	// undo lists that step's instances.
+	undo *undoPlan
 }
 
 // checkPost evaluates a step's postconditions with self.outputs bound to

@@ -29,6 +29,10 @@ const (
 	// EventOutputWithheld ends an attempt whose output lines were
 	// withheld because the step received a sensitive value.
 	EventOutputWithheld EventType = "output_withheld"
+	// EventUndoHeld: an owed undo's condition holds it back; it stays owed.
+	EventUndoHeld EventType = "undo_held"
+	// EventUndoUnmet: an owed undo could not be run, or failed.
+	EventUndoUnmet EventType = "undo_unmet"
 )
 
 // Event is one thing that happened during a run. Fields that do not apply

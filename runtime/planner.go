@@ -564,11 +564,9 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 
 	var d deps = s.extra
 	d = d.union(p.refDeps(s, cs.dependsOn))
-	if st.Undo != nil {
-		// The undo step is run by the runtime when this one must be
-		// compensated; it is not an ordering dependency.
-		inst.Undo = s.prefix + "step." + st.Undo.Step
-	}
+	// The undo step is run by the runtime when this one must be
+	// compensated; it is not an ordering dependency.
+	p.planUndo(s, st, cs, inst, addr, key, local)
 
 	c, wdeps := p.condDeps(s, st.When)
 	d = d.union(wdeps)
@@ -972,8 +970,10 @@ func markSensitive(args cty.Value, paths []cty.Path) cty.Value {
 	return m.MarkWithPaths(append(existing, others...))
 }
 
-// finish turns instance dependency indices into addresses.
+// finish turns instance dependency indices into addresses, and lists the
+// instances undos owe.
 func (p *planner) finish() {
+	p.resolveUndos()
 	for i, inst := range p.plan.Instances {
 		d := p.deps[i]
 		inst.DependsOn = make([]string, 0, len(d))

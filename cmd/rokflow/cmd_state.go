@@ -144,6 +144,8 @@ type stepView struct {
 	Approved  string          `json:"approved_by,omitempty"`
 	Resolved  string          `json:"resolved,omitempty"`
 	UndoOwed  string          `json:"undo_owed,omitempty"`
+	UndoState string          `json:"undo_status,omitempty"` // owed, held or unmet
+	UndoWhy   string          `json:"undo_reason,omitempty"` // why it is held or unmet
 	firstSeen int
 }
 
@@ -212,7 +214,11 @@ func (c *StateShowCmd) Run(a *App) error {
 	}
 	for _, o := range r.Obligations {
 		if o.Status != state.Settled {
-			get(o.Addr).UndoOwed = o.Undo
+			v := get(o.Addr)
+			v.UndoOwed, v.UndoState, v.UndoWhy = o.Undo, string(o.Status), o.Reason
+			if len(o.UndoAddrs) == 1 {
+				v.UndoOwed = o.UndoAddrs[0]
+			}
 		}
 	}
 	list := make([]*stepView, 0, len(steps))
@@ -253,7 +259,10 @@ func (c *StateShowCmd) Run(a *App) error {
 			fmt.Fprintf(a.Stdout, "    resolved: %s\n", v.Resolved)
 		}
 		if v.UndoOwed != "" {
-			fmt.Fprintf(a.Stdout, "    undo owed: %s\n", v.UndoOwed)
+			fmt.Fprintf(a.Stdout, "    undo %s: %s\n", v.UndoState, v.UndoOwed)
+			if v.UndoWhy != "" {
+				fmt.Fprintf(a.Stdout, "      because: %s\n", v.UndoWhy)
+			}
 		}
 		if v.Error != "" {
 			fmt.Fprintf(a.Stdout, "    error:    %s\n", v.Error)

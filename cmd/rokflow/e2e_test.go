@@ -552,9 +552,10 @@ func failedStep(tb testing.TB, steps []stepState, addr, msg string) {
 }
 
 // TestE2ESlaveFailureResumes makes the second slave's upgrade-node fail:
-// the rolling group stops there, the run fails and says where; once the
-// fault is healed, apply resumes and completes, running no once-command
-// again except the one that failed.
+// the rolling group stops there, the run fails and says where, and the pin
+// stays, held back while members run mixed releases; once the fault is
+// healed, apply resumes and completes, running no once-command again
+// except the one that failed, and puts the candidates back at the end.
 func TestE2ESlaveFailureResumes(t *testing.T) {
 	e := startSim(t, sim.Spec{Nodes: 4, AutoOperator: true, OperatorDelay: sim.Duration(50 * time.Millisecond),
 		Faults: sim.Faults{FailUpgradeNode: []string{"rok3.sim"}}})
@@ -565,6 +566,10 @@ func TestE2ESlaveFailureResumes(t *testing.T) {
 	}
 	const addr = `group.slaves["rok3.sim"].module.node.step.upgrade_node`
 	failedStep(t, e.steps(shipped), addr, failure)
+	const held = "step.restore_candidates held back, step.pin_master stays in place: members run mixed releases ("
+	if !strings.Contains(out, held) || !strings.Contains(stderr, "Warning: Undo held back") {
+		t.Errorf("apply does not say that the pin stays, and why (%q):\n%s\n%s", held, lastLines(out, 20), stderr)
+	}
 	// What an operator reads.
 	code, show, stderr := runChild(t, e.rokflow("state", "show", shipped, addr, "--state", e.state), time.Minute)
 	if code != 0 || !strings.Contains(show, addr+"  FAILED") || !strings.Contains(show, "error:") || !strings.Contains(show, failure) {
@@ -585,8 +590,14 @@ func TestE2ESlaveFailureResumes(t *testing.T) {
 	delete(firstRun, "rok4.sim")
 	delete(firstRun["rok1.sim"], opEnableEtcdAuth)
 	checkCounters(t, st, firstRun)
-	if !slices.Equal(st.Candidates, e.before.Candidates) {
-		t.Errorf("after the failure the master candidates are %v: the pin's undo, owed once the run failed, did not put back %v", st.Candidates, e.before.Candidates)
+	// rok2 and rok3 have their 0.11 BOOT disks, rok4 runs 0.10: putting
+	// the candidates back now would let the cluster fail over to rok4.
+	if !slices.Equal(st.Candidates, []string{e.before.Master}) {
+		t.Errorf("after the failure the master candidates are %v: while members run mixed releases the pin must stay, want [%s]", st.Candidates, e.before.Master)
+	}
+	code, show, stderr = runChild(t, e.rokflow("state", "show", shipped, "step.pin_master", "--state", e.state), time.Minute)
+	if code != 0 || !strings.Contains(show, "undo held: step.restore_candidates\n      because: members run mixed releases") {
+		t.Errorf("state show step.pin_master exited %d; it must list the undo as held, with its reason:\n%s%s", code, show, stderr)
 	}
 
 	// Heal the fault through the control API, as the test harness of a
@@ -605,18 +616,14 @@ func TestE2ESlaveFailureResumes(t *testing.T) {
 	}
 	healedAt := len(e.log.String())
 	code, out, stderr = e.apply(shipped)
-	// The resumed run pins the master again before it goes on, and keeps
-	// the rolling order: the failed slave first, then the next one.
+	// The pin stayed, so the resumed run does not pin again; it keeps the
+	// rolling order: the failed slave first, then the next one.
 	events := e.log.String()[healedAt:]
-	pinned := strings.Index(events, "rok1.sim: rok-config set cluster.master_candidates=rok1.sim ")
+	if strings.Contains(events, "rok1.sim: rok-config set cluster.master_candidates=rok1.sim ") {
+		t.Errorf("the resumed run pinned the master again, though the pin had stayed in place")
+	}
 	upgraded3 := strings.Index(events, "rok3.sim: upgrade-node: node upgraded")
 	swapped4 := strings.Index(events, "rok4.sim: operator: BOOT disk swap")
-	switch {
-	case pinned < 0:
-		t.Errorf("the resumed run never pinned the master again, though the failed run's compensation had restored the candidates")
-	case upgraded3 >= 0 && upgraded3 < pinned:
-		t.Errorf("the resumed run retried rok3.sim's upgrade-node before it pinned the master again (the failed run's compensation had restored the candidates): a step that depends on the pin ran without it")
-	}
 	if swapped4 >= 0 && (upgraded3 < 0 || swapped4 < upgraded3) {
 		t.Errorf("the resumed run started on rok4.sim before rok3.sim, the slave that failed, was upgraded: the rolling group's stop on failure did not survive the resume")
 	}
@@ -636,9 +643,10 @@ func TestE2ESlaveFailureResumes(t *testing.T) {
 
 // TestE2EGanetiJobFailureResumes makes the re-imaging of a slave's RokE
 // appliance fail (a Ganeti job ending in OpExecError): the run stops there
-// and says where, no guest is left where it cannot reach its disks, and
-// once the fault is healed apply resumes and completes the upgrade with
-// every guest back on its host.
+// and says where; the guests stay where the evacuation put them, since
+// their host cannot serve them with its appliance down, and the run says
+// so; once the fault is healed apply resumes and completes the upgrade
+// with every guest back on its host.
 func TestE2EGanetiJobFailureResumes(t *testing.T) {
 	e := startSim(t, sim.Spec{Platform: sim.PlatformGaneti, Hosts: 3, Guests: 2, JobDelay: sim.Duration(10 * time.Millisecond),
 		Faults: sim.Faults{FailJobs: []sim.JobFault{{Op: "reinstall", Target: "roke2.gnt.sim"}}}})
@@ -649,10 +657,18 @@ func TestE2EGanetiJobFailureResumes(t *testing.T) {
 	}
 	failedStep(t, e.steps(shipped), `group.slaves_ganeti["roke2.sim"].module.host.step.reinstall`, failure)
 	st := e.srv.Status()
+	host := e.before.Node("roke2.sim").Host
 	for _, i := range st.Instances {
 		if i.Kind == "guest" && (i.Status != "running" || i.IO != "ok") {
 			t.Errorf("after the failure, guest %s on %s is %s with disk I/O %s", i.Name, i.PNode, i.Status, i.IO)
 		}
+		if i.Kind == "guest" && i.PNode == host {
+			t.Errorf("after the failure, guest %s is back on %s, whose RokE appliance is down", i.Name, host)
+		}
+	}
+	const held = `group.slaves_ganeti["roke2.sim"].module.host.step.migrate_back held back, `
+	if !strings.Contains(out, held) || !strings.Contains(stderr, "Warning: Undo held back") {
+		t.Errorf("apply does not say that the guests stay where they are (%q):\n%s\n%s", held, lastLines(out, 20), stderr)
 	}
 	if n := st.Node("roke3.sim"); n.NodeState != "0.10.2" || !strings.HasPrefix(n.Boot, "0.10") {
 		t.Errorf("the host after the failed one was touched: roke3.sim node state %s, BOOT disk %s", n.NodeState, n.Boot)
@@ -663,6 +679,50 @@ func TestE2EGanetiJobFailureResumes(t *testing.T) {
 	code, out, stderr = e.apply(shipped)
 	if code != 0 {
 		t.Fatalf("apply after healing exited %d:\n%s\n%s", code, lastLines(out, 30), stderr)
+	}
+	e.checkUpgraded(upgradedCounters(e.before))
+}
+
+// TestE2EGanetiEvacuationFailureMigratesBack makes the evacuation of one
+// guest of a slave's host fail: the guests already moved are owed their
+// migration back, and since the host's appliance is untouched and online
+// the failed run brings each of them back to its host; a resumed run then
+// completes the upgrade.
+func TestE2EGanetiEvacuationFailureMigratesBack(t *testing.T) {
+	e := startSim(t, sim.Spec{Platform: sim.PlatformGaneti, Hosts: 3, Guests: 3, JobDelay: sim.Duration(10 * time.Millisecond)})
+	host := e.before.Node("roke2.sim").Host
+	var guests []string
+	for _, i := range e.before.Instances {
+		if i.Kind == "guest" && i.PNode == host {
+			guests = append(guests, i.Name)
+		}
+	}
+	if len(guests) != 3 {
+		t.Fatalf("want 3 guests on %s, found %v", host, guests)
+	}
+	stuck := guests[len(guests)-1]
+	if err := e.srv.SetFaults(sim.Faults{FailJobs: []sim.JobFault{{Op: "migrate", Target: stuck, Times: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := e.apply(shipped)
+	if code != 1 {
+		t.Fatalf("apply exited %d, want 1:\n%s\n%s", code, lastLines(out, 30), stderr)
+	}
+	failedStep(t, e.steps(shipped), `group.slaves_ganeti["roke2.sim"].module.host.step.evacuate["`+stuck+`"]`, "simulated fault")
+	st := e.srv.Status()
+	for _, i := range st.Instances {
+		if i.Kind == "guest" && slices.Contains(guests, i.Name) && (i.PNode != host || i.IO != "ok") {
+			t.Errorf("after the failure, guest %s is on %s with disk I/O %s; want it back on %s, its host", i.Name, i.PNode, i.IO, host)
+		}
+	}
+	for _, g := range guests[:len(guests)-1] {
+		if !strings.Contains(e.log.String(), "instance "+g+" migrated "+host+" -> ") {
+			t.Errorf("guest %s never left %s: the test shows no migration back", g, host)
+		}
+	}
+	code, out, stderr = e.apply(shipped)
+	if code != 0 {
+		t.Fatalf("the resumed apply exited %d:\n%s\n%s", code, lastLines(out, 30), stderr)
 	}
 	e.checkUpgraded(upgradedCounters(e.before))
 }

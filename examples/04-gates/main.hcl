@@ -2,7 +2,8 @@
 # or an answer on the terminal) or for its completion check to pass. A once
 # step is never re-run after a crash without the operator's word. undo
 # names the step that reverses a step once it succeeded; the run owes it
-# if something later fails.
+# if something later fails. An undo block may say when the undo is safe:
+# until then a failed run holds it back, says why, and keeps it owed.
 
 playbook {
   name        = "gates"
@@ -14,10 +15,22 @@ variable "node" {
   default = "local"
 }
 
+# A read-only step: after a failure it is read again before the undo's
+# condition is evaluated.
+step "release" {
+  uses    = "wait"
+  command = ["echo", "0.11"]
+}
+
 step "pin" {
   uses    = "exec"
   command = ["echo", "pin", var.node]
-  undo    = step.unpin
+
+  undo {
+    step   = step.unpin
+    when   = trimspace(step.release.outputs.stdout) == "0.11"
+    reason = "${var.node} runs ${trimspace(step.release.outputs.stdout)}, not 0.11 yet"
+  }
 }
 
 step "swap_disk" {

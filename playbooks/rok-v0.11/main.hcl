@@ -32,7 +32,16 @@ step "pin_master" {
   description = "rok-config set cluster.master_candidates=$(hostname).$${ROK_CLUSTERNAME} on the master."
   on          = local.master
   connection  = connection.nodes
-  undo        = step.restore_candidates
+
+  # Should the upgrade fail, putting the candidates back at once would
+  # re-open the failover the pin prevents. The undo waits until the member
+  # list, read again then, shows every member on one release; until then
+  # it stays owed, and the run says so.
+  undo {
+    step   = step.restore_candidates
+    when   = length(distinct(values(step.members.outputs.versions))) == 1
+    reason = "members run mixed releases (${join(", ", [for name, v in step.members.outputs.versions : "${name} ${v}"])}): the master stays the only master candidate, so that the cluster cannot fail over to a node on the old release"
+  }
 
   key   = "cluster.master_candidates"
   value = local.master

@@ -15,7 +15,7 @@ import (
 // FormatVersion is the version of the JSON plan document. The minor number
 // grows when fields are added; the major number when a field changes meaning
 // or goes away.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // Plan is the result of planning a playbook.
 type Plan struct {
@@ -84,17 +84,21 @@ type Instance struct {
 	Key   string `json:"key,omitempty"`
 	Batch int    `json:"batch,omitempty"`
 
-	Description  string           `json:"description,omitempty"`
-	Summary      string           `json:"summary"`
-	Command      []string         `json:"command,omitempty"`
-	Request      string           `json:"request,omitempty"`
-	Instructions string           `json:"instructions,omitempty"`
-	Diff         string           `json:"diff,omitempty"`
-	Reason       string           `json:"reason,omitempty"`
-	Timeout      string           `json:"timeout,omitempty"`
-	Retry        *Retry           `json:"retry,omitempty"`
-	Undo         string           `json:"undo,omitempty"`
-	Args         map[string]Value `json:"args"`
+	Description  string   `json:"description,omitempty"`
+	Summary      string   `json:"summary"`
+	Command      []string `json:"command,omitempty"`
+	Request      string   `json:"request,omitempty"`
+	Instructions string   `json:"instructions,omitempty"`
+	Diff         string   `json:"diff,omitempty"`
+	Reason       string   `json:"reason,omitempty"`
+	Timeout      string   `json:"timeout,omitempty"`
+	Retry        *Retry   `json:"retry,omitempty"`
+	// Undo is the address of the step that compensates this one once it
+	// succeeded; Obligation, set with it, says which of its instances are
+	// owed and when they may run.
+	Undo string `json:"undo,omitempty"`
+	*Obligation
+	Args map[string]Value `json:"args"`
 	// ArgValues holds the evaluated arguments, sensitive parts marked, from
 	// which Args is filled when the plan is encoded. Read it through
 	// Arguments: the planner may leave it to be built from ArgAttrs.
@@ -117,6 +121,19 @@ func (i *Instance) Arguments() cty.Value {
 		}
 	})
 	return i.ArgValues
+}
+
+// Obligation is what an instance owes once it succeeded. It is a pointer
+// in Instance, whose JSON holds its fields, so that the many instances
+// without an undo do not carry it.
+type Obligation struct {
+	// UndoInstances are the undo step's instances that are owed.
+	UndoInstances []string `json:"undo_instances,omitempty"`
+	// UndoWhen is the source of the condition under which the owed undo
+	// may run; UndoReads are the read-only instances it names, read again
+	// when it is evaluated.
+	UndoWhen  string   `json:"undo_when,omitempty"`
+	UndoReads []string `json:"undo_reads,omitempty"`
 }
 
 // Retry is a step's retry policy.

@@ -101,7 +101,7 @@ func testConformance(t *testing.T, bc backendCase) {
 		batch := []Record{
 			stepRec("r1", `step.find_master`, Running),
 			{Kind: KindStep, Run: "r1", Addr: `step.find_master`, Status: Succeeded, Attempt: 1, Outputs: out, Handle: "job-17"},
-			{Kind: KindObligation, Run: "r1", Addr: `step.pin`, Undo: `step.unpin`, Status: Owed},
+			{Kind: KindObligation, Run: "r1", Addr: `step.pin`, Undo: `step.unpin`, UndoAddrs: []string{`step.unpin["a"]`, `step.unpin["b"]`}, Status: Held, Reason: "nodes run mixed releases"},
 		}
 		if err := s.Append(t.Context(), batch...); err != nil {
 			t.Fatal(err)
@@ -120,7 +120,8 @@ func testConformance(t *testing.T, bc backendCase) {
 		if got := recs[2]; got.Handle != "job-17" || got.Attempt != 1 || got.Status != Succeeded || string(got.Outputs) != string(out) {
 			t.Errorf("step record round-trip: %+v", got)
 		}
-		if got := recs[3]; got.Kind != KindObligation || got.Undo != `step.unpin` || got.Status != Owed {
+		if got := recs[3]; got.Kind != KindObligation || got.Undo != `step.unpin` || got.Status != Held || got.Reason != "nodes run mixed releases" ||
+			len(got.UndoAddrs) != 2 || got.UndoAddrs[1] != `step.unpin["b"]` {
 			t.Errorf("obligation round-trip: %+v", got)
 		}
 		if recs[1].Time.IsZero() {

@@ -75,9 +75,10 @@ type Step struct {
 
 // Obligation is an undo owed by a step that succeeded.
 type Obligation struct {
-	// Addr owes the undo Undo.
+	// Addr owes the undo step Undo, through its instances UndoAddrs.
 	Addr, Undo string
-	// Status is Owed or Settled.
+	UndoAddrs  []string
+	// Status is Owed, Held, Unmet or Settled.
 	Status Status
 	// Reason says why an owed undo has not run (held back, or cannot be
 	// met), when a run said so.
@@ -244,7 +245,13 @@ func (r *Run) add(rec *Record) {
 		}
 		// The latest record wins: a step undone and done again owes its
 		// undo again.
-		o.Undo, o.Status, o.Reason = rec.Undo, rec.Status, rec.Error
+		o.Status, o.Reason = rec.Status, rec.Reason
+		if rec.Undo != "" {
+			o.Undo = rec.Undo
+		}
+		if len(rec.UndoAddrs) > 0 {
+			o.UndoAddrs = rec.UndoAddrs
+		}
 	}
 }
 

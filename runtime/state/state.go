@@ -15,8 +15,8 @@ import (
 const SchemaVersion = 1
 
 // Status is the state a Record reports: a step instance's status, an
-// obligation's ("owed", "settled") or a run's end ("succeeded", "failed",
-// "aborted", "paused").
+// obligation's ("owed", "held", "unmet", "settled") or a run's end
+// ("succeeded", "failed", "aborted", "paused").
 type Status string
 
 // The statuses of a step instance.
@@ -30,9 +30,14 @@ const (
 	Cancelled Status = "cancelled"
 )
 
-// The statuses of an obligation record: an undo is owed until it is settled.
+// The statuses of an obligation record: an undo is owed until it is
+// settled. A failed run that could not settle it says why in Reason: Held
+// (its condition held it back) or Unmet (it could not be run, or failed);
+// both stay owed.
 const (
 	Owed    Status = "owed"
+	Held    Status = "held"
+	Unmet   Status = "unmet"
 	Settled Status = "settled"
 )
 
@@ -56,7 +61,8 @@ const (
 	// KindResolve resolves the in-doubt step Addr: Resolution, Holder.
 	KindResolve = "resolve"
 	// KindObligation records an undo owed for step Addr: Undo is the undo
-	// step's address, Status is Owed or Settled.
+	// step's address, UndoAddrs the instances of it owed, Status is Owed,
+	// Held, Unmet or Settled, Reason says why it is held or unmet.
 	KindObligation = "obligation"
 	// KindEnd marks the end of a run: Status is Succeeded, Failed, Aborted,
 	// Paused or Stopped.
@@ -116,6 +122,11 @@ type Record struct {
 	Identity *Identity `json:"identity,omitempty"`
 	// Facts identify a run's target (KindTarget).
 	Facts map[string]string `json:"facts,omitempty"`
+	// UndoAddrs are the undo step's instances an obligation owes; records
+	// written before they were listed have only Undo.
+	UndoAddrs []string `json:"undo_addrs,omitempty"`
+	// Reason says why an obligation is held back or unmet.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Holder says who holds (or held) the run lock, or who gave an approval.

@@ -36,7 +36,7 @@ func (j *JSONEvents) Event(ev runtime.Event) {
 }
 
 // Progress shows a run to people: one line per start, end, gate, batch
-// and undo, with the time since the run began; step output lines indented
+// and undo (run, held back, or not done), with the time since the run began; step output lines indented
 // under their step when Verbose; a recap at the end.
 type Progress struct {
 	mu      sync.Mutex
@@ -112,6 +112,10 @@ func (p *Progress) Event(ev runtime.Event) {
 		fmt.Fprintf(p.w, "%s %s %s\n", at, c.red(ev.Group+" stopped:"), ev.Summary)
 	case runtime.EventUndoStart:
 		fmt.Fprintf(p.w, "%s   %s %s (%s)\n", at, c.yellow("↶"), ev.Addr, ev.Summary)
+	case runtime.EventUndoHeld:
+		fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.yellow("⏸"), ev.Addr, c.yellow(ev.Summary))
+	case runtime.EventUndoUnmet:
+		fmt.Fprintf(p.w, "%s   %s %s not done (%s): %s\n", at, c.red("✗"), ev.Addr, ev.Summary, c.red(ev.Error))
 	case runtime.EventInDoubt:
 		fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.yellow("?"), ev.Addr, ev.Summary)
 	case runtime.EventStopping:

@@ -187,7 +187,10 @@ func writeInstance(w io.Writer, c palette, indent string, n int, inst *plan.Inst
 		fmt.Fprintf(w, "%sretry:   %d attempts, delay %s up to %s\n", pad, inst.Retry.Attempts, inst.Retry.Delay, inst.Retry.MaxDelay)
 	}
 	if inst.Undo != "" {
-		fmt.Fprintf(w, "%sundo:    %s\n", pad, inst.Undo)
+		fmt.Fprintf(w, "%sundo:    %s\n", pad, undoText(inst))
+		if inst.Obligation != nil && inst.UndoWhen != "" {
+			fmt.Fprintf(w, "%s         %s\n", pad, c.dim("only when "+inst.UndoWhen+"; held back and still owed otherwise"))
+		}
 	}
 	if len(after) > 0 {
 		fmt.Fprintf(w, "%safter:   %s\n", pad, c.dim(strings.Join(shortDeps(after), ", ")))
@@ -361,4 +364,19 @@ func skippedSummary(p *plan.Plan) []string {
 		}
 	}
 	return out
+}
+
+// undoText names the undo instances a step owes: the one instance, or the
+// undo step and how many of its instances.
+func undoText(inst *plan.Instance) string {
+	if inst.Obligation == nil {
+		return inst.Undo
+	}
+	switch n := len(inst.UndoInstances); {
+	case n == 1:
+		return inst.UndoInstances[0]
+	case n > 1:
+		return fmt.Sprintf("%s (%d instances)", inst.Undo, n)
+	}
+	return inst.Undo
 }

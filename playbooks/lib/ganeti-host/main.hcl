@@ -4,7 +4,8 @@
 # re-imaged with the new release (its new BOOT disk), the appliance is
 # upgraded like any node, the host gets the new Rok packages and http://
 # endpoints, an operator confirms, and the guests come back. Once the
-# evacuation succeeded, migrating back is owed: it is the evacuation's undo.
+# evacuation succeeded, migrating back is owed: it is the evacuation's undo,
+# run after a failure only while the host can still serve its guests.
 
 variable "node" {
   type        = string
@@ -110,6 +111,15 @@ variable "host_connection" {
   })
 }
 
+connection "appliance" {
+  transport     = var.appliance_connection.transport
+  user          = var.appliance_connection.user
+  port          = var.appliance_connection.port
+  identity_file = var.appliance_connection.identity_file
+  known_hosts   = var.appliance_connection.known_hosts
+  addresses     = var.appliance_connection.addresses
+}
+
 connection "host" {
   transport     = var.host_connection.transport
   user          = var.host_connection.user
@@ -119,11 +129,37 @@ connection "host" {
   addresses     = var.host_connection.addresses
 }
 
+# The appliance as the Rok cluster sees it: read as the host's upgrade
+# begins, and read again after a failure to decide whether the guests may
+# come back.
+step "appliance_state" {
+  uses        = "rok.member_list"
+  description = "Whether the RokE appliance is online, and on which release."
+  on          = var.node
+  connection  = connection.appliance
+  timeout     = "2m"
+}
+
+locals {
+  # The release series being installed (0.11 for 0.11.0): an image such as
+  # 0.11~rc1 belongs to it, though dpkg sorts it before 0.11.0.
+  series = join(".", slice(split(".", var.release), 0, min(2, length(split(".", var.release)))))
+}
+
 step "evacuate" {
   uses        = "ganeti.instance_migrate"
   description = "Move the guests off the host so the appliance can be re-imaged."
   for_each    = var.guests
-  undo        = step.migrate_back
+
+  # A guest reaches its disks through the host's RokE appliance. After a
+  # failure, guests go back only while the appliance is online and not yet
+  # re-imaged (the host's Rok packages and endpoints still match it);
+  # otherwise they would stall, and migrating them back stays owed.
+  undo {
+    step   = step.migrate_back
+    when   = length([for m in step.appliance_state.outputs.members : m if m.name == var.node && m.state == "online" && !release_at_least(release(m.version), local.series)]) == 1
+    reason = "the RokE appliance ${var.appliance} on ${var.host} is ${join(", ", [for m in step.appliance_state.outputs.members : "${m.state} on Rok ${m.version}" if m.name == var.node])}, so the host cannot serve guests until its upgrade is finished: they stay where the evacuation put them"
+  }
 
   rapi           = var.rapi
   instance       = each.value
