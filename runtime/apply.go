@@ -121,6 +121,12 @@ func Apply(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts App
 	if diags := e.load(); diags.HasErrors() {
 		return nil, diags
 	}
+	if e.alreadyDone && len(e.verify) > 0 {
+		e.replan()
+		if diags := e.verifyTarget(); diags.HasErrors() {
+			return nil, diags
+		}
+	}
 	if e.alreadyDone {
 		return &Result{Run: e.run, Status: RunAlreadyDone}, nil
 	}
@@ -253,7 +259,24 @@ func (e *executor) load() hcl.Diagnostics {
 	e.resolutions = map[string]string{}
 	last := h.Last()
 	if last != nil && last.Ended == state.Succeeded && !e.opts.NewRun {
+		// Finished: nothing to do, if it is the same run. With another
+		// playbook or other inputs, or on another system, "nothing to do"
+		// would be a lie.
+		if diff := identityDiff(last.Identity, e.identity); len(diff) > 0 {
+			return hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "The last run finished with another playbook or other inputs",
+				Detail: fmt.Sprintf("Run %s finished; it was made with:\n%s\nTo run the playbook with these, start a new run with apply --new-run.",
+					last.ID, strings.Join(diff, "\n")),
+			}}
+		}
 		e.run, e.alreadyDone = last.ID, true
+		if last.Identity != nil {
+			for addr, id := range last.Identity.Target {
+				e.targetFacts[addr] = id
+				e.verify[addr] = true
+			}
+		}
 		return nil
 	}
 	resume := last != nil && last.Resumable() && !e.opts.NewRun

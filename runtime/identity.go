@@ -122,6 +122,11 @@ func (e *executor) verifyTarget() hcl.Diagnostics {
 		}
 		e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Summary: "reading the target's identity again: " + inst.Summary})
 		r := e.runStep(inst, x, "", e.state(inst.Address).attempts)
+		if r.diags.HasErrors() && e.alreadyDone {
+			// A finished run acts no more: whether the system is reachable
+			// changes nothing it says.
+			continue
+		}
 		if r.diags.HasErrors() {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot confirm the run's target",
 				Detail: fmt.Sprintf("Run %s is resumed only once %s reads the system's identity again, and it failed: %s", e.run, inst.Address, diagText(r.diags))})

@@ -592,3 +592,55 @@ step "use_stdout" {
 		t.Fatalf("diags %v", f.diags)
 	}
 }
+
+// TestApplyFinishedRunIsOnlyDoneForItself: "the last run finished" is
+// said only of the same playbook, inputs and system.
+func TestApplyFinishedRunIsOnlyDoneForItself(t *testing.T) {
+	f := newApplyFixture(t, `
+variable "release" {
+  type    = string
+  default = "0.11.0"
+}
+step "members" {
+  uses = "cluster"
+}
+step "upgrade" {
+  uses       = "shell"
+  script     = "echo \"upgrade-$1\" >> LEDGER"
+  args       = [var.release]
+  depends_on = [step.members]
+}
+`)
+	name := "prod"
+	rec := stepstest.NewRecorder("cluster", func(s *steps.Schema) { s.Target = steps.TargetNone; s.Effect = steps.ReadOnly })
+	rec.RunFunc = func(context.Context, steps.RunRequest) steps.RunResponse {
+		return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{"value": cty.StringVal(name)})}
+	}
+	shell, _ := registry(t).Lookup("shell")
+	reg, err := steps.NewRegistry(clusterKind{rec}, shell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := f.applyReg(reg); res.Status != runtime.RunSucceeded {
+		t.Fatalf("first apply: %+v %v", res, f.diags)
+	}
+	if res := f.applyReg(reg); res.Status != runtime.RunAlreadyDone {
+		t.Fatalf("same run again: %+v %v", res, f.diags)
+	}
+	f.refusal = true
+	if res := f.applyReg(reg, func(o *runtime.ApplyOptions) { o.Plan.Inputs["release"] = cty.StringVal("0.12.0") }); res != nil ||
+		!strings.Contains(f.diags.Error(), `var.release: "0.11.0" → "0.12.0"`) {
+		t.Fatalf("other inputs on a finished run: %+v %v", res, f.diags)
+	}
+	name = "staging"
+	if res := f.applyReg(reg); res != nil || !strings.Contains(f.diags.Error(), "now finds cluster staging") {
+		t.Fatalf("another system on a finished run: %+v %v", res, f.diags)
+	}
+	f.refusal = false
+	if res := f.applyReg(reg, func(o *runtime.ApplyOptions) { o.NewRun = true }); res.Status != runtime.RunSucceeded {
+		t.Fatalf("new run: %+v %v", res, f.diags)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"upgrade-0.11.0", "upgrade-0.11.0"}) {
+		t.Fatalf("ledger %v", got)
+	}
+}

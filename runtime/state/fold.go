@@ -203,7 +203,11 @@ func (r *Run) add(rec *Record) {
 		if rec.Attempt != s.Attempt {
 			s.Handle = ""
 		}
-		s.Status, s.Attempt, s.Error = rec.Status, rec.Attempt, rec.Error
+		s.Status, s.Error = rec.Status, rec.Error
+		if rec.Attempt > 0 {
+			// A step set back to pending keeps counting its attempts.
+			s.Attempt = rec.Attempt
+		}
 		if rec.Handle != "" {
 			s.Handle = rec.Handle
 		}
