@@ -213,18 +213,21 @@ type executor struct {
 	resolutions map[string]string
 	owed        obligations
 
-	p       *planner
-	sc      *sched
-	index   map[string]int
-	states  map[string]*instState
-	groups  map[string]*groupState
-	running int
-	done    chan result
-	journal *journal
-	diags   hcl.Diagnostics
-	stopped bool
-	lost    bool
-	wake    *time.Timer
+	p     *planner
+	sc    *sched
+	index map[string]int
+	// afterChange marks, per instance of the current plan, whether a
+	// change precedes it (afterChanges).
+	afterChange []bool
+	states      map[string]*instState
+	groups      map[string]*groupState
+	running     int
+	done        chan result
+	journal     *journal
+	diags       hcl.Diagnostics
+	stopped     bool
+	lost        bool
+	wake        *time.Timer
 	// replanDue: a finished instance's outputs are awaited by a dependent
 	// whose values are not known yet.
 	replanDue bool
@@ -383,6 +386,7 @@ func (e *executor) replan() {
 	for i, inst := range e.p.plan.Instances {
 		e.index[inst.Address] = i
 	}
+	e.afterChange = afterChanges(e.p.plan, e.index)
 	e.buildSched()
 }
 
@@ -676,6 +680,10 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary})
 	handle, attempts, startRec := st.handle, st.attempts, st.startRec
 	wantTarget, hadTarget := e.targetFacts[inst.Address]
+	// Only what a step reads before any change identifies the system: a
+	// node's own view after the run changed things describes the run's
+	// doing (and the node may be down when the run resumes).
+	identifies := hadTarget || !e.afterChange[e.index[inst.Address]]
 	go func() {
 		start := time.Now()
 		var r result
@@ -683,7 +691,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 			r = e.prompt(inst)
 		} else {
 			r = e.runStep(inst, x, handle, attempts)
-			if idf, ok := x.kind.(steps.Identifier); ok && !r.diags.HasErrors() {
+			if idf, ok := x.kind.(steps.Identifier); ok && identifies && !r.diags.HasErrors() {
 				if got, ok := idf.Identity(r.outputs); ok {
 					switch {
 					case !hadTarget:

@@ -71,9 +71,23 @@ func bindFacts(p *plan.Plan) {
 	for i, inst := range p.Instances {
 		index[inst.Address] = i
 	}
+	afterChange := afterChanges(p, index)
+	for addr := range p.Facts {
+		if i, ok := index[addr]; !ok || afterChange[i] {
+			delete(p.Facts, addr)
+		}
+	}
+}
+
+// afterChanges reports, per instance, whether a change (an instance that
+// is not read-only and not skipped) precedes it among its ancestors. What
+// a read-only step finds before any change describes the system as the
+// run found it: facts to bind, an identity to record; after a change it
+// describes the run's own doing.
+func afterChanges(p *plan.Plan, index map[string]int) []bool {
 	// Plan order is a topological order: one pass marks every instance
-	// that a mutation precedes.
-	afterChange := make([]bool, len(p.Instances))
+	// that a change precedes.
+	after := make([]bool, len(p.Instances))
 	for i, inst := range p.Instances {
 		for _, d := range inst.DependsOn {
 			j, ok := index[d]
@@ -81,15 +95,11 @@ func bindFacts(p *plan.Plan) {
 				continue
 			}
 			dep := p.Instances[j]
-			if afterChange[j] || (!dep.ReadOnly && dep.Action != plan.Skip) {
-				afterChange[i] = true
+			if after[j] || (!dep.ReadOnly && dep.Action != plan.Skip) {
+				after[i] = true
 				break
 			}
 		}
 	}
-	for addr := range p.Facts {
-		if i, ok := index[addr]; !ok || afterChange[i] {
-			delete(p.Facts, addr)
-		}
-	}
+	return after
 }
