@@ -28,6 +28,8 @@ type applyFixture struct {
 	ledger  string
 	backend state.Backend
 	events  []runtime.Event
+	// reg, when set, replaces the built-in kinds.
+	reg *steps.Registry
 }
 
 func newApplyFixture(t *testing.T, src string) *applyFixture {
@@ -81,7 +83,11 @@ func (f *applyFixture) apply(opts ...applyOpt) *runtime.Result {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	res, diags := runtime.Apply(context.Background(), pb, registry(f.t), o)
+	reg := f.reg
+	if reg == nil {
+		reg = registry(f.t)
+	}
+	res, diags := runtime.Apply(context.Background(), pb, reg, o)
 	if res == nil {
 		f.t.Fatalf("apply returned no result: %v", diags)
 	}

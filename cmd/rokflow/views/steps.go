@@ -52,6 +52,9 @@ func KindDoc(w io.Writer, s *steps.Schema, colorOn bool) {
 	} else {
 		fmt.Fprintf(w, "%s none; talks to the service named in its arguments\n", c.bold("Target:"))
 	}
+	if s.DefaultTimeout != "" {
+		fmt.Fprintf(w, "%s the step's `timeout`; %s when the step sets none\n", c.bold("Timeout:"), s.DefaultTimeout)
+	}
 	fmt.Fprintf(w, "\n%s\n", c.bold("Arguments:"))
 	writeBlockDoc(w, c, s.Args, "  ")
 	fmt.Fprintf(w, "\n%s (step.NAME.outputs.…)\n", c.bold("Outputs:"))
@@ -120,15 +123,17 @@ func wrap(text string, width int, indent string) string {
 
 // kindJSON is the JSON form of a kind's documentation.
 type kindJSON struct {
-	Name        string              `json:"name"`
-	Summary     string              `json:"summary"`
-	Description string              `json:"description"`
-	Effect      string              `json:"effect"`
-	Gate        bool                `json:"gate"`
-	Reversible  bool                `json:"reversible"`
-	Target      bool                `json:"target_host"`
-	Args        blockJSON           `json:"args"`
-	Outputs     map[string]attrJSON `json:"outputs"`
+	Name        string `json:"name"`
+	Summary     string `json:"summary"`
+	Description string `json:"description"`
+	Effect      string `json:"effect"`
+	Gate        bool   `json:"gate"`
+	Reversible  bool   `json:"reversible"`
+	Target      bool   `json:"target_host"`
+	// DefaultTimeout is the timeout of a step of the kind that sets none.
+	DefaultTimeout string              `json:"default_timeout,omitempty"`
+	Args           blockJSON           `json:"args"`
+	Outputs        map[string]attrJSON `json:"outputs"`
 }
 
 type blockJSON struct {
@@ -180,7 +185,8 @@ func kindDoc(s *steps.Schema) kindJSON {
 	out := kindJSON{
 		Name: s.Name, Summary: s.Summary, Description: s.Description,
 		Effect: s.Effect.String(), Gate: s.Gate, Reversible: s.Reversible,
-		Target: s.Target == steps.TargetHost, Args: blockDoc(s.Args), Outputs: map[string]attrJSON{},
+		Target: s.Target == steps.TargetHost, DefaultTimeout: s.DefaultTimeout,
+		Args: blockDoc(s.Args), Outputs: map[string]attrJSON{},
 	}
 	for n, a := range s.Outputs {
 		out.Outputs[n] = attrDoc(a)
