@@ -8,7 +8,8 @@ import (
 )
 
 // stepMetaSchema holds rokflow's own arguments of a step; everything else in
-// the body belongs to the kind.
+// the body belongs to the kind. Its names are schema.StepMetaArguments, which
+// kinds may not reuse (TestStepMetaSchemaNames keeps the two the same).
 var stepMetaSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "uses", Required: true},
@@ -28,10 +29,6 @@ var stepMetaSchema = &hcl.BodySchema{
 		{Type: "postcondition"},
 	},
 }
-
-// StepMetaArguments lists the arguments every step has whatever its kind;
-// a kind's schema must not reuse these names.
-var StepMetaArguments = []string{"uses", "description", "on", "connection", "depends_on", "when", "for_each", "timeout", "once", "undo", "retry", "precondition", "postcondition"}
 
 var retrySchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{

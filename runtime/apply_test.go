@@ -34,6 +34,8 @@ type applyFixture struct {
 	diags hcl.Diagnostics
 	// refusal: the test expects apply to refuse to run (no result).
 	refusal bool
+	// reg, when set, replaces the built-in kinds.
+	reg *steps.Registry
 }
 
 func newApplyFixture(t *testing.T, src string) *applyFixture {
@@ -59,7 +61,11 @@ type applyOpt func(*runtime.ApplyOptions)
 
 func (f *applyFixture) apply(opts ...applyOpt) *runtime.Result {
 	f.t.Helper()
-	return f.applyReg(registry(f.t), opts...)
+	reg := f.reg
+	if reg == nil {
+		reg = registry(f.t)
+	}
+	return f.applyReg(reg, opts...)
 }
 
 // applyReg applies with the kinds of reg.

@@ -639,9 +639,12 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		}
 	}
 
-	// Timeout and retry.
+	// Timeout and retry. A kind that waits for a condition has a default
+	// timeout, its bound when the step sets none.
 	if st.Timeout != nil {
 		inst.Timeout = p.durationText(s, st.Timeout, "timeout")
+	} else {
+		inst.Timeout = cs.schema.DefaultTimeout
 	}
 	if st.Connection != "" {
 		p.extras[local].conn = p.connection(s, st)

@@ -269,8 +269,7 @@ osparams = {
 }`, rapi, a.name, "roke-"+image, `{"ROK_VERSION":"`+image+`"}`))
 		p.step("wait", member, `command = ["dpkg-query", "--show", "--showformat=$${Version}", "rok-base"]
 expect_stdout = "^0\\.11"
-interval = "20ms"
-timeout = "30s"`)
+interval = "20ms"`)
 		p.nodeUpgrade(member, upgradeCluster)
 		// Before the host is upgraded, guests cannot come back.
 		_, errText := p.try("ganeti.instance_migrate", "", fmt.Sprintf("%s\ninstance = %q\nmode = \"live\"\ntarget_node = %q", rapi, moved[0], a.pnode))

@@ -41,7 +41,13 @@ type Schema struct {
 	NoDiscover bool
 	// Target says whether the kind acts on a host named by `on`.
 	Target TargetUse
-	Args   *schema.Block
+	// DefaultTimeout, a duration such as "10m", is the timeout a step of
+	// this kind has when it sets none; empty means none. Kinds that wait
+	// for a condition set it so that they end: the step's `timeout` is
+	// their bound (the runtime gives Run a context with that deadline), so
+	// they declare no argument of their own for it.
+	DefaultTimeout string
+	Args           *schema.Block
 	// Outputs lists the attributes of step.NAME.outputs after a run.
 	Outputs map[string]*schema.Attribute
 	// Secrets says which outputs and output lines cannot carry a

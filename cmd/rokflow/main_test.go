@@ -199,6 +199,11 @@ func TestStepsDocs(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "command") || !strings.Contains(out, "Outputs") || !strings.Contains(out, "every output but exit_status is sensitive") {
 		t.Fatalf("steps exec: %d\n%s", code, out)
 	}
+	// wait's bound is the step's timeout, not an argument of its own.
+	code, out, _ = run(t, nil, "steps", "wait")
+	if code != 0 || !strings.Contains(out, "Timeout: the step's `timeout`; 10m when the step sets none") || strings.Contains(out, "\n  timeout ") {
+		t.Fatalf("steps wait: %d\n%s", code, out)
+	}
 	code, out, _ = run(t, nil, "steps", "--json")
 	var doc struct {
 		Kinds []struct {

@@ -34,7 +34,7 @@ var manualSchema = &steps.Schema{
 		"by approving it (`rokflow approve`, `apply --approve NAME`, or the prompt); the runtime records who " +
 		"approved and when, and the run resumes even from another machine. With a `check` block, the gate " +
 		"also completes by itself as soon as the check command succeeds on the step's host (for example " +
-		"\"the node is back and reports v0.11\"), polled every `interval` for at most `timeout`.",
+		"\"the node is back and reports v0.11\"), polled every `interval` for at most the check's `timeout`.",
 	Effect: steps.Idempotent,
 	Gate:   true,
 	Target: steps.TargetHost,
@@ -51,7 +51,7 @@ var manualSchema = &steps.Schema{
 				Nesting:     schema.NestingSingle,
 				MaxItems:    1,
 				Description: "An automated completion check: a command on the step's host that succeeds once the manual work is done.",
-				Block:       schema.Block{Attributes: wait.CheckAttributes("5s", "2h")},
+				Block:       schema.Block{Attributes: checkAttributes()},
 			},
 		},
 	},
@@ -59,6 +59,14 @@ var manualSchema = &steps.Schema{
 		"approved_by": {Type: cty.String, Description: `Who completed the gate: the approving operator, or "` + CheckApprover + `COMMAND" for the check.`},
 		"approved_at": {Type: cty.String, Description: "When the gate was completed, in RFC 3339 UTC."},
 	},
+}
+
+// checkAttributes are the check block's arguments: a wait check with its
+// own timeout, a name free inside a block, bounding how long the gate polls.
+func checkAttributes() map[string]*schema.Attribute {
+	attrs := wait.CheckAttributes("5s")
+	attrs["timeout"] = wait.TimeoutAttribute("2h")
+	return attrs
 }
 
 // Schema describes the manual kind.

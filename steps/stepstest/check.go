@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -37,6 +38,9 @@ func CheckKind(t *testing.T, k steps.Kind) {
 //     Description, a known Effect and Target, and every argument, nested
 //     block and output has a type and a Description; defaults fit their
 //     types and required arguments have none; what Secrets names exists;
+//   - no top-level argument or nested block has the name of a step
+//     meta-argument (schema.StepMetaArguments), which would shadow it, and
+//     a DefaultTimeout, when set, is a positive duration;
 //   - Schema is cheap: it returns the same value every time;
 //   - Plan does not panic nor report errors when every argument is unknown;
 //   - Plan never shows a sensitive value: with Canary, marked sensitive, in
@@ -113,6 +117,14 @@ func schemaProblems(s *steps.Schema) []string {
 	for _, n := range s.Secrets.Clean {
 		if _, ok := s.Outputs[n]; !ok {
 			ps = append(ps, fmt.Sprintf("Secrets.Clean names %q, which is not an output", n))
+		}
+	}
+	for _, n := range s.Args.MetaArgumentClashes() {
+		ps = append(ps, fmt.Sprintf("argument %q has the name of a step meta-argument: the step takes it for itself and the kind never sees it; rename it (or, for a timeout, use the step's own, the context's deadline)", n))
+	}
+	if s.DefaultTimeout != "" {
+		if d, err := time.ParseDuration(s.DefaultTimeout); err != nil || d <= 0 {
+			ps = append(ps, fmt.Sprintf("DefaultTimeout %q is not a positive duration", s.DefaultTimeout))
 		}
 	}
 	for _, n := range sortedKeys(s.Outputs) {

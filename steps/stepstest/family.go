@@ -83,10 +83,8 @@ func CheckFamily(t *testing.T, k steps.Kind, family string) {
 		t.Errorf("description is shorter than the summary")
 	}
 	checkFamilyBlock(t, s.Args, "args")
-	for _, m := range metaArguments {
-		if _, clash := s.Args.Attributes[m]; clash {
-			t.Errorf("argument %s clashes with the step meta-argument of that name", m)
-		}
+	for _, m := range s.Args.MetaArgumentClashes() {
+		t.Errorf("argument %s clashes with the step meta-argument of that name", m)
 	}
 	if len(s.Outputs) == 0 {
 		t.Errorf("no outputs")
@@ -152,10 +150,6 @@ func HasError(diags hcl.Diagnostics, summary string) bool {
 	}
 	return false
 }
-
-// metaArguments are the step meta-arguments the core decodes itself
-// (lang.StepMetaArguments); a kind argument must not reuse one.
-var metaArguments = []string{"uses", "description", "on", "connection", "depends_on", "when", "for_each", "timeout", "once", "undo", "retry", "precondition", "postcondition"}
 
 // CheckPlanWhollyUnknown plans every kind with arguments that are entirely
 // unknown (a for_each instance whose collection is not known yet): the

@@ -125,3 +125,45 @@ func TestProblemsFindsFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestMetaArgumentClashIsRefused is the guard against a kind argument that
+// a step meta-argument shadows (wait's `timeout = "30m"` once ran for the
+// kind's default of 10m): the conformance check reports it and the
+// registry refuses the kind.
+func TestMetaArgumentClashIsRefused(t *testing.T) {
+	tests := map[string]struct {
+		edit func(*steps.Schema)
+		want string
+	}{
+		"an argument named timeout": {
+			edit: func(s *steps.Schema) {
+				s.Args.Attributes["timeout"] = &schema.Attribute{Type: cty.String, Description: "How long to wait."}
+			},
+			want: `argument "timeout" has the name of a step meta-argument`,
+		},
+		"a block named retry": {
+			edit: func(s *steps.Schema) {
+				s.Args.Blocks = map[string]*schema.NestedBlock{"retry": {Description: "Retries.", Block: schema.Block{}}}
+			},
+			want: `argument "retry" has the name of a step meta-argument`,
+		},
+		"a default timeout that is no duration": {
+			edit: func(s *steps.Schema) { s.DefaultTimeout = "soon" },
+			want: `DefaultTimeout "soon" is not a positive duration`,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			k := NewRecorder("test.clash", tc.edit)
+			if got := strings.Join(Problems(k), "\n"); !strings.Contains(got, tc.want) {
+				t.Errorf("problems do not mention %q:\n%s", tc.want, got)
+			}
+			if _, err := steps.NewRegistry(k); err == nil {
+				t.Errorf("the registry accepted the kind")
+			}
+		})
+	}
+	if _, err := steps.NewRegistry(NewRecorder("test.fine", func(s *steps.Schema) { s.DefaultTimeout = "10m" })); err != nil {
+		t.Errorf("the registry refused a kind without clashes: %v", err)
+	}
+}

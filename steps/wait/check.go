@@ -2,6 +2,7 @@ package wait
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -17,8 +18,11 @@ import (
 )
 
 // CheckAttributes returns the arguments that describe a Check, with the
-// given default interval and timeout (duration strings).
-func CheckAttributes(interval, timeout string) map[string]*schema.Attribute {
+// given default interval (a duration string). They hold no timeout: the wait
+// kind's bound is its step's own `timeout`, a step meta-argument that a kind
+// argument of that name could never receive. A check nested in a block,
+// where the name is free, adds TimeoutAttribute.
+func CheckAttributes(interval string) map[string]*schema.Attribute {
 	return map[string]*schema.Attribute{
 		"command": {
 			Type:        cty.List(cty.String),
@@ -34,16 +38,21 @@ func CheckAttributes(interval, timeout string) map[string]*schema.Attribute {
 			Default:     cty.StringVal(interval),
 			Description: `Time between the end of one attempt and the start of the next, such as "2s" or "1m".`,
 		},
-		"timeout": {
-			Type:        cty.String,
-			Default:     cty.StringVal(timeout),
-			Description: `How long to keep trying before failing, such as "10m" or "2h".`,
-		},
 		"sudo": {
 			Type:        cty.Bool,
 			Default:     cty.False,
 			Description: "Run the check as root through `sudo -n`.",
 		},
+	}
+}
+
+// TimeoutAttribute is the `timeout` of a check nested in a block (the
+// manual gate's `check`), with the given default duration string.
+func TimeoutAttribute(def string) *schema.Attribute {
+	return &schema.Attribute{
+		Type:        cty.String,
+		Default:     cty.StringVal(def),
+		Description: `How long to keep trying before failing, such as "10m" or "2h".`,
 	}
 }
 
@@ -53,7 +62,9 @@ type Check struct {
 	Sudo     bool
 	Expect   *regexp.Regexp // nil: the exit status alone decides
 	Interval time.Duration
-	Timeout  time.Duration
+	// Timeout bounds the polling when the check has a timeout argument;
+	// zero leaves the bound to the context's deadline (the step's timeout).
+	Timeout time.Duration
 	// Shown is the command as people may see it: sensitive parts masked.
 	Shown string
 	// Secrets are redacted from streamed lines and diagnostics.
@@ -69,9 +80,9 @@ type Result struct {
 	Stdout   string
 }
 
-// ParseCheck validates v, an object with CheckAttributes' attributes. The
-// check is nil when diags has errors or some attribute is still unknown;
-// diags then covers what is known.
+// ParseCheck validates v, an object with CheckAttributes' attributes and,
+// possibly, TimeoutAttribute's. The check is nil when diags has errors or
+// some attribute is still unknown; diags then covers what is known.
 func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	c := &Check{}
@@ -110,8 +121,10 @@ func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
 	var d *hcl.Diagnostic
 	c.Interval, d = duration(v.GetAttr("interval"), "interval")
 	diags = appendDiag(diags, d)
-	c.Timeout, d = duration(v.GetAttr("timeout"), "timeout")
-	diags = appendDiag(diags, d)
+	if hasTimeout(v) {
+		c.Timeout, d = duration(v.GetAttr("timeout"), "timeout")
+		diags = appendDiag(diags, d)
+	}
 	if s, ok := known(v.GetAttr("sudo")); ok {
 		c.Sudo = s.True()
 	}
@@ -122,25 +135,45 @@ func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
 	return c, diags
 }
 
-// Summary describes the check for a plan: what passes, how often, how long.
+// Summary describes the check for a plan: what passes, how often and, when
+// the check has its own timeout, how long. (A step's timeout is shown by the
+// plan beside the summary.)
 func Summary(v cty.Value) string {
 	s := "until " + steps.QuoteArgv(steps.DisplayArgv(v.GetAttr("command"))) + " succeeds"
 	if e := v.GetAttr("expect_stdout"); !e.IsNull() {
 		s += " with output matching " + quoted(e)
 	}
-	return s + ", every " + steps.Display(v.GetAttr("interval")) + " for at most " + steps.Display(v.GetAttr("timeout"))
+	s += ", every " + steps.Display(v.GetAttr("interval"))
+	if hasTimeout(v) {
+		s += " for at most " + steps.Display(v.GetAttr("timeout"))
+	}
+	return s
+}
+
+// hasTimeout reports whether v, a check's arguments, has its own timeout.
+// A value still wholly unknown has none to read.
+func hasTimeout(v cty.Value) bool {
+	ty := v.Type()
+	return ty.IsObjectType() && ty.HasAttribute("timeout")
 }
 
 // Poll runs the check on host until it passes, its timeout passes or ctx
 // ends; the first attempt starts at once. Transport errors count as failed
 // attempts, since waiting for a host to come back is what checks are for.
 // output, when set, receives the check's output lines, secrets redacted.
+// A ctx that reaches its deadline is the step's timeout passing: the check
+// then failed, as when its own timeout passes; a ctx cancelled otherwise
+// interrupted it.
 func (c *Check) Poll(ctx context.Context, host steps.Host, output func(stream, line string)) (Result, hcl.Diagnostics) {
 	if host == nil {
 		return Result{}, hcl.Diagnostics{errorDiag("No host to run the check on",
 			"The check runs a command on a host, but none was given; set `on` to a host the playbook declares.")}
 	}
-	pctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	start := time.Now()
+	pctx, cancel := ctx, context.CancelFunc(func() {})
+	if c.Timeout > 0 {
+		pctx, cancel = context.WithTimeout(ctx, c.Timeout)
+	}
 	defer cancel()
 	cmd := steps.Command{Argv: c.Argv, Sudo: c.Sudo}
 	if output != nil {
@@ -172,6 +205,11 @@ func (c *Check) Poll(ctx context.Context, host steps.Host, output func(stream, l
 				continue
 			}
 		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Result{Attempts: attempt}, hcl.Diagnostics{errorDiag("Check did not pass within the step's timeout",
+				fmt.Sprintf("%s did not succeed on %s in %d attempts over %s; the last attempt: %s. Fix what it checks, or give the step a longer timeout.",
+					c.Shown, host.Name(), attempt, roundDuration(time.Since(start)), steps.Redact(last, c.Secrets)))}
+		}
 		if ctx.Err() != nil {
 			return Result{Attempts: attempt}, hcl.Diagnostics{errorDiag("Wait interrupted",
 				fmt.Sprintf("Waiting until %s succeeds on %s was stopped after %d attempts (%s).", c.Shown, host.Name(), attempt, ctx.Err()))}
@@ -180,6 +218,15 @@ func (c *Check) Poll(ctx context.Context, host steps.Host, output func(stream, l
 			fmt.Sprintf("%s did not succeed on %s in %d attempts over %s; the last attempt: %s. Fix what it checks, or give it a longer timeout.",
 				c.Shown, host.Name(), attempt, c.Timeout, steps.Redact(last, c.Secrets)))}
 	}
+}
+
+// roundDuration shortens d for people: whole seconds, or milliseconds
+// under a second.
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
 }
 
 func duration(v cty.Value, name string) (time.Duration, *hcl.Diagnostic) {

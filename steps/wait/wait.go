@@ -2,6 +2,7 @@ package wait
 
 import (
 	"context"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -23,13 +24,15 @@ var waitSchema = &steps.Schema{
 	Summary: "Poll a command on the step's host until it succeeds.",
 	Description: "Runs `command` (an argv, without a shell) on the host named by `on` every `interval` until it " +
 		"exits with status 0 and, when `expect_stdout` is set, its output matches that regular expression; " +
-		"fails after `timeout`. Failures to reach the host count as failed attempts, so it can wait for a " +
+		"fails when the step's `timeout` passes (10m when the step sets none), so `timeout = \"30m\"` " +
+		"waits 30 minutes. Failures to reach the host count as failed attempts, so it can wait for a " +
 		"rebooting node. The command must only look, never change anything: the kind is read-only, so " +
 		"plan --discover may run it.",
-	Effect:     steps.ReadOnly,
-	NoDiscover: true,
-	Target:     steps.TargetHost,
-	Args:       &schema.Block{Attributes: CheckAttributes("2s", "10m")},
+	Effect:         steps.ReadOnly,
+	NoDiscover:     true,
+	Target:         steps.TargetHost,
+	DefaultTimeout: "10m",
+	Args:           &schema.Block{Attributes: CheckAttributes("2s")},
 	Outputs: map[string]*schema.Attribute{
 		"attempts": {Type: cty.Number, Description: "How many times the command ran, the passing attempt included."},
 		"stdout":   {Type: cty.String, Description: "The standard output of the passing attempt."},
@@ -54,8 +57,16 @@ func (*Wait) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 	}
 }
 
-// Run polls the command until it passes.
+// Run polls the command until it passes or ctx reaches its deadline, which
+// the runtime sets from the step's timeout (or the kind's default). A caller
+// that gives no deadline gets the default, so that a wait always ends.
 func (*Wait) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
+	if _, ok := ctx.Deadline(); !ok {
+		d, _ := time.ParseDuration(waitSchema.DefaultTimeout)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
 	c, diags := ParseCheck(req.Args)
 	if diags.HasErrors() {
 		return steps.RunResponse{Diagnostics: diags}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -24,7 +25,9 @@ const counting = `n=$(cat "$1" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$1
 
 func TestRun(t *testing.T) {
 	tests := map[string]struct {
-		src          string
+		src string
+		// timeout is the step's timeout: the deadline of Run's context.
+		timeout      time.Duration
 		cancelOnLine bool
 		wantAttempts int
 		wantStdout   string
@@ -32,26 +35,29 @@ func TestRun(t *testing.T) {
 		wantDetail   string
 	}{
 		"passes on the third attempt": {
-			src:          `command = ["sh", "-c", var.counting, "sh", var.counter]` + "\n" + `interval = "1ms"` + "\n" + `timeout = "1m"`,
+			src:          `command = ["sh", "-c", var.counting, "sh", var.counter]` + "\n" + `interval = "1ms"`,
+			timeout:      time.Minute,
 			wantAttempts: 3,
 			wantStdout:   "version 0.11\n",
 		},
 		"output must match": {
 			src: `command = ["sh", "-c", "n=$(cat \"$1\" 2>/dev/null || echo 0); echo $((n+1)) > \"$1\"; echo \"version 0.1$n\"", "sh", var.counter]
 				expect_stdout = "^version 0\\.11$"
-				interval = "1ms"
-				timeout = "1m"`,
+				interval = "1ms"`,
+			timeout:      time.Minute,
 			wantAttempts: 2,
 			wantStdout:   "version 0.11\n",
 		},
-		"gives up after the timeout": {
-			src:        `command = ["sh", "-c", "echo not yet >&2; exit 1"]` + "\n" + `interval = "50ms"` + "\n" + `timeout = "300ms"`,
-			wantError:  "Check did not pass within 300ms",
+		"gives up when the step's timeout passes": {
+			src:        `command = ["sh", "-c", "echo not yet >&2; exit 1"]` + "\n" + `interval = "50ms"`,
+			timeout:    300 * time.Millisecond,
+			wantError:  "Check did not pass within the step's timeout",
 			wantDetail: "exit status 1, output ending:\nnot yet",
 		},
 		"a missing program counts as a failed attempt": {
-			src:        `command = ["rokflow-no-such-program"]` + "\n" + `interval = "5ms"` + "\n" + `timeout = "20ms"`,
-			wantError:  "Check did not pass within 20ms",
+			src:        `command = ["rokflow-no-such-program"]` + "\n" + `interval = "5ms"`,
+			timeout:    20 * time.Millisecond,
+			wantError:  "Check did not pass within the step's timeout",
 			wantDetail: "could not run",
 		},
 		"stops when the context ends": {
@@ -63,10 +69,6 @@ func TestRun(t *testing.T) {
 		"bad interval": {
 			src:       `command = ["true"]` + "\n" + `interval = "2x"`,
 			wantError: "Invalid interval",
-		},
-		"negative timeout": {
-			src:       `command = ["true"]` + "\n" + `timeout = "-1s"`,
-			wantError: "Invalid timeout",
 		},
 		"bad regex": {
 			src:       `command = ["true"]` + "\n" + `expect_stdout = "("`,
@@ -86,6 +88,10 @@ func TestRun(t *testing.T) {
 			args := stepstest.Args(t, New(), tc.src, vars)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			if tc.timeout > 0 {
+				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+				defer cancel()
+			}
 			var lines []string
 			resp := New().Run(ctx, steps.RunRequest{Args: args, Host: local.New(), Output: func(stream, line string) {
 				lines = append(lines, line)
@@ -148,7 +154,7 @@ func TestPlan(t *testing.T) {
 	if resp.Diagnostics.HasErrors() {
 		t.Fatal(resp.Diagnostics.Error())
 	}
-	want := `wait until rok-cluster-ctl member-list --node (known after step.master) succeeds with output matching "v0\\.11", every 2s for at most 10m, as root`
+	want := `wait until rok-cluster-ctl member-list --node (known after step.master) succeeds with output matching "v0\\.11", every 2s, as root`
 	if resp.Summary != want {
 		t.Errorf("Summary = %q\nwant      %q", resp.Summary, want)
 	}
@@ -158,13 +164,65 @@ func TestPlan(t *testing.T) {
 // core does (plain arguments, RunRequest.Sensitive): a failing attempt's
 // output may carry it transformed, so the diagnostic must not quote it.
 func TestSensitiveRequestQuotesNoOutput(t *testing.T) {
-	args := stepstest.Args(t, New(), `command = ["sh", "-c", "echo $0 | tr a-z A-Z >&2; exit 1", "hunter2"]`+"\n"+`interval = "1ms"`+"\n"+`timeout = "300ms"`, nil)
-	resp := New().Run(context.Background(), steps.RunRequest{Args: args, Host: local.New(), Sensitive: true})
+	args := stepstest.Args(t, New(), `command = ["sh", "-c", "echo $0 | tr a-z A-Z >&2; exit 1", "hunter2"]`+"\n"+`interval = "1ms"`, nil)
+	// The step's timeout bounds the wait, through the context.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	resp := New().Run(ctx, steps.RunRequest{Args: args, Host: local.New(), Sensitive: true})
 	if !resp.Diagnostics.HasErrors() {
 		t.Fatal("the check passed")
 	}
 	d := resp.Diagnostics[0]
 	if strings.Contains(d.Detail, "HUNTER2") || !strings.Contains(d.Detail, "output not quoted") {
 		t.Errorf("detail = %q, want the output left out", d.Detail)
+	}
+}
+
+// deadlineHost records the deadline of the context each command runs with.
+type deadlineHost struct {
+	*local.Host
+	deadlines []time.Time
+}
+
+func (h *deadlineHost) Exec(ctx context.Context, cmd steps.Command) (steps.ExecResult, error) {
+	d, _ := ctx.Deadline()
+	h.deadlines = append(h.deadlines, d)
+	return h.Host.Exec(ctx, cmd)
+}
+
+// TestRunIsAlwaysBounded: the step's timeout bounds a wait through the
+// context; called without a deadline, Run still ends, at the default.
+func TestRunIsAlwaysBounded(t *testing.T) {
+	args := stepstest.Args(t, New(), `command = ["true"]`, nil)
+	def, err := time.ParseDuration(New().Schema().DefaultTimeout)
+	if err != nil || def <= 0 {
+		t.Fatalf("DefaultTimeout %q: %v", New().Schema().DefaultTimeout, err)
+	}
+	for name, tc := range map[string]struct {
+		timeout time.Duration // zero: no deadline
+		want    time.Duration
+	}{
+		"the step's timeout": {timeout: 30 * time.Minute, want: 30 * time.Minute},
+		"no deadline":        {want: def},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			if tc.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+				defer cancel()
+			}
+			h := &deadlineHost{Host: local.New()}
+			start := time.Now()
+			if resp := New().Run(ctx, steps.RunRequest{Args: args, Host: h}); resp.Diagnostics.HasErrors() {
+				t.Fatal(resp.Diagnostics.Error())
+			}
+			if len(h.deadlines) != 1 || h.deadlines[0].IsZero() {
+				t.Fatalf("the check ran with deadlines %v, want one", h.deadlines)
+			}
+			if got := h.deadlines[0].Sub(start); got > tc.want+time.Second || got < tc.want-time.Minute {
+				t.Errorf("the check's deadline is %s away, want %s", got, tc.want)
+			}
+		})
 	}
 }

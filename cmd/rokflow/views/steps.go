@@ -54,6 +54,9 @@ func KindDoc(w io.Writer, s *steps.Schema, colorOn bool) {
 		fmt.Fprintf(w, "%s none; talks to the service named in its arguments\n", c.bold("Target:"))
 	}
 	fmt.Fprintf(w, "%s\n", wrap(c.bold("Secrets:")+" "+secretsText(s.Secrets), 80, ""))
+	if s.DefaultTimeout != "" {
+		fmt.Fprintf(w, "%s the step's `timeout`; %s when the step sets none\n", c.bold("Timeout:"), s.DefaultTimeout)
+	}
 	fmt.Fprintf(w, "\n%s\n", c.bold("Arguments:"))
 	writeBlockDoc(w, c, s.Args, "  ")
 	fmt.Fprintf(w, "\n%s (step.NAME.outputs.…)\n", c.bold("Outputs:"))
@@ -139,16 +142,18 @@ func secretsText(s steps.Secrets) string {
 
 // kindJSON is the JSON form of a kind's documentation.
 type kindJSON struct {
-	Name        string              `json:"name"`
-	Summary     string              `json:"summary"`
-	Description string              `json:"description"`
-	Effect      string              `json:"effect"`
-	Gate        bool                `json:"gate"`
-	Reversible  bool                `json:"reversible"`
-	Target      bool                `json:"target_host"`
-	Args        blockJSON           `json:"args"`
-	Outputs     map[string]attrJSON `json:"outputs"`
-	Secrets     secretsJSON         `json:"secrets"`
+	Name        string `json:"name"`
+	Summary     string `json:"summary"`
+	Description string `json:"description"`
+	Effect      string `json:"effect"`
+	Gate        bool   `json:"gate"`
+	Reversible  bool   `json:"reversible"`
+	Target      bool   `json:"target_host"`
+	// DefaultTimeout is the timeout of a step of the kind that sets none.
+	DefaultTimeout string              `json:"default_timeout,omitempty"`
+	Args           blockJSON           `json:"args"`
+	Outputs        map[string]attrJSON `json:"outputs"`
+	Secrets        secretsJSON         `json:"secrets"`
 }
 
 // secretsJSON is steps.Secrets: what a sensitive argument cannot reach.
@@ -207,7 +212,8 @@ func kindDoc(s *steps.Schema) kindJSON {
 	out := kindJSON{
 		Name: s.Name, Summary: s.Summary, Description: s.Description,
 		Effect: s.Effect.String(), Gate: s.Gate, Reversible: s.Reversible,
-		Target: s.Target == steps.TargetHost, Args: blockDoc(s.Args), Outputs: map[string]attrJSON{},
+		Target: s.Target == steps.TargetHost, DefaultTimeout: s.DefaultTimeout,
+		Args: blockDoc(s.Args), Outputs: map[string]attrJSON{},
 		Secrets: secretsJSON{Credentials: nonNil(s.Secrets.Credentials), Clean: nonNil(s.Secrets.Clean), CleanStream: s.Secrets.CleanStream},
 	}
 	for n, a := range s.Outputs {

@@ -32,9 +32,11 @@ const defaultWaitDelay = 5 * time.Second
 // process list while the command runs; pass secrets on stdin instead.
 //
 // The command runs in its own process group, and the whole group is killed
-// when ctx ends; Exec then returns ctx's error with what was captured. A
-// non-zero exit status is reported in the result; a command killed by a
-// signal reports 128+signal, as shells do.
+// when ctx ends; Exec then returns ctx's error with what was captured. The
+// group is also killed should rokflow die while the command runs, even by
+// SIGKILL (see groupGuard; on Linux the kernel also kills the command's own
+// process). A non-zero exit status is reported in the result; a command
+// killed by a signal reports 128+signal, as shells do.
 func (h *Host) Exec(ctx context.Context, cmd steps.Command) (steps.ExecResult, error) {
 	argv := BuildArgv(cmd)
 	if len(argv) == 0 || argv[0] == "" {
@@ -55,7 +57,7 @@ func (h *Host) Exec(ctx context.Context, cmd steps.Command) (steps.ExecResult, e
 	stdout := &lineWriter{stream: "stdout", emit: cmd.Output, mu: &mu}
 	stderr := &lineWriter{stream: "stderr", emit: cmd.Output, mu: &mu}
 	c.Stdout, c.Stderr = stdout, stderr
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.SysProcAttr = sysProcAttr()
 	c.Cancel = func() error {
 		// The negative pid names the group: helpers the command started die
 		// with it instead of outliving the step.
@@ -66,7 +68,18 @@ func (h *Host) Exec(ctx context.Context, cmd steps.Command) (steps.ExecResult, e
 		c.WaitDelay = defaultWaitDelay
 	}
 
-	err := c.Run()
+	// The thread that starts the command stays this goroutine's until the
+	// command was waited for (lockThread says why); the group is guarded
+	// meanwhile against rokflow's death.
+	unlock := lockThread()
+	err := c.Start()
+	if err == nil {
+		pgid := c.Process.Pid
+		guard.add(pgid)
+		err = c.Wait()
+		guard.remove(pgid)
+	}
+	unlock()
 	stdout.flush()
 	stderr.flush()
 	res := steps.ExecResult{Stdout: stdout.bytes(), Stderr: stderr.bytes()}
