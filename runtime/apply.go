@@ -31,6 +31,9 @@ type ApplyOptions struct {
 	PlanHash string
 	// NewRun starts over after a finished run instead of reporting it.
 	NewRun bool
+	// Abandon lets NewRun begin although the last run left steps in doubt
+	// or undos owed.
+	Abandon bool
 	// AutoApprove passes every gate that has no completion check.
 	AutoApprove bool
 	// Approve lists the address patterns approved up front.
@@ -227,7 +230,10 @@ type executor struct {
 	diags       hcl.Diagnostics
 	stopped     bool
 	lost        bool
-	wake        *time.Timer
+	// journalErr is the first journal write that failed (see halt).
+	journalErr error
+	wake       *time.Timer
+	wakeAt     time.Time
 	// replanDue: a finished instance's outputs are awaited by a dependent
 	// whose values are not known yet.
 	replanDue bool
@@ -281,6 +287,16 @@ func (e *executor) load() hcl.Diagnostics {
 			}
 		}
 		return nil
+	}
+	if last != nil && e.opts.NewRun && !e.opts.Abandon {
+		if left := leftBehind(last); len(left) > 0 {
+			return hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "The last run left work behind",
+				Detail: fmt.Sprintf("Run %s is not settled:\n%s\nA new run would leave these behind, unreported. Resume that run to settle them "+
+					"(apply, after rokflow resolve for a step in doubt), or settle them by hand and apply with --new-run --abandon.", last.ID, strings.Join(left, "\n")),
+			}}
+		}
 	}
 	resume := last != nil && last.Resumable() && !e.opts.NewRun
 	if resume {
@@ -349,6 +365,34 @@ func (e *executor) load() hcl.Diagnostics {
 	return nil
 }
 
+// leftBehind lists what a run leaves unsettled: steps in doubt, and undos
+// owed (held back or unmet included).
+func leftBehind(r *state.Run) []string {
+	var out []string
+	for _, s := range r.Steps {
+		switch s.Status {
+		case state.InDoubt:
+			out = append(out, "  "+s.Addr+" is in doubt")
+		case state.Running:
+			out = append(out, "  "+s.Addr+" was running when the run stopped (in doubt if it runs once)")
+		}
+	}
+	for _, o := range r.Obligations {
+		if o.Status != state.Settled {
+			undo := o.Undo
+			if len(o.UndoAddrs) == 1 {
+				undo = o.UndoAddrs[0]
+			}
+			line := fmt.Sprintf("  %s owes its undo %s (%s)", o.Addr, undo, o.Status)
+			if o.Reason != "" {
+				line += ": " + o.Reason
+			}
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 // rereadLost sets back to pending the read-only steps of a resumed run
 // whose outputs were not journaled (sensitive): running a discovery again
 // is safe, and gives its dependents real values. It reports whether it
@@ -363,6 +407,16 @@ func (e *executor) rereadLost() bool {
 		}
 	}
 	return again
+}
+
+// halt stops a run whose journal write failed: with the lock lost, or
+// with the records' fate unknown, nothing more may act or be written
+// (state.Session.Append).
+func (e *executor) halt(err error) {
+	if e.journalErr == nil {
+		e.journalErr = err
+	}
+	e.lost = true
 }
 
 func journalDiags(summary string, err error) hcl.Diagnostics {
@@ -420,7 +474,7 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 			e.replan()
 			e.schedule()
 		}
-		if e.running == 0 && e.wake == nil {
+		if e.running == 0 && (e.wake == nil || e.stopped || e.lost) {
 			// Nothing runs and no timer is due: either a new plan makes
 			// more instances ready, or the run is over.
 			if e.stopped || e.lost || e.ctx.Err() != nil || !e.replanHelps() {
@@ -442,6 +496,10 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 			e.lost = true
 		case <-wake:
 			e.wake = nil
+		case <-e.cancelCh():
+			// Cancelled (a second interrupt, SIGTERM): running steps end
+			// with the context; nothing waits for a pause.
+			e.stopped = true
 		}
 	}
 	return e.finish()
@@ -452,6 +510,13 @@ func (e *executor) stopCh() <-chan struct{} {
 		return nil
 	}
 	return e.opts.Stop
+}
+
+func (e *executor) cancelCh() <-chan struct{} {
+	if e.stopped {
+		return nil
+	}
+	return e.ctx.Done()
 }
 
 func (e *executor) lostCh() <-chan struct{} {
@@ -505,10 +570,17 @@ func isTerminal(s state.Status) bool {
 
 func isDone(s state.Status) bool { return s == state.Succeeded || s == state.Skipped }
 
+// wakeIn asks the loop to wake after d, or sooner if it already waits
+// for an earlier instant (rolling pauses of several groups).
 func (e *executor) wakeIn(d time.Duration) {
-	if e.wake == nil {
-		e.wake = time.NewTimer(d)
+	at := e.opts.Now().Add(d)
+	if e.wake != nil {
+		if !at.Before(e.wakeAt) {
+			return
+		}
+		e.wake.Stop()
 	}
+	e.wake, e.wakeAt = time.NewTimer(d), at
 }
 
 func (e *executor) group(addr string) *groupState {
@@ -667,10 +739,10 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	// end, in one write, still before any dependent starts.
 	rec := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Attempt: st.attempts, Handle: st.handle, Time: e.opts.Now()}
 	if inst.Once || prompt {
-		if err := e.journal.append(e.ctx, rec); err != nil {
+		if err := e.journal.append(context.WithoutCancel(e.ctx), rec); err != nil {
 			st.running = false
 			e.running--
-			e.lost = e.lost || errors.Is(err, state.ErrLockLost)
+			e.halt(err)
 			e.fail(inst, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()}})
 			return
 		}
@@ -732,6 +804,11 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 					recs = []state.Record{*startRec, end}
 				} else {
 					recs = []state.Record{end}
+				}
+				if r.newTarget != "" {
+					// With the success, in one write: a crash between the
+					// two would lose the identity to verify on resume.
+					recs = append(recs, state.Record{Kind: state.KindTarget, Run: e.run, Facts: map[string]string{inst.Address: r.newTarget}})
 				}
 				r.journalErr = e.journal.append(context.WithoutCancel(e.ctx), recs...)
 				r.journaled = true
@@ -857,9 +934,10 @@ func (e *executor) complete(r result) {
 	}
 	if r.newTarget != "" {
 		e.targetFacts[inst.Address] = r.newTarget
+	}
+	if r.newTarget != "" && !r.journaled {
 		if err := e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindTarget, Run: e.run, Facts: map[string]string{inst.Address: r.newTarget}}); err != nil {
-			e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()})
-			e.lost = e.lost || errors.Is(err, state.ErrLockLost)
+			e.halt(err)
 		}
 	}
 	if !r.diags.HasErrors() {
@@ -869,8 +947,7 @@ func (e *executor) complete(r result) {
 	if r.journaled {
 		st.startRec = nil
 		if r.journalErr != nil {
-			e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: r.journalErr.Error()})
-			e.lost = e.lost || errors.Is(r.journalErr, state.ErrLockLost)
+			e.halt(r.journalErr)
 		}
 		e.settleRecord(inst, state.Succeeded, r.outputs, r.handle)
 		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Succeeded), Attempt: st.attempts, Elapsed: r.elapsed})
@@ -893,11 +970,15 @@ func (e *executor) complete(r result) {
 	}
 	if e.ctx.Err() != nil {
 		// Cancelled at the second interrupt: whether it acted is unknown
-		// for a once step.
+		// for a once step; another is simply run again on resume. Neither
+		// failed.
 		if inst.Once {
 			e.inDoubt(inst)
 			return
 		}
+		e.record(inst, state.Cancelled, "cancelled by an interrupt", cty.NilVal, "")
+		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Cancelled), Summary: "cancelled by an interrupt; apply again to run it"})
+		return
 	}
 	e.fail(inst, diags)
 }
@@ -920,8 +1001,7 @@ func (e *executor) record(inst *plan.Instance, status state.Status, errText stri
 		st.startRec = nil
 	}
 	if err := e.journal.append(context.WithoutCancel(e.ctx), recs...); err != nil {
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()})
-		e.lost = e.lost || errors.Is(err, state.ErrLockLost)
+		e.halt(err)
 	}
 	e.settleRecord(inst, status, outputs, handle)
 }
@@ -1003,8 +1083,7 @@ func (e *executor) resolvedDone(inst *plan.Instance) {
 	st.outputsLost = "it was resolved as done, so rokflow never saw its outputs"
 	rec := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Succeeded, Attempt: st.attempts, Handle: st.handle, Resolution: state.ResolutionDone}
 	if err := e.journal.append(context.WithoutCancel(e.ctx), rec); err != nil {
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()})
-		e.lost = e.lost || errors.Is(err, state.ErrLockLost)
+		e.halt(err)
 	}
 	e.settleRecord(inst, state.Succeeded, cty.NilVal, "")
 	e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Succeeded), Summary: "resolved as done by the operator"})
@@ -1052,6 +1131,9 @@ func prefixDiags(addr string, diags hcl.Diagnostics) hcl.Diagnostics {
 // finish settles owed undos after a failure, journals the end of the run
 // and sums it up.
 func (e *executor) finish() (*Result, hcl.Diagnostics) {
+	if e.ctx.Err() != nil {
+		e.stopped = true
+	}
 	res := &Result{Run: e.run, Counts: map[string]int{}}
 	for _, inst := range e.p.plan.Instances {
 		st := e.state(inst.Address)
@@ -1073,9 +1155,12 @@ func (e *executor) finish() (*Result, hcl.Diagnostics) {
 		}
 	}
 	switch {
-	case e.lost:
+	case e.lost && (e.journalErr == nil || errors.Is(e.journalErr, state.ErrLockLost)):
 		res.Status = RunFailed
 		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Lost the run lock", Detail: "Another process broke or took the lock; this run stopped writing and acting. Check rokflow state show before resuming."})
+	case e.lost:
+		res.Status = RunFailed
+		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: "This run stopped acting, since what it does could no longer be recorded: " + e.journalErr.Error() + ". Check rokflow state show before resuming."})
 	case len(res.Failed) > 0:
 		res.Status = RunFailed
 	case e.stopped:
@@ -1090,6 +1175,8 @@ func (e *executor) finish() (*Result, hcl.Diagnostics) {
 	}
 	switch {
 	case res.Status != RunFailed || e.lost:
+	case e.ctx.Err() != nil:
+		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undos not run", Detail: "The run was cancelled: the undos it owes stay owed, and run when a resumed run fails."})
 	case e.wrongTarget:
 		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undos not run", Detail: "The system found is not the one this run acted on: the undos it owes are left owed, for the system they belong to."})
 	case len(e.verify) > 0:

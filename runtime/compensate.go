@@ -139,7 +139,7 @@ func (e *executor) planSkips(addr string) bool {
 
 func (e *executor) writeObligation(rec state.Record) {
 	if err := e.journal.append(context.WithoutCancel(e.ctx), rec); err != nil {
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()})
+		e.halt(err)
 	}
 }
 
@@ -218,8 +218,31 @@ func (e *executor) runUndo(o *obligation, addr string) string {
 		return addr + " cannot run yet: " + why
 	}
 	st := e.state(addr)
+	// An undo is a step like any other: one that a crash cut short is in
+	// doubt unless it can re-attach to its job, and only an operator's
+	// answer lets it run again.
+	reattach := false
+	if st.recovered && (st.status == state.Running || st.status == state.InDoubt) {
+		switch {
+		case !inst.Once:
+			// Idempotent: running it again is safe.
+		case e.resolutions[addr] == state.ResolutionDone:
+			e.resolvedDone(inst)
+			return ""
+		case e.resolutions[addr] == state.ResolutionRetry:
+		case st.status == state.Running && st.handle != "":
+			reattach = true
+		default:
+			if st.status != state.InDoubt {
+				e.inDoubt(inst) // else reported when the run began
+			}
+			return addr + " is in doubt: check whether it acted, then run rokflow resolve " + addr + " --done or --retry and apply again"
+		}
+	}
 	e.event(Event{Type: EventUndoStart, Run: e.run, Addr: addr, Summary: "compensating " + o.addr})
-	st.status = state.Pending
+	if !reattach {
+		st.status = state.Pending
+	}
 	e.launch(inst, e.p.extras[j], false)
 	if st.running {
 		e.complete(<-e.done)
@@ -249,7 +272,7 @@ func (e *executor) redoUndone() {
 		return
 	}
 	if err := e.journal.append(context.WithoutCancel(e.ctx), recs...); err != nil {
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: err.Error()})
+		e.halt(err)
 		return
 	}
 	for _, r := range recs {

@@ -89,6 +89,12 @@ func afterChanges(p *plan.Plan, index map[string]int) []bool {
 	// that a change precedes.
 	after := make([]bool, len(p.Instances))
 	for i, inst := range p.Instances {
+		if inst.Group != "" && inst.Batch > 1 {
+			// A later batch of a rolling group runs after the changes of
+			// the batches before it, whatever its references say.
+			after[i] = true
+			continue
+		}
 		for _, d := range inst.DependsOn {
 			j, ok := index[d]
 			if !ok {

@@ -117,7 +117,15 @@ func (e *executor) verifyTarget() hcl.Diagnostics {
 		i := e.index[inst.Address]
 		x := e.p.extras[i]
 		idf, ok := x.kind.(steps.Identifier)
-		if !ok || !inst.ReadOnly || !e.known(i) {
+		if !ok || !inst.ReadOnly {
+			delete(e.verify, inst.Address) // not an identity any more
+			continue
+		}
+		if !e.known(i) {
+			if !e.alreadyDone {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot confirm the run's target",
+					Detail: fmt.Sprintf("Run %s is resumed only once %s reads the system's identity again, and its arguments are not known before the run starts.", e.run, inst.Address)})
+			}
 			continue
 		}
 		e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Summary: "reading the target's identity again: " + inst.Summary})

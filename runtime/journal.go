@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -13,20 +14,39 @@ import (
 	"github.com/rokflow/rokflow/runtime/state"
 )
 
-// journal writes records through the run's session.
+// journal writes records through the run's session. After a write fails
+// it writes nothing more: the failed records' fate is unknown, or the
+// lock is lost (state.Session.Append), and the run must stop.
 type journal struct {
 	s   state.Session
 	now func() time.Time
+
+	mu     sync.Mutex
+	broken error
 }
 
 func (j *journal) append(ctx context.Context, recs ...state.Record) error {
+	j.mu.Lock()
+	broken := j.broken
+	j.mu.Unlock()
+	if broken != nil {
+		return broken
+	}
 	for i := range recs {
 		recs[i].Schema = state.SchemaVersion
 		if recs[i].Time.IsZero() {
 			recs[i].Time = j.now()
 		}
 	}
-	return j.s.Append(ctx, recs...)
+	err := j.s.Append(ctx, recs...)
+	if err != nil && ctx.Err() == nil {
+		j.mu.Lock()
+		if j.broken == nil {
+			j.broken = err
+		}
+		j.mu.Unlock()
+	}
+	return err
 }
 
 // storedOutputs is how outputs are kept in the journal: the cty type and

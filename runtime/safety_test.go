@@ -644,3 +644,166 @@ step "upgrade" {
 		t.Fatalf("ledger %v", got)
 	}
 }
+
+// TestCompensationRespectsDoubt: an undo that a crash cut short is in
+// doubt like any once step: the next failed run does not run it again.
+func TestCompensationRespectsDoubt(t *testing.T) {
+	f := newApplyFixture(t, `
+step "a" {
+  uses   = "shell"
+  script = "echo a >> LEDGER"
+  undo   = step.u
+}
+step "x" {
+  uses       = "exec"
+  command    = ["false"]
+  depends_on = [step.a]
+}
+step "u" {
+  uses       = "shell"
+  once       = true
+  script     = "echo u >> LEDGER"
+  depends_on = [step.x]
+}
+`)
+	run := "20260101T000000.000Z"
+	f.journalRun(
+		state.Record{Kind: state.KindRun, Run: run},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.a", Status: state.Succeeded, Attempt: 1},
+		state.Record{Kind: state.KindObligation, Run: run, Addr: "step.a", Undo: "step.u", UndoAddrs: []string{"step.u"}, Status: state.Owed},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.x", Status: state.Failed, Attempt: 1},
+		// The failed run was compensating when it died.
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.u", Status: state.Running, Attempt: 1},
+	)
+	res := f.apply()
+	if res.Status != runtime.RunFailed {
+		t.Fatalf("result %+v", res)
+	}
+	if got := f.lines(); len(got) != 0 {
+		t.Fatalf("ledger %v: the undo in doubt ran again", got)
+	}
+	if msg := diagsText(f.diags); !strings.Contains(msg, "step.u is in doubt") {
+		t.Fatalf("diags %s", msg)
+	}
+	doubt := false
+	for _, ev := range f.events {
+		doubt = doubt || (ev.Type == runtime.EventInDoubt && ev.Addr == "step.u")
+	}
+	if !doubt {
+		t.Fatal("no in_doubt event for the undo")
+	}
+	// Answered --retry, the next failed run runs it once.
+	f.journalRun(state.Record{Kind: state.KindResolve, Run: run, Addr: "step.u", Resolution: state.ResolutionRetry})
+	f.apply()
+	if got := f.lines(); !slices.Equal(got, []string{"u"}) {
+		t.Fatalf("ledger %v after --retry", got)
+	}
+}
+
+// diagsText is every diagnostic's summary and detail.
+func diagsText(diags hcl.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range diags {
+		b.WriteString(d.Summary + ": " + d.Detail + "\n")
+	}
+	return b.String()
+}
+
+// TestApplyMaxFailuresWithSeveralStepsPerElement: a failed element that
+// max_failures allows does not hold the next batch back, though its later
+// steps never finish.
+func TestApplyMaxFailuresWithSeveralStepsPerElement(t *testing.T) {
+	f := newApplyFixture(t, `
+group "nodes" {
+  for_each = ["n1", "n2", "n3"]
+  rolling {
+    batch        = 1
+    max_failures = 1
+  }
+  step "first" {
+    uses   = "shell"
+    script = "[ \"$1\" != n1 ] && echo \"first-$1\" >> LEDGER"
+    args   = [each.value]
+  }
+  step "second" {
+    uses       = "shell"
+    script     = "echo \"second-$1\" >> LEDGER"
+    args       = [each.value]
+    depends_on = [step.first]
+  }
+}
+`)
+	res, _ := f.applyWithin(20 * time.Second)
+	if res.Status != runtime.RunFailed || !slices.Equal(res.Failed, []string{`group.nodes["n1"].step.first`}) {
+		t.Fatalf("result %+v", res)
+	}
+	if got, want := f.lines(), []string{"first-n2", "second-n2", "first-n3", "second-n3"}; !slices.Equal(got, want) {
+		t.Fatalf("ledger %v, want %v", got, want)
+	}
+}
+
+// TestNewRunRefusesToLeaveWorkBehind: --new-run does not silently drop
+// the last run's steps in doubt and owed undos.
+func TestNewRunRefusesToLeaveWorkBehind(t *testing.T) {
+	f := newApplyFixture(t, `
+step "a" {
+  uses   = "shell"
+  once   = true
+  script = "echo a >> LEDGER"
+}
+`)
+	run := "20260101T000000.000Z"
+	f.journalRun(
+		state.Record{Kind: state.KindRun, Run: run},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.a", Status: state.InDoubt, Attempt: 1},
+		state.Record{Kind: state.KindObligation, Run: run, Addr: "step.p", Undo: "step.u", UndoAddrs: []string{"step.u"}, Status: state.Held, Reason: "members run mixed releases"},
+		state.Record{Kind: state.KindEnd, Run: run, Status: state.Paused},
+	)
+	f.refusal = true
+	res := f.apply(func(o *runtime.ApplyOptions) { o.NewRun = true })
+	f.refusal = false
+	msg := diagsText(f.diags)
+	if res != nil || !strings.Contains(msg, "step.a is in doubt") || !strings.Contains(msg, "step.p owes its undo step.u (held): members run mixed releases") {
+		t.Fatalf("result %+v, diags %s", res, msg)
+	}
+	if res := f.apply(func(o *runtime.ApplyOptions) { o.NewRun, o.Abandon = true, true }); res.Status != runtime.RunSucceeded {
+		t.Fatalf("--abandon: %+v %v", res, f.diags)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("ledger %v", got)
+	}
+}
+
+// TestApplyInterruptDuringRollingPause: an interrupt while a rolling
+// group pauses between batches ends the run at once.
+func TestApplyInterruptDuringRollingPause(t *testing.T) {
+	f := newApplyFixture(t, `
+group "nodes" {
+  for_each = ["a", "b"]
+  rolling {
+    batch = 1
+    pause = "1h"
+  }
+  step "upgrade" {
+    uses   = "shell"
+    script = "echo \"$1\" >> LEDGER"
+    args   = [each.value]
+  }
+}
+`)
+	stop := make(chan struct{})
+	var once sync.Once
+	res, _ := f.applyWithin(20*time.Second, func(o *runtime.ApplyOptions) {
+		o.Stop = stop
+		prev := o.Hook
+		o.Hook = hookFunc(func(ev runtime.Event) {
+			prev.Event(ev)
+			if ev.Type == runtime.EventStepEnd && ev.Status == "succeeded" {
+				once.Do(func() { close(stop) })
+			}
+		})
+	})
+	if res.Status != runtime.RunStopped || !slices.Equal(f.lines(), []string{"a"}) {
+		t.Fatalf("result %+v, ledger %v", res, f.lines())
+	}
+}

@@ -32,6 +32,9 @@ type sched struct {
 	left    map[string]map[int]int
 	members map[string]map[int][]int32
 	resume  map[string]time.Time // a group's next batch starts after its pause
+	// writtenOff are instances no longer counted in their batch: they
+	// depend on a failed instance of it (writeOff).
+	writtenOff map[int32]bool
 }
 
 func (e *executor) buildSched() {
@@ -80,6 +83,11 @@ func (e *executor) buildSched() {
 		}
 		if !terminal && !e.known(i) {
 			sc.unknown++
+		}
+	}
+	for i, inst := range insts {
+		if inst.Group != "" && inst.Batch > 0 && e.state(inst.Address).status == state.Failed {
+			e.writeOff(i)
 		}
 	}
 	for g, left := range sc.left {
@@ -136,7 +144,8 @@ func (e *executor) enqueue(i int32) {
 
 // schedule starts ready instances, in plan order, up to the parallelism.
 func (e *executor) schedule() {
-	if e.stopped || e.lost {
+	if e.stopped || e.lost || e.wrongTarget {
+		// A run that found another system than its own acts no more.
 		return
 	}
 	var later []int32
@@ -224,6 +233,9 @@ func (e *executor) finished(i int) bool {
 			}
 		}
 	}
+	if inst.Group != "" && inst.Batch > 0 && st.status == state.Failed {
+		e.writeOff(i)
+	}
 	if inst.Group != "" && inst.Batch > 0 && st.status != state.InDoubt {
 		left := e.sc.left[inst.Group]
 		left[inst.Batch]--
@@ -262,6 +274,35 @@ func (e *executor) computeKnown(i int) bool {
 	}
 	args := inst.Arguments()
 	return args == cty.NilVal || args.IsWhollyKnown()
+}
+
+// writeOff stops counting, in the rolling batch of failed instance i, the
+// instances that depend on it: they cannot run in this run, and a failed
+// element that max_failures allows must not hold the next batch back. (A
+// step in doubt is never written off: its batch waits for an answer.)
+func (e *executor) writeOff(i int) {
+	inst := e.p.plan.Instances[i]
+	left := e.sc.left[inst.Group]
+	if left == nil {
+		return
+	}
+	if e.sc.writtenOff == nil {
+		e.sc.writtenOff = map[int32]bool{}
+	}
+	queue := append([]int32(nil), e.sc.dependents[i]...)
+	for len(queue) > 0 {
+		j := queue[0]
+		queue = queue[1:]
+		dep := e.p.plan.Instances[j]
+		if e.sc.writtenOff[j] || dep.Group != inst.Group || dep.Batch != inst.Batch {
+			continue
+		}
+		e.sc.writtenOff[j] = true
+		if !isTerminal(e.state(dep.Address).status) {
+			left[dep.Batch]--
+		}
+		queue = append(queue, e.sc.dependents[j]...)
+	}
 }
 
 type intHeap []int32

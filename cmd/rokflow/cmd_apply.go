@@ -27,7 +27,8 @@ type ApplyCmd struct {
 	AutoApprove bool     `help:"Pass every gate that has no completion check, recording the approval." name:"auto-approve"`
 	Approve     []string `help:"Approve gates by address or pattern before they are reached (repeatable; each must match a gate of the playbook). ${pattern_help}" placeholder:"ADDRESS"`
 	Parallelism int      `help:"How many steps may run at once." default:"10"`
-	NewRun      bool     `help:"Start a new run even though the last one finished." name:"new-run"`
+	NewRun      bool     `help:"Start a new run instead of resuming or reporting the last one." name:"new-run"`
+	Abandon     bool     `help:"With --new-run: begin although the last run left steps in doubt or undos owed (apply lists them first)."`
 	JSON        bool     `help:"Print events as JSON lines (see docs/events-json.md)." name:"json"`
 	Verbose     bool     `help:"Show the output lines of every step." short:"V"`
 }
@@ -91,6 +92,7 @@ func (c *ApplyCmd) Run(a *App) error {
 		Holder:      h,
 		PlanHash:    hash,
 		NewRun:      c.NewRun,
+		Abandon:     c.Abandon,
 		AutoApprove: c.AutoApprove,
 		Approve:     approve,
 		Stop:        a.Stop,
