@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X main.Version=$(VERSION)
 PLAYBOOK := playbooks/rok-v0.11
 export NO_COLOR := 1
 
-.PHONY: all build test test-ganeti bench fuzz fmt lint demo clean
+.PHONY: all build test torture test-ganeti bench fuzz fmt lint demo clean
 
 all: build
 
@@ -16,6 +16,11 @@ build: ## Build bin/rokflow
 test: ## Vet, then run every test (the CI job)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+# The fault matrix of playbooks/rok-v0.11 on both simulated platforms:
+# make test runs a sample of its cells; this runs every one (minutes).
+torture: ## Kill apply at every once step, handle and undo of the v0.11 playbook; resume and check
+	ROKFLOW_TORTURE=1 $(GO) test -count=1 -timeout 60m -run '^TestFaultMatrix$$' -v ./cmd/rokflow
 
 # The Ganeti lab (shared/labs/ganeti): a real 2-node Ganeti 3.0 cluster on
 # this machine. Needs root; setup.sh installs the Debian packages it lacks.

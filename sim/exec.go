@@ -158,6 +158,7 @@ func (s *Server) exec(ctx context.Context, nodeName, line string, sessEnv map[st
 	if n == nil {
 		return 0, fmt.Errorf("no node %s", nodeName)
 	}
+	s.track(pid, nodeName, argv)
 	if err := s.wait(ctx, delay.D()); err != nil {
 		return 128 + 9, err
 	}
@@ -228,6 +229,7 @@ func (s *Server) forgetPID(pid int) {
 	s.pidMu.Lock()
 	defer s.pidMu.Unlock()
 	delete(s.pids, pid)
+	delete(s.inFlight, pid)
 }
 
 // killPID ends the command with a process id; false when there is none.

@@ -40,6 +40,8 @@ type Server struct {
 	pidMu   sync.Mutex
 	pids    map[int]context.CancelCauseFunc
 	nextPID int
+	// inFlight describes the commands of pids that reached a program.
+	inFlight map[int]Command
 
 	kickJobs     chan struct{}
 	kickOperator chan struct{}
