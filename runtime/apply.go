@@ -460,6 +460,7 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 			e.reportDoubt(inst)
 		}
 	}
+	e.finishCompensation()
 	// The facts a saved plan bound are read again, and found the same,
 	// before anything changes.
 	for addr := range e.opts.Facts {

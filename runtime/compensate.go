@@ -159,6 +159,40 @@ func (e *executor) compensate() {
 	e.redoUndone()
 }
 
+// finishCompensation ends, before anything else acts, a compensation that
+// a crash cut short: an owed undo one of whose instances was running (or
+// is in doubt) when the process died. Going on instead would carry on the
+// upgrade with the first half undone (the master no longer pinned). The
+// undo is honoured as a failed run would (run, held back, or reported),
+// and what was undone is done again, each half in its place.
+func (e *executor) finishCompensation() {
+	var cut []*obligation
+	for _, o := range e.owed.list {
+		if o.status == state.Settled {
+			continue
+		}
+		for _, t := range o.targets {
+			if st := e.state(t); st.recovered && (st.status == state.Running || st.status == state.InDoubt) {
+				cut = append(cut, o)
+				break
+			}
+		}
+	}
+	if len(cut) == 0 {
+		return
+	}
+	e.owed.compensating = true
+	for k := len(cut) - 1; k >= 0; k-- {
+		e.event(Event{Type: EventUndoStart, Run: e.run, Addr: cut[k].addr, Summary: "finishing the compensation a crash cut short"})
+		e.honour(cut[k])
+	}
+	e.owed.compensating = false
+	e.owed.reads = nil
+	e.reportHeld()
+	e.redoUndone()
+	e.replan()
+}
+
 // honour runs an obligation's undo instances, unless its condition holds
 // it back; what cannot be done is reported, journaled and left owed.
 func (e *executor) honour(o *obligation) {

@@ -807,3 +807,43 @@ group "nodes" {
 		t.Fatalf("result %+v, ledger %v", res, f.lines())
 	}
 }
+
+// TestResumeFinishesCompensationCutShort: a crash during an idempotent
+// undo leaves the first half undone or not: the resumed run finishes the
+// undo before anything acts, then does both halves again in their place,
+// instead of carrying on as if the first half were still in effect.
+func TestResumeFinishesCompensationCutShort(t *testing.T) {
+	f := newApplyFixture(t, `
+step "pin" {
+  uses   = "shell"
+  script = "echo pin >> LEDGER"
+  undo   = step.unpin
+}
+step "upgrade" {
+  uses       = "shell"
+  script     = "echo upgrade >> LEDGER"
+  depends_on = [step.pin]
+}
+step "unpin" {
+  uses       = "shell"
+  script     = "echo unpin >> LEDGER"
+  depends_on = [step.upgrade]
+}
+`)
+	run := "20260101T000000.000Z"
+	f.journalRun(
+		state.Record{Kind: state.KindRun, Run: run},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.pin", Status: state.Succeeded, Attempt: 1},
+		state.Record{Kind: state.KindObligation, Run: run, Addr: "step.pin", Undo: "step.unpin", UndoAddrs: []string{"step.unpin"}, Status: state.Owed},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.upgrade", Status: state.Failed, Attempt: 1},
+		// The failed run died while it unpinned.
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.unpin", Status: state.Running, Attempt: 1},
+	)
+	res := f.apply()
+	if res.Status != runtime.RunSucceeded {
+		t.Fatalf("result %+v %v", res, f.diags)
+	}
+	if got, want := f.lines(), []string{"unpin", "pin", "upgrade", "unpin"}; !slices.Equal(got, want) {
+		t.Fatalf("ledger %v, want %v: the upgrade must not go on unpinned", got, want)
+	}
+}

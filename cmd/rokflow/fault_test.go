@@ -420,6 +420,7 @@ type faultStats struct {
 	cells, kills, missed        int
 	done, retried, wrong        int
 	reattached, held, refused   int
+	undosHeld                   int
 	skipped                     []string
 	danglingObligations         int
 	applies, resolves, maxRound int
@@ -458,9 +459,9 @@ func TestFaultMatrix(t *testing.T) {
 	defer stats.mu.Unlock()
 	t.Logf("fault matrix: %d of %d cells in %s; %d kills (%d retried for a missed kill point), %d applies, %d resolves "+
 		"(%d --done, %d --retry, %d wrong answers refused or reported), %d re-attached to a handle, %d holds checked, "+
-		"%d resolves of a step not in doubt refused, at most %d resumes in a cell, %d obligations naming no step; skipped: %v",
+		"%d resolves of a step not in doubt refused, %d undos held back by their condition (no kill), at most %d resumes in a cell, %d obligations naming no step; skipped: %v",
 		stats.cells, total, time.Since(start).Round(time.Second), stats.kills, stats.missed, stats.applies, stats.resolves,
-		stats.done, stats.retried, stats.wrong, stats.reattached, stats.held, stats.refused, stats.maxRound,
+		stats.done, stats.retried, stats.wrong, stats.reattached, stats.held, stats.refused, stats.undosHeld, stats.maxRound,
 		stats.danglingObligations, stats.skipped)
 }
 

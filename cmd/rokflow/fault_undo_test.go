@@ -13,7 +13,7 @@ import (
 // unpinned, a host is re-imaged with its guests back on it). While it is
 // set, a cell that shows it is skipped after its other checks; the engine
 // is not this branch's to change.
-const undoCutShortPending = true
+const undoCutShortPending = false
 
 // effectHolds follows, along the simulator's event log, whether the effect
 // of step x holds: for rok.config_set of the master candidates, whether
