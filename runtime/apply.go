@@ -209,6 +209,9 @@ type executor struct {
 	// that have not read them again yet: until they have, nothing that
 	// changes anything starts.
 	factsDue map[string]bool
+	// doubtHalt: an undo of a compensation a crash cut short is in
+	// doubt; the run acts no more until it is resolved.
+	doubtHalt bool
 	// wrongTarget: a re-read identity differs; the run acts no more.
 	wrongTarget bool
 	alreadyDone bool

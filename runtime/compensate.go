@@ -185,6 +185,13 @@ func (e *executor) finishCompensation() {
 	for k := len(cut) - 1; k >= 0; k-- {
 		e.event(Event{Type: EventUndoStart, Run: e.run, Addr: cut[k].addr, Summary: "finishing the compensation a crash cut short"})
 		e.honour(cut[k])
+		for _, t := range cut[k].targets {
+			if e.state(t).status == state.InDoubt {
+				// Whether the first half is still in effect is unknown:
+				// nothing acts until an operator answers.
+				e.doubtHalt = true
+			}
+		}
 	}
 	e.owed.compensating = false
 	e.owed.reads = nil

@@ -144,7 +144,7 @@ func (e *executor) enqueue(i int32) {
 
 // schedule starts ready instances, in plan order, up to the parallelism.
 func (e *executor) schedule() {
-	if e.stopped || e.lost || e.wrongTarget {
+	if e.stopped || e.lost || e.wrongTarget || e.doubtHalt {
 		// A run that found another system than its own acts no more.
 		return
 	}

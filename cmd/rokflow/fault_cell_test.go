@@ -405,9 +405,21 @@ func (r *cellRun) checkWrongReported(output string) {
 			}
 		}
 	}
-	if !slices.Equal(st.Candidates, r.e.before.Candidates) {
-		t.Errorf("the failed run left the master candidates at %v: its owed undo did not put back %v", st.Candidates, r.e.before.Candidates)
+	if !slices.Equal(st.Candidates, r.e.before.Candidates) && !r.pinHeld() {
+		t.Errorf("the failed run left the master candidates at %v: its owed undo neither put back %v nor was reported held", st.Candidates, r.e.before.Candidates)
 	}
+}
+
+// pinHeld reports whether state show says the pin's undo is held back
+// (the members run mixed releases), with a reason: the candidates stay
+// pinned on purpose, and visibly.
+func (r *cellRun) pinHeld() bool {
+	for _, s := range r.showSteps() {
+		if s.Address == "step.pin_master" && s.UndoStat == "held" && s.UndoWhy != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkEnd checks a finished cell: the upgrade is complete with every
