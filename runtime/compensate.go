@@ -160,22 +160,16 @@ func (e *executor) compensate() {
 }
 
 // finishCompensation ends, before anything else acts, a compensation that
-// a crash cut short: an owed undo one of whose instances was running (or
-// is in doubt) when the process died. Going on instead would carry on the
+// a crash cut short: an obligation journaled as undoing and not settled
+// (the failed run began its undo and died). Going on instead would carry on the
 // upgrade with the first half undone (the master no longer pinned). The
 // undo is honoured as a failed run would (run, held back, or reported),
 // and what was undone is done again, each half in its place.
 func (e *executor) finishCompensation() {
 	var cut []*obligation
 	for _, o := range e.owed.list {
-		if o.status == state.Settled {
-			continue
-		}
-		for _, t := range o.targets {
-			if st := e.state(t); st.recovered && (st.status == state.Running || st.status == state.InDoubt) {
-				cut = append(cut, o)
-				break
-			}
+		if o.status == state.Undoing {
+			cut = append(cut, o)
 		}
 	}
 	if len(cut) == 0 {
@@ -226,6 +220,12 @@ func (e *executor) honour(o *obligation) {
 			return
 		}
 	}
+	// Durable before the undo acts: a crash from here on leaves a
+	// compensation that a resumed run finishes first (finishCompensation).
+	if o.status != state.Undoing {
+		o.status = state.Undoing
+		e.writeObligation(state.Record{Kind: state.KindObligation, Run: e.run, Addr: o.addr, Undo: o.undo, UndoAddrs: o.targets, Status: state.Undoing})
+	}
 	var problems []string
 	for _, t := range o.targets {
 		if p := e.runUndo(o, t); p != "" {
@@ -265,14 +265,16 @@ func (e *executor) runUndo(o *obligation, addr string) string {
 	reattach := false
 	if st.recovered && (st.status == state.Running || st.status == state.InDoubt) {
 		switch {
+		case st.status == state.Running && st.handle != "":
+			// The attempt a crash cut short re-attaches to its job, as
+			// launch does for any step found running with a handle.
+			reattach = true
 		case !inst.Once:
 			// Idempotent: running it again is safe.
 		case e.resolutions[addr] == state.ResolutionDone:
 			e.resolvedDone(inst)
 			return ""
 		case e.resolutions[addr] == state.ResolutionRetry:
-		case st.status == state.Running && st.handle != "":
-			reattach = true
 		default:
 			if st.status != state.InDoubt {
 				e.inDoubt(inst) // else reported when the run began

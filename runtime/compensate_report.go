@@ -43,8 +43,16 @@ func (e *executor) reportHeld() {
 // unmet leaves an obligation owed because its undo could not be run, and
 // makes that an error of the run.
 func (e *executor) unmet(o *obligation, up *undoPlan, reason string) {
-	o.status, o.reason = state.Unmet, reason
-	e.writeObligation(state.Record{Kind: state.KindObligation, Run: e.run, Addr: o.addr, Undo: o.undo, UndoAddrs: o.targets, Status: state.Unmet, Reason: reason})
+	status := state.Unmet
+	for _, t := range o.targets {
+		if e.state(t).status == state.InDoubt {
+			// Begun and in doubt: the compensation is unfinished, and a
+			// resumed run must finish it before anything else acts.
+			status = state.Undoing
+		}
+	}
+	o.status, o.reason = status, reason
+	e.writeObligation(state.Record{Kind: state.KindObligation, Run: e.run, Addr: o.addr, Undo: o.undo, UndoAddrs: o.targets, Status: status, Reason: reason})
 	e.event(Event{Type: EventUndoUnmet, Run: e.run, Addr: o.undo, Error: reason, Summary: o.addr + " owes it"})
 	d := &hcl.Diagnostic{
 		Severity: hcl.DiagError,

@@ -673,6 +673,7 @@ step "u" {
 		state.Record{Kind: state.KindObligation, Run: run, Addr: "step.a", Undo: "step.u", UndoAddrs: []string{"step.u"}, Status: state.Owed},
 		state.Record{Kind: state.KindStep, Run: run, Addr: "step.x", Status: state.Failed, Attempt: 1},
 		// The failed run was compensating when it died.
+		state.Record{Kind: state.KindObligation, Run: run, Addr: "step.a", Undo: "step.u", UndoAddrs: []string{"step.u"}, Status: state.Undoing},
 		state.Record{Kind: state.KindStep, Run: run, Addr: "step.u", Status: state.Running, Attempt: 1},
 	)
 	// Whether the pin is still in effect is unknown: nothing acts, not even
@@ -841,6 +842,7 @@ step "unpin" {
 		state.Record{Kind: state.KindObligation, Run: run, Addr: "step.pin", Undo: "step.unpin", UndoAddrs: []string{"step.unpin"}, Status: state.Owed},
 		state.Record{Kind: state.KindStep, Run: run, Addr: "step.upgrade", Status: state.Failed, Attempt: 1},
 		// The failed run died while it unpinned.
+		state.Record{Kind: state.KindObligation, Run: run, Addr: "step.pin", Undo: "step.unpin", UndoAddrs: []string{"step.unpin"}, Status: state.Undoing},
 		state.Record{Kind: state.KindStep, Run: run, Addr: "step.unpin", Status: state.Running, Attempt: 1},
 	)
 	res := f.apply()
@@ -849,5 +851,42 @@ step "unpin" {
 	}
 	if got, want := f.lines(), []string{"unpin", "pin", "upgrade", "unpin"}; !slices.Equal(got, want) {
 		t.Fatalf("ledger %v, want %v: the upgrade must not go on unpinned", got, want)
+	}
+}
+
+// TestResumeAfterCrashInUndoStepsNormalPlace: an undo step that a crash
+// cut short in its own place in the run (restore at the end), not during
+// compensation, is resumed like any step: no compensation is made up.
+func TestResumeAfterCrashInUndoStepsNormalPlace(t *testing.T) {
+	f := newApplyFixture(t, `
+step "pin" {
+  uses   = "shell"
+  script = "echo pin >> LEDGER"
+  undo   = step.unpin
+}
+step "upgrade" {
+  uses       = "shell"
+  script     = "echo upgrade >> LEDGER"
+  depends_on = [step.pin]
+}
+step "unpin" {
+  uses       = "shell"
+  script     = "echo unpin >> LEDGER"
+  depends_on = [step.upgrade]
+}
+`)
+	run := "20260101T000000.000Z"
+	f.journalRun(
+		state.Record{Kind: state.KindRun, Run: run},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.pin", Status: state.Succeeded, Attempt: 1},
+		state.Record{Kind: state.KindObligation, Run: run, Addr: "step.pin", Undo: "step.unpin", UndoAddrs: []string{"step.unpin"}, Status: state.Owed},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.upgrade", Status: state.Succeeded, Attempt: 1},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.unpin", Status: state.Running, Attempt: 1},
+	)
+	if res := f.apply(); res.Status != runtime.RunSucceeded {
+		t.Fatalf("result %+v %v", res, f.diags)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"unpin"}) {
+		t.Fatalf("ledger %v, want only the unpin run again", got)
 	}
 }

@@ -39,6 +39,9 @@ const (
 	Held    Status = "held"
 	Unmet   Status = "unmet"
 	Settled Status = "settled"
+	// Undoing: a failed run began to run the undo (its condition held);
+	// a crash now leaves a compensation to finish before anything acts.
+	Undoing Status = "undoing"
 )
 
 // The statuses of an end record besides Succeeded and Failed.
