@@ -11,7 +11,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang"
-	"github.com/rokflow/rokflow/lang/marks"
 	"github.com/rokflow/rokflow/runtime/state"
 	"github.com/rokflow/rokflow/steps"
 )
@@ -22,24 +21,13 @@ import (
 // are left out, so that a password rotated between two attempts does not
 // make another run, and no digest of a secret reaches the journal.
 func Identify(pb *lang.Playbook, inputs map[string]cty.Value) *state.Identity {
-	id := &state.Identity{Playbook: Hash(pb, nil), Values: map[string]string{}}
-	names := make([]string, 0, len(inputs))
-	for n := range inputs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	h := sha256.New()
-	for _, n := range names {
-		v := inputs[n]
-		if marks.IsSensitive(v) {
-			continue
-		}
-		text := string(PlanValue(v).JSON)
-		id.Values[n] = text
-		fmt.Fprintf(h, "var %s %d\n%s\n", n, len(text), text)
+	values := writeInputs(h, inputs, false)
+	return &state.Identity{
+		Playbook: Hash(pb, nil),
+		Inputs:   "sha256:" + hex.EncodeToString(h.Sum(nil)),
+		Values:   values,
 	}
-	id.Inputs = "sha256:" + hex.EncodeToString(h.Sum(nil))
-	return id
 }
 
 // identityDiff says how the identity of a run to resume differs from this

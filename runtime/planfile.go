@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -41,20 +42,34 @@ func Hash(pb *lang.Playbook, inputs map[string]cty.Value) string {
 		fmt.Fprintf(h, "file %s %d\n", n.rel, len(pb.Files[n.key].Bytes))
 		h.Write(pb.Files[n.key].Bytes)
 	}
-	vnames := make([]string, 0, len(inputs))
+	writeInputs(h, inputs, true)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// writeInputs writes inputs to a hash in the one encoding plans and run
+// identities share: "var NAME JSON" lines in name order; a sensitive
+// input as "var NAME (sensitive)" when withSensitive, else not at all.
+// It returns each non-sensitive input's JSON text, by name.
+func writeInputs(w io.Writer, inputs map[string]cty.Value, withSensitive bool) map[string]string {
+	names := make([]string, 0, len(inputs))
 	for n := range inputs {
-		vnames = append(vnames, n)
+		names = append(names, n)
 	}
-	sort.Strings(vnames)
-	for _, n := range vnames {
+	sort.Strings(names)
+	texts := make(map[string]string, len(names))
+	for _, n := range names {
 		v := inputs[n]
 		if marks.IsSensitive(v) {
-			fmt.Fprintf(h, "var %s (sensitive)\n", n)
+			if withSensitive {
+				fmt.Fprintf(w, "var %s (sensitive)\n", n)
+			}
 			continue
 		}
-		fmt.Fprintf(h, "var %s %s\n", n, PlanValue(v).JSON)
+		text := string(PlanValue(v).JSON)
+		texts[n] = text
+		fmt.Fprintf(w, "var %s %s\n", n, text)
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return texts
 }
 
 // SavePlan writes a plan file: the JSON plan, arguments encoded with
