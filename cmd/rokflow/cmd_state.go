@@ -149,6 +149,12 @@ type stepView struct {
 	firstSeen int
 }
 
+// patternApproval is an approval given for an address pattern.
+type patternApproval struct {
+	Pattern  string `json:"pattern"`
+	Approved string `json:"approved_by"`
+}
+
 // Run shows the steps.
 func (c *StateShowCmd) Run(a *App) error {
 	var only *addrs.Pattern
@@ -207,10 +213,19 @@ func (c *StateShowCmd) Run(a *App) error {
 			v.Resolved = state.ResolutionDone
 		}
 	}
+	var patterns []patternApproval
 	for _, ap := range h.ApprovalsFor(run) {
-		if ap.Holder != nil {
-			get(ap.Addr).Approved = ap.Holder.User + " at " + ap.Time.Local().Format(time.RFC3339)
+		if ap.Holder == nil {
+			continue
 		}
+		who := ap.Holder.User + " at " + ap.Time.Local().Format(time.RFC3339)
+		if strings.Contains(ap.Addr, "*") {
+			// A pattern is not a step: it approves the gates it matches,
+			// started or not.
+			patterns = append(patterns, patternApproval{Pattern: ap.Addr, Approved: who})
+			continue
+		}
+		get(ap.Addr).Approved = who
 	}
 	for _, o := range r.Obligations {
 		if o.Status != state.Settled {
@@ -232,11 +247,20 @@ func (c *StateShowCmd) Run(a *App) error {
 		enc := json.NewEncoder(a.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Run   string      `json:"run"`
-			Steps []*stepView `json:"steps"`
-		}{run, list})
+			Run       string            `json:"run"`
+			Steps     []*stepView       `json:"steps"`
+			Approvals []patternApproval `json:"pattern_approvals,omitempty"`
+		}{run, list, patterns})
 	}
 	fmt.Fprintf(a.Stdout, "Run %s (%s)\n", run, b)
+	defer func() {
+		if len(patterns) > 0 {
+			fmt.Fprintf(a.Stdout, "\n  Approved by pattern:\n")
+			for _, p := range patterns {
+				fmt.Fprintf(a.Stdout, "    %s  by %s\n", p.Pattern, p.Approved)
+			}
+		}
+	}()
 	for _, v := range list {
 		fmt.Fprintf(a.Stdout, "\n  %s  %s", v.Address, strings.ToUpper(v.Status))
 		if v.Attempts > 1 {

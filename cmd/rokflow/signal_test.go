@@ -91,3 +91,51 @@ step "after" {
 		t.Fatalf("the output must say the step was cancelled:\n%s", out.String())
 	}
 }
+
+// TestStateShowListsPatternApprovals: an approval given for a pattern is
+// shown as such, not as a step with no status.
+func TestStateShowListsPatternApprovals(t *testing.T) {
+	dir := t.TempDir()
+	src := `
+group "nodes" {
+  for_each = ["a", "b"]
+  step "swap" {
+    uses         = "manual"
+    instructions = "Swap the disk of ${each.value}."
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(t, nil, "apply", dir); code != 3 {
+		t.Fatalf("apply exited %d:\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := run(t, nil, "approve", dir, `group.nodes["a"].*`); code != 0 {
+		t.Fatalf("approve exited %d:\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := run(t, nil, "state", "show", "--json", dir)
+	if code != 0 {
+		t.Fatalf("state show exited %d: %s", code, errOut)
+	}
+	var st struct {
+		Steps []struct {
+			Address string `json:"address"`
+			Status  string `json:"status"`
+		} `json:"steps"`
+		Approvals []struct {
+			Pattern string `json:"pattern"`
+		} `json:"pattern_approvals"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, s := range st.Steps {
+		if strings.Contains(s.Address, "*") || s.Status == "" {
+			t.Errorf("state show lists %q (status %q) as a step", s.Address, s.Status)
+		}
+	}
+	if len(st.Approvals) != 1 || st.Approvals[0].Pattern != `group.nodes["a"].*` {
+		t.Errorf("pattern approvals %+v", st.Approvals)
+	}
+}
