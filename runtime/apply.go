@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,7 +163,9 @@ type instState struct {
 
 type groupState struct {
 	failures int
-	stopped  bool
+	// failed holds the elements counted in failures.
+	failed  map[string]bool
+	stopped bool
 	// batchDone[b] is when batch b finished, for the pause before b+1.
 	batchDone map[int]time.Time
 }
@@ -420,6 +423,15 @@ func (e *executor) halt(err error) {
 		e.journalErr = err
 	}
 	e.lost = true
+}
+
+// lostDiag says why a run stopped writing: its lock was lost, or a
+// journal write failed.
+func (e *executor) lostDiag() *hcl.Diagnostic {
+	if e.journalErr == nil || errors.Is(e.journalErr, state.ErrLockLost) {
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Lost the run lock", Detail: "Another process broke or took the lock; this run stopped writing and acting. Check rokflow state show before resuming."}
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: "This run stopped acting, since what it does could no longer be recorded: " + e.journalErr.Error() + ". Check rokflow state show before resuming."}
 }
 
 func journalDiags(summary string, err error) hcl.Diagnostics {
@@ -1100,11 +1112,32 @@ func (e *executor) elementFailed(inst *plan.Instance, how string) {
 		return
 	}
 	g := e.group(inst.Group)
+	elem := groupElement(inst)
+	if g.failed[elem] {
+		return // an element fails once, however many of its steps do
+	}
+	if g.failed == nil {
+		g.failed = map[string]bool{}
+	}
+	g.failed[elem] = true
 	g.failures++
 	if gp := e.groupPlan(inst.Group); gp != nil && g.failures > gp.MaxFailures && !g.stopped {
 		g.stopped = true
 		e.event(Event{Type: EventGroupStop, Run: e.run, Group: inst.Group, Summary: fmt.Sprintf("%d element(s) failed or in doubt (the last %s), more than max_failures = %d: starting no more elements", g.failures, how, gp.MaxFailures)})
 	}
+}
+
+// groupElement is the address of the rolling-group element an instance
+// belongs to: group.G["key"], from its address.
+func groupElement(inst *plan.Instance) string {
+	rest, ok := strings.CutPrefix(inst.Address, inst.Group+"[")
+	if !ok {
+		return inst.Address
+	}
+	if q, err := strconv.QuotedPrefix(rest); err == nil {
+		return inst.Group + "[" + q + "]"
+	}
+	return inst.Address
 }
 
 func diagText(diags hcl.Diagnostics) string {
@@ -1135,7 +1168,7 @@ func prefixDiags(addr string, diags hcl.Diagnostics) hcl.Diagnostics {
 // finish settles owed undos after a failure, journals the end of the run
 // and sums it up.
 func (e *executor) finish() (*Result, hcl.Diagnostics) {
-	if e.ctx.Err() != nil {
+	if e.ctx.Err() != nil || e.stopRequested() {
 		e.stopped = true
 	}
 	res := &Result{Run: e.run, Counts: map[string]int{}}
@@ -1158,13 +1191,11 @@ func (e *executor) finish() (*Result, hcl.Diagnostics) {
 			res.Counts["not run"]++
 		}
 	}
+	lostReported := e.lost
 	switch {
-	case e.lost && (e.journalErr == nil || errors.Is(e.journalErr, state.ErrLockLost)):
-		res.Status = RunFailed
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Lost the run lock", Detail: "Another process broke or took the lock; this run stopped writing and acting. Check rokflow state show before resuming."})
 	case e.lost:
 		res.Status = RunFailed
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write the journal", Detail: "This run stopped acting, since what it does could no longer be recorded: " + e.journalErr.Error() + ". Check rokflow state show before resuming."})
+		e.diags = append(e.diags, e.lostDiag())
 	case len(res.Failed) > 0:
 		res.Status = RunFailed
 	case e.stopped:
@@ -1183,10 +1214,15 @@ func (e *executor) finish() (*Result, hcl.Diagnostics) {
 		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undos not run", Detail: "The run was cancelled: the undos it owes stay owed, and run when a resumed run fails."})
 	case e.wrongTarget:
 		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undos not run", Detail: "The system found is not the one this run acted on: the undos it owes are left owed, for the system they belong to."})
+	case e.doubtHalt:
+		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undos not run", Detail: "A compensation a crash cut short is unfinished: until it is, no other undo runs either. Resolve what it reports, then apply again."})
 	case len(e.verify) > 0:
 		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undos not run", Detail: "The run could not confirm it acts on the system it was started on: the undos it owes are left owed."})
 	default:
 		e.compensate()
+		if e.lost && !lostReported {
+			e.diags = append(e.diags, e.lostDiag())
+		}
 	}
 	if !e.lost {
 		_ = e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindEnd, Run: e.run, Status: state.Status(res.Status)})

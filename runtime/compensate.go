@@ -104,21 +104,68 @@ func (e *executor) owe(inst *plan.Instance) {
 
 // settle settles the obligations an undo instance that just finished
 // completes: those whose every undo instance is done.
+//
+// While a failed run compensates, an undo that ran means both halves are
+// to be done again: the "do again" marks (pending records of the owing
+// step and of the undo instances) are journaled in the same write as the
+// settlement, so that no crash can leave an obligation settled while the
+// upgrade would go on with its first half undone. The executor's own view
+// is set back only once compensation is over (redoUndone).
 func (e *executor) settle(addr string) {
+	var done []*obligation
 	for _, o := range e.owed.byTarget[addr] {
-		if o.status == state.Settled || !e.targetsDone(o) {
+		if o.status != state.Settled && e.targetsDone(o) {
+			done = append(done, o)
+		}
+	}
+	if len(done) == 0 {
+		return
+	}
+	undone := e.owed.compensating && e.state(addr).status == state.Succeeded
+	e.settleAll(done, "", undone)
+}
+
+// settleAll settles obligations in one journal write, with the marks that
+// have what they undid done again when undone.
+func (e *executor) settleAll(done []*obligation, reason string, undone bool) {
+	var recs []state.Record
+	seen := map[string]bool{}
+	for _, o := range done {
+		recs = append(recs, state.Record{Kind: state.KindObligation, Run: e.run, Addr: o.addr, Undo: o.undo, UndoAddrs: o.targets, Status: state.Settled, Reason: reason})
+		if !undone {
 			continue
 		}
-		e.settleObligation(o, "")
-		if e.owed.compensating && e.state(addr).status == state.Succeeded {
+		for _, a := range append([]string{o.addr}, o.targets...) {
+			if !seen[a] && e.state(a).status == state.Succeeded {
+				seen[a] = true
+				recs = append(recs, state.Record{Kind: state.KindStep, Run: e.run, Addr: a, Status: state.Pending})
+			}
+		}
+	}
+	if err := e.journal.append(context.WithoutCancel(e.ctx), recs...); err != nil {
+		e.halt(err)
+		return
+	}
+	for _, o := range done {
+		o.status, o.reason = state.Settled, reason
+		if undone {
 			e.owed.undone = append(e.owed.undone, o)
 		}
 	}
 }
 
 func (e *executor) settleObligation(o *obligation, reason string) {
-	o.status, o.reason = state.Settled, reason
-	e.writeObligation(state.Record{Kind: state.KindObligation, Run: e.run, Addr: o.addr, Undo: o.undo, UndoAddrs: o.targets, Status: state.Settled, Reason: reason})
+	e.settleAll([]*obligation{o}, reason, false)
+}
+
+// anyTargetSucceeded reports whether an undo instance of o ran.
+func (e *executor) anyTargetSucceeded(o *obligation) bool {
+	for _, t := range o.targets {
+		if e.state(t).status == state.Succeeded {
+			return true
+		}
+	}
+	return false
 }
 
 // targetsDone reports whether an obligation's undo instances have all run,
@@ -148,7 +195,7 @@ func (e *executor) writeObligation(rec state.Record) {
 // undone is done again, each half in its place, by a resumed run.
 func (e *executor) compensate() {
 	e.owed.compensating = true
-	for k := len(e.owed.list) - 1; k >= 0; k-- {
+	for k := len(e.owed.list) - 1; k >= 0 && !e.lost; k-- {
 		if o := e.owed.list[k]; o.status != state.Settled {
 			e.honour(o)
 		}
@@ -179,12 +226,11 @@ func (e *executor) finishCompensation() {
 	for k := len(cut) - 1; k >= 0; k-- {
 		e.event(Event{Type: EventUndoStart, Run: e.run, Addr: cut[k].addr, Summary: "finishing the compensation a crash cut short"})
 		e.honour(cut[k])
-		for _, t := range cut[k].targets {
-			if e.state(t).status == state.InDoubt {
-				// Whether the first half is still in effect is unknown:
-				// nothing acts until an operator answers.
-				e.doubtHalt = true
-			}
+		if cut[k].status != state.Settled {
+			// The compensation is still unfinished (its undo failed, is
+			// in doubt, or cannot run): whether the first half is in
+			// effect is unknown, so nothing acts until it is finished.
+			e.doubtHalt = true
 		}
 	}
 	e.owed.compensating = false
@@ -197,6 +243,9 @@ func (e *executor) finishCompensation() {
 // honour runs an obligation's undo instances, unless its condition holds
 // it back; what cannot be done is reported, journaled and left owed.
 func (e *executor) honour(o *obligation) {
+	if e.lost {
+		return // nothing may act once the journal cannot record it
+	}
 	i, ok := e.index[o.addr]
 	if !ok {
 		e.unmet(o, nil, "the step that owes it is not in this run's plan")
@@ -211,20 +260,22 @@ func (e *executor) honour(o *obligation) {
 	// when the undo was owed may be known since.
 	e.retarget(o, inst.UndoInstances)
 	if e.targetsDone(o) {
+		if o.status == state.Undoing && e.anyTargetSucceeded(o) {
+			// Its undo ran before a crash cut the compensation short:
+			// what it undid is to be done again.
+			e.settleAll([]*obligation{o}, "", true)
+			return
+		}
 		e.settleObligation(o, "its undo was not needed: "+skipReasons(e, o))
 		return
 	}
-	if x.undo != nil && x.undo.verdict != nil {
+	// An undo already begun is finished whatever its condition says now:
+	// its first half may be undone in part.
+	if x.undo != nil && x.undo.verdict != nil && o.status != state.Undoing {
 		if v := e.undoVerdict(inst, x); !v.run {
 			e.holdBack(o, x, v.reason)
 			return
 		}
-	}
-	// Durable before the undo acts: a crash from here on leaves a
-	// compensation that a resumed run finishes first (finishCompensation).
-	if o.status != state.Undoing {
-		o.status = state.Undoing
-		e.writeObligation(state.Record{Kind: state.KindObligation, Run: e.run, Addr: o.addr, Undo: o.undo, UndoAddrs: o.targets, Status: state.Undoing})
 	}
 	var problems []string
 	for _, t := range o.targets {
@@ -258,6 +309,16 @@ func (e *executor) runUndo(o *obligation, addr string) string {
 		}
 		return addr + " cannot run yet: " + why
 	}
+	if errs := errorsOnly(e.p.extras[j].diags); len(errs) > 0 {
+		return addr + " cannot run: " + diagText(errs)
+	}
+	if inst.Gate {
+		if a, ok := e.approvalFor(addr); ok {
+			e.record(inst, state.Succeeded, "", gateOutputs(a), "")
+			return ""
+		}
+		return addr + " is a gate: approve it (rokflow approve), then apply again"
+	}
 	st := e.state(addr)
 	// An undo is a step like any other: one that a crash cut short is in
 	// doubt unless it can re-attach to its job, and only an operator's
@@ -282,6 +343,15 @@ func (e *executor) runUndo(o *obligation, addr string) string {
 			return addr + " is in doubt: check whether it acted, then run rokflow resolve " + addr + " --done or --retry and apply again"
 		}
 	}
+	// Durable before the undo acts: a crash from here on leaves a
+	// compensation that a resumed run finishes first (finishCompensation).
+	if o.status != state.Undoing {
+		o.status = state.Undoing
+		e.writeObligation(state.Record{Kind: state.KindObligation, Run: e.run, Addr: o.addr, Undo: o.undo, UndoAddrs: o.targets, Status: state.Undoing})
+		if e.lost {
+			return addr + " was not run: the journal cannot record it"
+		}
+	}
 	e.event(Event{Type: EventUndoStart, Run: e.run, Addr: addr, Summary: "compensating " + o.addr})
 	if !reattach {
 		st.status = state.Pending
@@ -296,30 +366,18 @@ func (e *executor) runUndo(o *obligation, addr string) string {
 	return ""
 }
 
-// redoUndone marks, once compensation is over, both halves of what was
-// undone as to be done again: a resumed run pins again before the upgrade
-// goes on, and restores at the end.
+// redoUndone sets back, once compensation is over, both halves of what
+// was undone in the executor's view (settleAll journaled the marks): a
+// resumed run pins again before the upgrade goes on, and restores at the
+// end.
 func (e *executor) redoUndone() {
-	var recs []state.Record
-	seen := map[string]bool{}
 	for _, o := range e.owed.undone {
 		for _, addr := range append([]string{o.addr}, o.targets...) {
-			if !seen[addr] && e.state(addr).status == state.Succeeded {
-				seen[addr] = true
-				recs = append(recs, state.Record{Kind: state.KindStep, Run: e.run, Addr: addr, Status: state.Pending})
+			if e.state(addr).status == state.Succeeded {
+				e.state(addr).status = state.Pending
+				e.redo[addr] = true
 			}
 		}
 	}
 	e.owed.undone = nil
-	if len(recs) == 0 {
-		return
-	}
-	if err := e.journal.append(context.WithoutCancel(e.ctx), recs...); err != nil {
-		e.halt(err)
-		return
-	}
-	for _, r := range recs {
-		e.state(r.Addr).status = state.Pending
-		e.redo[r.Addr] = true
-	}
 }

@@ -44,6 +44,10 @@ func (e *executor) reportHeld() {
 // makes that an error of the run.
 func (e *executor) unmet(o *obligation, up *undoPlan, reason string) {
 	status := state.Unmet
+	if o.status == state.Undoing {
+		// Begun: it stays undoing, for a resumed run to finish first.
+		status = state.Undoing
+	}
 	for _, t := range o.targets {
 		if e.state(t).status == state.InDoubt {
 			// Begun and in doubt: the compensation is unfinished, and a

@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -888,5 +889,129 @@ step "unpin" {
 	}
 	if got := f.lines(); !slices.Equal(got, []string{"unpin"}) {
 		t.Fatalf("ledger %v, want only the unpin run again", got)
+	}
+}
+
+// TestUnfinishedCompensationHoldsTheRun: when a resumed run cannot finish
+// a compensation a crash cut short (its undo fails), nothing else acts.
+func TestUnfinishedCompensationHoldsTheRun(t *testing.T) {
+	f := newApplyFixture(t, `
+step "pin" {
+  uses   = "shell"
+  script = "echo pin >> LEDGER"
+  undo   = step.unpin
+}
+step "upgrade" {
+  uses       = "shell"
+  script     = "echo upgrade >> LEDGER"
+  depends_on = [step.pin]
+}
+step "unpin" {
+  uses       = "shell"
+  script     = "[ -e LEDGER.unpin-ok ] && echo unpin >> LEDGER"
+  depends_on = [step.upgrade]
+}
+`)
+	run := "20260101T000000.000Z"
+	f.journalRun(
+		state.Record{Kind: state.KindRun, Run: run},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.pin", Status: state.Succeeded, Attempt: 1},
+		state.Record{Kind: state.KindObligation, Run: run, Addr: "step.pin", Undo: "step.unpin", UndoAddrs: []string{"step.unpin"}, Status: state.Owed},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.upgrade", Status: state.Failed, Attempt: 1},
+		state.Record{Kind: state.KindObligation, Run: run, Addr: "step.pin", Undo: "step.unpin", UndoAddrs: []string{"step.unpin"}, Status: state.Undoing},
+		state.Record{Kind: state.KindStep, Run: run, Addr: "step.unpin", Status: state.Running, Attempt: 1},
+	)
+	if res := f.apply(); res.Status != runtime.RunFailed {
+		t.Fatalf("result %+v", res)
+	}
+	if got := f.lines(); len(got) != 0 {
+		t.Fatalf("ledger %v: the upgrade went on with the compensation unfinished", got)
+	}
+	if err := os.WriteFile(f.ledger+".unpin-ok", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.apply(); res.Status != runtime.RunSucceeded {
+		t.Fatalf("after the undo can run: %+v %v", res, f.diags)
+	}
+	if got, want := f.lines(), []string{"unpin", "pin", "upgrade", "unpin"}; !slices.Equal(got, want) {
+		t.Fatalf("ledger %v, want %v", got, want)
+	}
+}
+
+// TestSettlementCarriesItsRedoMarks: an undo's settlement and the marks
+// that have both halves done again are one journal write, so no crash
+// can leave a settled obligation whose first half is not redone.
+func TestSettlementCarriesItsRedoMarks(t *testing.T) {
+	f := newApplyFixture(t, `
+step "drain" {
+  uses   = "shell"
+  script = "echo drain >> LEDGER"
+  undo   = step.undrain
+}
+step "fail" {
+  uses       = "exec"
+  command    = ["false"]
+  depends_on = [step.drain]
+}
+step "undrain" {
+  uses       = "shell"
+  script     = "echo undrain >> LEDGER"
+  depends_on = [step.fail]
+}
+`)
+	if res := f.apply(); res.Status != runtime.RunFailed {
+		t.Fatalf("result %+v", res)
+	}
+	recs, err := f.backend.Records(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range recs {
+		if r.Kind != state.KindObligation || r.Status != state.Settled {
+			continue
+		}
+		var marks []string
+		for _, n := range recs[i+1:] {
+			if n.Kind != state.KindStep || n.Status != state.Pending || n.Seq != recs[i].Seq+uint64(len(marks))+1 {
+				break
+			}
+			marks = append(marks, n.Addr)
+		}
+		if !slices.Equal(marks, []string{"step.drain", "step.undrain"}) {
+			t.Fatalf("the settlement of %s is followed by redo marks %v, want both halves in the same write", r.Addr, marks)
+		}
+		return
+	}
+	t.Fatal("no settled obligation in the journal")
+}
+
+// TestMaxFailuresCountsElements: an element whose two steps fail is one
+// failed element.
+func TestMaxFailuresCountsElements(t *testing.T) {
+	f := newApplyFixture(t, `
+group "nodes" {
+  for_each = ["n1", "n2"]
+  rolling {
+    batch        = 1
+    max_failures = 1
+  }
+  step "backup" {
+    uses   = "shell"
+    script = "[ \"$1\" != n1 ] && echo \"backup-$1\" >> LEDGER"
+    args   = [each.value]
+  }
+  step "drain" {
+    uses   = "shell"
+    script = "[ \"$1\" != n1 ] && echo \"drain-$1\" >> LEDGER"
+    args   = [each.value]
+  }
+}
+`)
+	res, _ := f.applyWithin(20 * time.Second)
+	if res.Status != runtime.RunFailed || len(res.Failed) != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	if got := sorted(f.lines()); !slices.Equal(got, []string{"backup-n2", "drain-n2"}) {
+		t.Fatalf("ledger %v: one failed element is within max_failures = 1", got)
 	}
 }

@@ -144,7 +144,7 @@ func (e *executor) enqueue(i int32) {
 
 // schedule starts ready instances, in plan order, up to the parallelism.
 func (e *executor) schedule() {
-	if e.stopped || e.lost || e.wrongTarget || e.doubtHalt {
+	if e.stopped || e.lost || e.wrongTarget || e.doubtHalt || e.ctx.Err() != nil || e.stopRequested() {
 		// A run that found another system than its own acts no more.
 		return
 	}
@@ -171,6 +171,17 @@ func (e *executor) schedule() {
 	}
 	for _, i := range later {
 		e.enqueue(i)
+	}
+}
+
+// stopRequested reports whether the first interrupt came, even if the
+// loop has not taken it yet: nothing new starts after it.
+func (e *executor) stopRequested() bool {
+	select {
+	case <-e.opts.Stop:
+		return true
+	default:
+		return false
 	}
 }
 
