@@ -283,7 +283,11 @@ func (c *StateShowCmd) Run(a *App) error {
 			fmt.Fprintf(a.Stdout, "    resolved: %s\n", v.Resolved)
 		}
 		if v.UndoOwed != "" {
-			fmt.Fprintf(a.Stdout, "    undo %s: %s\n", v.UndoState, v.UndoOwed)
+			what := v.UndoState
+			if what == string(state.Undoing) {
+				what = "begun, unfinished" // a resumed run finishes it first
+			}
+			fmt.Fprintf(a.Stdout, "    undo %s: %s\n", what, v.UndoOwed)
 			if v.UndoWhy != "" {
 				fmt.Fprintf(a.Stdout, "      because: %s\n", v.UndoWhy)
 			}

@@ -83,6 +83,15 @@ func actsOf(insts []*planInstance) func(line string) (string, bool) {
 			if op := countedOps[p.Kind]; op != "" && strings.Contains(line, " "+p.Target+": ") && strings.Contains(line, words[op]) {
 				return p.Address, true
 			}
+			if to := p.arg("target_node"); p.Kind == "ganeti.instance_migrate" && to != "" {
+				// A migration back submits the same job as the evacuation
+				// of the same guest: only where the guest went tells
+				// them apart.
+				if strings.Contains(line, "instance "+p.arg("instance")+" migrated ") && strings.HasSuffix(strings.TrimSpace(line), "-> "+to) {
+					return p.Address, true
+				}
+				continue
+			}
 			if sum := p.jobSummary(); sum != "" && strings.Contains(line, " submitted: ") && strings.Contains(line, sum) {
 				return p.Address, true
 			}
@@ -117,8 +126,19 @@ func (r *cellRun) checkRedone() string {
 		}
 	}
 	act := actsOf(within)
+	redone := false
 	for _, line := range strings.Split(r.e.log.String()[r.killedAt:], "\n") {
+		was := effect.holds
 		effect.update(line)
+		switch {
+		case !was && effect.holds:
+			redone = true // the step was done again
+		case was && !effect.holds && redone:
+			// Redone, then undone again: the run reached the undo's own
+			// place (guests come back together, once confirmed); from
+			// here on the effect ends by design.
+			return ""
+		}
 		if addr, ok := act(line); ok && !effect.holds {
 			return fmt.Sprintf("%s acted while the effect of %s did not hold: the compensation the kill cut short had undone it (%s), "+
 				"and the resumed run went on without doing it again: %s", addr, c.pair.Address, c.step.Address, strings.TrimSpace(line))
