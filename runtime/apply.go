@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -345,7 +344,7 @@ func (e *executor) load() hcl.Diagnostics {
 				st.reread = true
 			}
 			if s.ResolvedDone {
-				st.outputsLost = "it was resolved as done, so rokflow never saw its outputs"
+				st.outputsLost = resolvedWithoutOutputs
 			}
 		}
 		// What failed is tried again: the operator resumed after healing
@@ -630,25 +629,15 @@ func (e *executor) start(i int, inst *plan.Instance) {
 		e.fail(inst, errs)
 		return
 	}
-	if st.status == state.InDoubt && e.resolutions[inst.Address] == "" {
-		return // reported when the run began
-	}
-	if st.recovered && (st.status == state.Running || st.status == state.InDoubt) && inst.Once {
-		// The process that ran this once step died while it ran, or an
-		// earlier apply found it so. Only a handle to re-attach to, or the
-		// operator's answer, lets it go on.
-		switch e.resolutions[inst.Address] {
-		case state.ResolutionDone:
-			e.resolvedDone(inst)
-			return
-		case state.ResolutionRetry:
-			st.handle = "" // a new attempt acts anew
-		default:
-			if st.status == state.InDoubt || st.handle == "" {
-				e.inDoubt(inst)
-				return
-			}
+	switch e.resumeAction(inst) {
+	case actDone:
+		e.resolvedDone(inst)
+		return
+	case actHold:
+		if st.status != state.InDoubt {
+			e.inDoubt(inst) // else reported when the run began
 		}
+		return
 	}
 	if inst.Gate {
 		if a, ok := e.approvalFor(inst.Address); ok {
@@ -786,12 +775,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 						r.newTarget = got
 					case got != wantTarget:
 						r.wrongTarget = true
-						r.diags = append(r.diags, &hcl.Diagnostic{
-							Severity: hcl.DiagError,
-							Summary:  "Another system than the run's",
-							Detail: fmt.Sprintf("Run %s acted on %s; this step now finds %s. The run acts no more and compensates nothing here. "+
-								"Resume it against the system it was started on, or start a new run for this one with apply --new-run.", e.run, wantTarget, got),
-						})
+						r.diags = append(r.diags, wrongSystem(e.run, inst.Address, wantTarget, got, "The run acts no more and compensates nothing here."))
 					}
 				}
 			}
@@ -1074,6 +1058,41 @@ func (e *executor) reportDoubt(inst *plan.Instance) {
 		Summary: "in doubt: " + doubtHint(inst, st.handle) + ", then run rokflow resolve " + inst.Address + " --done or --retry"})
 }
 
+// resumeAction is how a step goes on that a crash may have cut short.
+type resumeAction int
+
+const (
+	// actRun: run it; an attempt a crash cut short re-attaches to its
+	// handle (launch decides), any other acts anew.
+	actRun resumeAction = iota
+	// actDone: an operator resolved it as done.
+	actDone
+	// actHold: it is in doubt until an operator answers.
+	actHold
+)
+
+// resumeAction decides, in one place for steps and undos alike, how a step
+// found running or in doubt after a crash goes on: a once step without a
+// handle to re-attach to is in doubt until resolved; a --retry answer is a
+// new attempt, acting anew.
+func (e *executor) resumeAction(inst *plan.Instance) resumeAction {
+	st := e.state(inst.Address)
+	if !inst.Once || !st.recovered || (st.status != state.Running && st.status != state.InDoubt) {
+		return actRun
+	}
+	switch e.resolutions[inst.Address] {
+	case state.ResolutionDone:
+		return actDone
+	case state.ResolutionRetry:
+		st.handle = ""
+		return actRun
+	}
+	if st.status == state.InDoubt || st.handle == "" {
+		return actHold
+	}
+	return actRun
+}
+
 // doubtHint says what an operator checks to answer a step in doubt: the
 // external job it started, else the host it ran on, else what it does.
 func doubtHint(inst *plan.Instance, handle string) string {
@@ -1091,12 +1110,15 @@ func doubtHint(inst *plan.Instance, handle string) string {
 	}
 }
 
+// resolvedWithoutOutputs is why a step resolved done has no outputs.
+const resolvedWithoutOutputs = "it was resolved as done, so rokflow never saw its outputs"
+
 // resolvedDone takes an operator's word that a step in doubt acted. Its
 // outputs were never seen; steps that need them cannot run, and say why.
 func (e *executor) resolvedDone(inst *plan.Instance) {
 	st := e.state(inst.Address)
 	st.status = state.Succeeded
-	st.outputsLost = "it was resolved as done, so rokflow never saw its outputs"
+	st.outputsLost = resolvedWithoutOutputs
 	rec := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Succeeded, Attempt: st.attempts, Handle: st.handle, Resolution: state.ResolutionDone}
 	if err := e.journal.append(context.WithoutCancel(e.ctx), rec); err != nil {
 		e.halt(err)
@@ -1128,14 +1150,10 @@ func (e *executor) elementFailed(inst *plan.Instance, how string) {
 }
 
 // groupElement is the address of the rolling-group element an instance
-// belongs to: group.G["key"], from its address.
+// belongs to: group.G["key"].
 func groupElement(inst *plan.Instance) string {
-	rest, ok := strings.CutPrefix(inst.Address, inst.Group+"[")
-	if !ok {
-		return inst.Address
-	}
-	if q, err := strconv.QuotedPrefix(rest); err == nil {
-		return inst.Group + "[" + q + "]"
+	if k, ok := addrs.KeyAt(inst.Address, inst.Group); ok {
+		return inst.Group + addrs.Key(k)
 	}
 	return inst.Address
 }

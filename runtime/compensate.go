@@ -323,26 +323,17 @@ func (e *executor) runUndo(o *obligation, addr string) string {
 	// An undo is a step like any other: one that a crash cut short is in
 	// doubt unless it can re-attach to its job, and only an operator's
 	// answer lets it run again.
-	reattach := false
-	if st.recovered && (st.status == state.Running || st.status == state.InDoubt) {
-		switch {
-		case st.status == state.Running && st.handle != "":
-			// The attempt a crash cut short re-attaches to its job, as
-			// launch does for any step found running with a handle.
-			reattach = true
-		case !inst.Once:
-			// Idempotent: running it again is safe.
-		case e.resolutions[addr] == state.ResolutionDone:
-			e.resolvedDone(inst)
-			return ""
-		case e.resolutions[addr] == state.ResolutionRetry:
-		default:
-			if st.status != state.InDoubt {
-				e.inDoubt(inst) // else reported when the run began
-			}
-			return addr + " is in doubt: check whether it acted, then run rokflow resolve " + addr + " --done or --retry and apply again"
+	switch e.resumeAction(inst) {
+	case actDone:
+		e.resolvedDone(inst)
+		return ""
+	case actHold:
+		if st.status != state.InDoubt {
+			e.inDoubt(inst) // else reported when the run began
 		}
+		return addr + " is in doubt: check whether it acted, then run rokflow resolve " + addr + " --done or --retry and apply again"
 	}
+	reattach := st.recovered && st.status == state.Running
 	// Durable before the undo acts: a crash from here on leaves a
 	// compensation that a resumed run finishes first (finishCompensation).
 	if o.status != state.Undoing {

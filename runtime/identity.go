@@ -134,13 +134,23 @@ func (e *executor) verifyTarget() hcl.Diagnostics {
 		}
 		if want := e.targetFacts[inst.Address]; got != want {
 			e.wrongTarget = true
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Another system than the run's",
-				Detail: fmt.Sprintf("Run %s acted on %s; %s now finds %s. Nothing was done. "+
-					"Resume the run against the system it was started on, or start a new run for this one with apply --new-run.", e.run, want, inst.Address, got)})
+			diags = append(diags, wrongSystem(e.run, inst.Address, want, got, "Nothing was done."))
 			continue
 		}
 		delete(e.verify, inst.Address)
 		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Succeeded), Summary: "the same system: " + got})
 	}
 	return diags
+}
+
+// wrongSystem is the error of a run that finds, through the identity step
+// addr, another system than the one it acted on; done says what the run
+// did about it.
+func wrongSystem(run, addr, want, got, done string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Another system than the run's",
+		Detail: fmt.Sprintf("Run %s acted on %s; %s now finds %s. %s "+
+			"Resume the run against the system it was started on, or start a new run for this one with apply --new-run.", run, want, addr, got, done),
+	}
 }

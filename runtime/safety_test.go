@@ -326,16 +326,7 @@ step "unpin" {
 		runs++
 		return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{"value": cty.StringVal(name)})}
 	}
-	builtin := registry(t)
-	kinds := []steps.Kind{clusterKind{rec}}
-	for _, n := range []string{"shell", "exec", "manual"} {
-		k, _ := builtin.Lookup(n)
-		kinds = append(kinds, k)
-	}
-	reg, err := steps.NewRegistry(kinds...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := kindsWith(t, []steps.Kind{clusterKind{rec}}, "shell", "exec", "manual")
 	if res := f.applyReg(reg); res.Status != runtime.RunPaused {
 		t.Fatalf("first apply: %+v %v", res, f.diags)
 	}
@@ -425,12 +416,7 @@ step "other" {
 	rec.RunFunc = func(_ context.Context, req steps.RunRequest) steps.RunResponse {
 		return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{"value": cty.StringVal(found[req.Args.GetAttr("value").AsString()])})}
 	}
-	builtin := registry(t)
-	shell, _ := builtin.Lookup("shell")
-	reg, err := steps.NewRegistry(rec, shell)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := kindsWith(t, []steps.Kind{rec}, "shell")
 	pb, diags := lang.Load(f.dir)
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -566,16 +552,7 @@ step "use_stdout" {
 		probes++
 		return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{"value": req.Args.GetAttr("value")})}
 	}
-	builtin := registry(t)
-	kinds := []steps.Kind{rec}
-	for _, n := range []string{"shell", "exec", "manual"} {
-		k, _ := builtin.Lookup(n)
-		kinds = append(kinds, k)
-	}
-	reg, err := steps.NewRegistry(kinds...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := kindsWith(t, []steps.Kind{rec}, "shell", "exec", "manual")
 	if res := f.applyReg(reg); res.Status != runtime.RunPaused {
 		t.Fatalf("first apply: %+v %v", res, f.diags)
 	}
@@ -617,11 +594,7 @@ step "upgrade" {
 	rec.RunFunc = func(context.Context, steps.RunRequest) steps.RunResponse {
 		return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{"value": cty.StringVal(name)})}
 	}
-	shell, _ := registry(t).Lookup("shell")
-	reg, err := steps.NewRegistry(clusterKind{rec}, shell)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := kindsWith(t, []steps.Kind{clusterKind{rec}}, "shell")
 	if res := f.applyReg(reg); res.Status != runtime.RunSucceeded {
 		t.Fatalf("first apply: %+v %v", res, f.diags)
 	}
@@ -819,23 +792,7 @@ group "nodes" {
 // undo before anything acts, then does both halves again in their place,
 // instead of carrying on as if the first half were still in effect.
 func TestResumeFinishesCompensationCutShort(t *testing.T) {
-	f := newApplyFixture(t, `
-step "pin" {
-  uses   = "shell"
-  script = "echo pin >> LEDGER"
-  undo   = step.unpin
-}
-step "upgrade" {
-  uses       = "shell"
-  script     = "echo upgrade >> LEDGER"
-  depends_on = [step.pin]
-}
-step "unpin" {
-  uses       = "shell"
-  script     = "echo unpin >> LEDGER"
-  depends_on = [step.upgrade]
-}
-`)
+	f := newApplyFixture(t, pinUpgradeUnpin)
 	run := "20260101T000000.000Z"
 	f.journalRun(
 		state.Record{Kind: state.KindRun, Run: run},
@@ -859,23 +816,7 @@ step "unpin" {
 // cut short in its own place in the run (restore at the end), not during
 // compensation, is resumed like any step: no compensation is made up.
 func TestResumeAfterCrashInUndoStepsNormalPlace(t *testing.T) {
-	f := newApplyFixture(t, `
-step "pin" {
-  uses   = "shell"
-  script = "echo pin >> LEDGER"
-  undo   = step.unpin
-}
-step "upgrade" {
-  uses       = "shell"
-  script     = "echo upgrade >> LEDGER"
-  depends_on = [step.pin]
-}
-step "unpin" {
-  uses       = "shell"
-  script     = "echo unpin >> LEDGER"
-  depends_on = [step.upgrade]
-}
-`)
+	f := newApplyFixture(t, pinUpgradeUnpin)
 	run := "20260101T000000.000Z"
 	f.journalRun(
 		state.Record{Kind: state.KindRun, Run: run},
@@ -1014,4 +955,43 @@ group "nodes" {
 	if got := sorted(f.lines()); !slices.Equal(got, []string{"backup-n2", "drain-n2"}) {
 		t.Fatalf("ledger %v: one failed element is within max_failures = 1", got)
 	}
+}
+
+// pinUpgradeUnpin pins, upgrades, and unpins at the end; the pin owes the
+// unpin.
+const pinUpgradeUnpin = `
+step "pin" {
+  uses   = "shell"
+  script = "echo pin >> LEDGER"
+  undo   = step.unpin
+}
+step "upgrade" {
+  uses       = "shell"
+  script     = "echo upgrade >> LEDGER"
+  depends_on = [step.pin]
+}
+step "unpin" {
+  uses       = "shell"
+  script     = "echo unpin >> LEDGER"
+  depends_on = [step.upgrade]
+}
+`
+
+// kindsWith builds a registry of extra kinds and the named built-in ones.
+func kindsWith(t *testing.T, extra []steps.Kind, builtins ...string) *steps.Registry {
+	t.Helper()
+	all := registry(t)
+	kinds := append([]steps.Kind(nil), extra...)
+	for _, n := range builtins {
+		k, ok := all.Lookup(n)
+		if !ok {
+			t.Fatalf("no built-in kind %q", n)
+		}
+		kinds = append(kinds, k)
+	}
+	reg, err := steps.NewRegistry(kinds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
