@@ -18,6 +18,8 @@ const (
 	blockGroup      = "group"
 	blockModule     = "module"
 	blockOutput     = "output"
+	blockHook       = "hook"
+	blockRelease    = "release"
 )
 
 var fileSchema = &hcl.BodySchema{
@@ -30,6 +32,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: blockGroup, LabelNames: []string{"name"}},
 		{Type: blockModule, LabelNames: []string{"name"}},
 		{Type: blockOutput, LabelNames: []string{"name"}},
+		{Type: blockHook, LabelNames: []string{"name"}},
 	},
 }
 
@@ -105,6 +108,17 @@ func decodeFile(body hcl.Body, m *Module, pb *Playbook) hcl.Diagnostics {
 			if c != nil {
 				diags = append(diags, m.addItem(Item{Call: c}, block.DefRange)...)
 			}
+		case blockHook:
+			h, ds := decodeHookBlock(block)
+			diags = append(diags, ds...)
+			if h == nil {
+				continue
+			}
+			if prev, ok := m.Hooks[h.Name]; ok {
+				diags = append(diags, duplicate("hook", h.Name, block.DefRange, prev.DeclRange))
+				continue
+			}
+			m.Hooks[h.Name] = h
 		case blockOutput:
 			o, ds := decodeOutputBlock(block)
 			diags = append(diags, ds...)
@@ -186,6 +200,38 @@ var metaSchema = &hcl.BodySchema{
 		{Name: "description"},
 		{Name: "requires_rokflow"},
 	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: blockRelease}},
+}
+
+var releaseSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "nodes", Required: true},
+		{Name: "cluster"},
+	},
+}
+
+var hookSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "description"},
+		{Name: "depends_on"},
+	},
+}
+
+// decodeHookBlock decodes a module's extension point.
+func decodeHookBlock(block *hcl.Block) (*Hook, hcl.Diagnostics) {
+	h := &Hook{Name: block.Labels[0], DeclRange: block.DefRange}
+	diags := checkName(h.Name, block.LabelRanges[0])
+	content, ds := block.Body.Content(hookSchema)
+	diags = append(diags, ds...)
+	if attr, ok := content.Attributes["description"]; ok {
+		diags = append(diags, gohcl.DecodeExpression(attr.Expr, nil, &h.Description)...)
+	}
+	if attr, ok := content.Attributes["depends_on"]; ok {
+		trs, ds := decodeDependsOn(attr)
+		diags = append(diags, ds...)
+		h.DependsOn = trs
+	}
+	return h, diags
 }
 
 func decodePlaybookBlock(block *hcl.Block) (*Meta, hcl.Diagnostics) {
@@ -197,6 +243,21 @@ func decodePlaybookBlock(block *hcl.Block) (*Meta, hcl.Diagnostics) {
 	}{{"name", &meta.Name}, {"from", &meta.From}, {"to", &meta.To}, {"description", &meta.Description}, {"requires_rokflow", &meta.RequiresRokflow}} {
 		if attr, ok := content.Attributes[f.name]; ok {
 			diags = append(diags, gohcl.DecodeExpression(attr.Expr, nil, f.dst)...)
+		}
+	}
+	for _, b := range content.Blocks {
+		if meta.Release != nil {
+			diags = append(diags, duplicate("release block", "", b.DefRange, meta.Release.DeclRange))
+			continue
+		}
+		rc, ds := b.Body.Content(releaseSchema)
+		diags = append(diags, ds...)
+		meta.Release = &ReleaseFacts{DeclRange: b.DefRange}
+		if a, ok := rc.Attributes["nodes"]; ok {
+			meta.Release.Nodes = a.Expr
+		}
+		if a, ok := rc.Attributes["cluster"]; ok {
+			meta.Release.Cluster = a.Expr
 		}
 	}
 	return meta, diags

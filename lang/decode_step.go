@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // stepMetaSchema holds rokflow's own arguments of a step; everything else in
@@ -162,7 +163,7 @@ func decodeDependsOn(attr *hcl.Attribute) ([]hcl.Traversal, hcl.Diagnostics) {
 			continue
 		}
 		switch tr.RootName() {
-		case "step", "group", "module":
+		case "step", "group", "module", "hook":
 			if len(tr) < 2 {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
@@ -177,7 +178,7 @@ func decodeDependsOn(attr *hcl.Attribute) ([]hcl.Traversal, hcl.Diagnostics) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid depends_on reference",
-				Detail:   fmt.Sprintf("depends_on may name only steps, groups and modules, not %q.", tr.RootName()),
+				Detail:   fmt.Sprintf("depends_on may name only steps, groups, modules and hooks, not %q.", tr.RootName()),
 				Subject:  e.Range().Ptr(),
 			})
 		}
@@ -190,6 +191,7 @@ var groupSchema = &hcl.BodySchema{
 		{Name: "for_each", Required: true},
 		{Name: "depends_on"},
 		{Name: "when"},
+		{Name: "upgrades"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "rolling"},
@@ -217,12 +219,31 @@ func decodeGroupBlock(block *hcl.Block) (*Group, hcl.Diagnostics) {
 	if attr, ok := content.Attributes["when"]; ok {
 		g.When = attr.Expr
 	}
+	if attr, ok := content.Attributes["upgrades"]; ok {
+		g.Upgrades = attr.Expr
+	}
 	if attr, ok := content.Attributes["depends_on"]; ok {
 		trs, ds := decodeDependsOn(attr)
 		diags = append(diags, ds...)
 		g.DependsOn = trs
 	}
-	for _, b := range content.Blocks {
+	diags = append(diags, g.decodeItems(content.Blocks)...)
+	if len(g.Order) == 0 {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Empty group",
+			Detail:   "A group needs at least one step or module block to run for each element.",
+			Subject:  block.DefRange.Ptr(),
+		})
+	}
+	return g, diags
+}
+
+// decodeItems decodes the step and module blocks of a group's (or a hook
+// block's) body, and a group's rolling block.
+func (g *Group) decodeItems(blocks hcl.Blocks) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, b := range blocks {
 		switch b.Type {
 		case "rolling":
 			if g.Rolling != nil {
@@ -255,15 +276,7 @@ func decodeGroupBlock(block *hcl.Block) (*Group, hcl.Diagnostics) {
 			}
 		}
 	}
-	if len(g.Order) == 0 {
-		diags = append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Empty group",
-			Detail:   "A group needs at least one step or module block to run for each element.",
-			Subject:  block.DefRange.Ptr(),
-		})
-	}
-	return g, diags
+	return diags
 }
 
 func (g *Group) addItem(it Item, rng hcl.Range) hcl.Diagnostics {
@@ -287,6 +300,17 @@ var moduleMetaSchema = &hcl.BodySchema{
 		{Name: "source", Required: true},
 		{Name: "depends_on"},
 		{Name: "when"},
+		{Name: "upgrades"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: blockHook, LabelNames: []string{"name"}}},
+}
+
+// hookFillSchema is the body of a caller's hook block: steps and module
+// calls, as in a group.
+var hookFillSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: blockStep, LabelNames: []string{"name"}},
+		{Type: blockModule, LabelNames: []string{"name"}},
 	},
 }
 
@@ -302,12 +326,31 @@ func decodeModuleBlock(block *hcl.Block, group *Group) (*ModuleCall, hcl.Diagnos
 	if attr, ok := content.Attributes["when"]; ok {
 		c.When = attr.Expr
 	}
+	if attr, ok := content.Attributes["upgrades"]; ok {
+		c.Upgrades = attr.Expr
+	}
 	if attr, ok := content.Attributes["depends_on"]; ok {
 		trs, ds := decodeDependsOn(attr)
 		diags = append(diags, ds...)
 		c.DependsOn = trs
 	}
-	attrs, ds := rest.JustAttributes()
+	for _, b := range content.Blocks {
+		name := b.Labels[0]
+		diags = append(diags, checkName(name, b.LabelRanges[0])...)
+		if prev, ok := c.Hooks[name]; ok {
+			diags = append(diags, duplicate("hook block", name, b.DefRange, prev.DeclRange))
+			continue
+		}
+		fill := &Group{Name: name, DeclRange: b.DefRange, Steps: map[string]*Step{}, Calls: map[string]*ModuleCall{}}
+		hc, ds := b.Body.Content(hookFillSchema)
+		diags = append(diags, ds...)
+		diags = append(diags, fill.decodeItems(hc.Blocks)...)
+		if c.Hooks == nil {
+			c.Hooks = map[string]*Group{}
+		}
+		c.Hooks[name] = fill
+	}
+	attrs, ds := inputAttributes(rest)
 	diags = append(diags, ds...)
 	c.Inputs = attrs
 	if c.Source == "" && !diags.HasErrors() {
@@ -319,4 +362,44 @@ func decodeModuleBlock(block *hcl.Block, group *Group) (*ModuleCall, hcl.Diagnos
 		})
 	}
 	return c, diags
+}
+
+// inputAttributes returns a module call's inputs: the attributes of its
+// body left after the meta-arguments. hclsyntax's JustAttributes refuses
+// any block, even the hook blocks PartialContent took, so a native body
+// is read here; other blocks are refused as JustAttributes would.
+func inputAttributes(rest hcl.Body) (hcl.Attributes, hcl.Diagnostics) {
+	sb, ok := rest.(*hclsyntax.Body)
+	if !ok {
+		return rest.JustAttributes()
+	}
+	var diags hcl.Diagnostics
+	for _, b := range sb.Blocks {
+		if b.Type == blockHook {
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Unexpected %q block", b.Type),
+			Detail:   "A module call takes its inputs as attributes, and hook blocks for the module's hooks.",
+			Subject:  b.TypeRange.Ptr(),
+		})
+	}
+	attrs := make(hcl.Attributes, len(sb.Attributes))
+	for name, a := range sb.Attributes {
+		if isModuleMeta(name) {
+			continue
+		}
+		attrs[name] = a.AsHCLAttribute()
+	}
+	return attrs, diags
+}
+
+func isModuleMeta(name string) bool {
+	for _, a := range moduleMetaSchema.Attributes {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -198,6 +198,7 @@ func (l *loader) loadCall(parent *Module, call *ModuleCall, pb *Playbook) hcl.Di
 	child, diags := l.loadModule(dir, files, path, nil)
 	call.Module = child
 	diags = append(diags, checkCallInputs(call)...)
+	diags = append(diags, checkCallHooks(call)...)
 	return diags
 }
 
@@ -212,7 +213,28 @@ func newModule(dir string, path []string) *Module {
 		Groups:      map[string]*Group{},
 		Calls:       map[string]*ModuleCall{},
 		Outputs:     map[string]*Output{},
+		Hooks:       map[string]*Hook{},
 	}
+}
+
+// checkCallHooks reports hook blocks naming no hook of the module.
+func checkCallHooks(call *ModuleCall) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, name := range keys(call.Hooks) {
+		if _, ok := call.Module.Hooks[name]; !ok {
+			detail := fmt.Sprintf("The module %q declares no hook named %q.", call.Source, name)
+			if len(call.Module.Hooks) == 0 {
+				detail = fmt.Sprintf("The module %q declares no hooks: it has no place for steps of the caller's.", call.Source)
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown hook",
+				Detail:   detail + didYouMean(name, keys(call.Module.Hooks)),
+				Subject:  call.Hooks[name].DeclRange.Ptr(),
+			})
+		}
+	}
+	return diags
 }
 
 // checkCallInputs reports inputs the module does not declare and required

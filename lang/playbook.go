@@ -27,7 +27,23 @@ type Meta struct {
 	From, To        string
 	Description     string
 	RequiresRokflow string
-	DeclRange       hcl.Range
+	// Release says where the discovered facts carry the cluster's and
+	// each node's current release; nil when the playbook has no release
+	// block (its from and to are then not checked against the cluster).
+	Release   *ReleaseFacts
+	DeclRange hcl.Range
+}
+
+// ReleaseFacts is the playbook block's release block: expressions, in the
+// root module's scope, over read-only steps' outputs.
+type ReleaseFacts struct {
+	// Nodes is a map from node name to the release it runs ("" when not
+	// known, as for a node whose new BOOT disk is not yet upgraded).
+	Nodes hcl.Expression
+	// Cluster, when set, is the release of the cluster's shared state; a
+	// cluster is at the playbook's to only when it and every node are.
+	Cluster   hcl.Expression
+	DeclRange hcl.Range
 }
 
 // Module is one directory of blocks: the root module or a child module
@@ -44,6 +60,9 @@ type Module struct {
 	Groups      map[string]*Group
 	Calls       map[string]*ModuleCall
 	Outputs     map[string]*Output
+	// Hooks are the module's extension points: places in its sequence
+	// where a caller's hook block puts steps of its own.
+	Hooks map[string]*Hook
 
 	// Order lists the module's steps, groups and calls in source order, so
 	// plans and graphs are stable and read like the file.
@@ -190,6 +209,18 @@ const (
 	UndoAll
 )
 
+// Hook is an extension point a module declares: `hook "NAME" {
+// description, depends_on }`. It sits in the module's graph like a step:
+// it comes after what its depends_on names, and the module's items that
+// name hook.NAME in their depends_on come after it and after every step a
+// caller put in it.
+type Hook struct {
+	Name        string
+	Description string
+	DependsOn   []hcl.Traversal
+	DeclRange   hcl.Range
+}
+
 // Group is a sequence of steps (and module calls) applied to each element
 // of a collection, usually nodes, in rolling batches.
 type Group struct {
@@ -198,6 +229,12 @@ type Group struct {
 	Rolling   *Rolling
 	DependsOn []hcl.Traversal
 	When      hcl.Expression
+	// Upgrades names the node each element upgrades (see ModuleCall).
+	Upgrades hcl.Expression
+	// Hook is the hook a caller's hook block fills: such a block is a
+	// group without for_each, planned in the caller's scope at the
+	// hook's place in the called module; nil for a group block.
+	Hook *Hook
 
 	Steps map[string]*Step
 	Calls map[string]*ModuleCall
@@ -224,7 +261,23 @@ type ModuleCall struct {
 	Inputs      map[string]*hcl.Attribute
 	DependsOn   []hcl.Traversal
 	When        hcl.Expression
-	Module      *Module
-	DeclRange   hcl.Range
-	Group       *Group
+	// Upgrades, when set, names the node this call upgrades: with the
+	// playbook's release facts, a node already at the playbook's to has
+	// the call skipped.
+	Upgrades hcl.Expression
+	// Hooks are the call's hook blocks by hook name: steps the caller puts
+	// at the called module's extension points.
+	Hooks     map[string]*Group
+	Module    *Module
+	DeclRange hcl.Range
+	Group     *Group
+}
+
+// ReleaseBlock returns the playbook's release block, nil when it has none
+// (or the playbook has no playbook block).
+func (m *Meta) ReleaseBlock() *ReleaseFacts {
+	if m == nil {
+		return nil
+	}
+	return m.Release
 }

@@ -19,6 +19,8 @@ const (
 	RefEach
 	RefSelf
 	RefPlaybook
+	// RefHook is hook.NAME, a module's extension point; depends_on only.
+	RefHook
 )
 
 var refRoots = map[string]RefKind{
@@ -30,6 +32,7 @@ var refRoots = map[string]RefKind{
 	"each":     RefEach,
 	"self":     RefSelf,
 	"playbook": RefPlaybook,
+	"hook":     RefHook,
 }
 
 // RefRootNames lists the names an expression may start with.

@@ -211,6 +211,11 @@ type executor struct {
 	// that have not read them again yet: until they have, nothing that
 	// changes anything starts.
 	factsDue map[string]bool
+	// refused holds why the cluster is not on the playbook's path, once a
+	// plan found so; the run then acts no more. releaseSeen is the
+	// release status last reported.
+	refused     *hcl.Diagnostic
+	releaseSeen string
 	// doubtHalt: an undo of a compensation a crash cut short is in
 	// doubt; the run acts no more until it is resolved.
 	doubtHalt bool
@@ -456,6 +461,13 @@ func (e *executor) replan() {
 	}
 	e.afterChange = afterChanges(e.p.plan, e.index)
 	e.buildSched()
+	if r := e.p.release; r != nil && r.known && r.plan.Status != e.releaseSeen {
+		e.releaseSeen = r.plan.Status
+		if r.refused {
+			e.refused = r.diag
+		}
+		e.event(Event{Type: EventRelease, Run: e.run, Status: r.plan.Status, Summary: PathText(r.plan)})
+	}
 }
 
 func (e *executor) loop() (*Result, hcl.Diagnostics) {
@@ -1211,6 +1223,10 @@ func (e *executor) finish() (*Result, hcl.Diagnostics) {
 	}
 	lostReported := e.lost
 	switch {
+	case e.refused != nil:
+		// Nothing changed: the facts are read before anything else.
+		res.Status = RunFailed
+		e.diags = append(e.diags, e.refused)
 	case e.lost:
 		res.Status = RunFailed
 		e.diags = append(e.diags, e.lostDiag())
@@ -1227,7 +1243,7 @@ func (e *executor) finish() (*Result, hcl.Diagnostics) {
 		res.Status = RunSucceeded
 	}
 	switch {
-	case res.Status != RunFailed || e.lost:
+	case res.Status != RunFailed || e.lost || e.refused != nil:
 	case e.ctx.Err() != nil:
 		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undos not run", Detail: "The run was cancelled: the undos it owes stay owed, and run when a resumed run fails."})
 	case e.wrongTarget:

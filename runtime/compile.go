@@ -35,6 +35,8 @@ type compiled struct {
 	// bases holds the steps whose instances the planner lists by step
 	// (see compileUndo).
 	bases map[*lang.Step]bool
+	// release is the playbook's release block, nil when it has none.
+	release *lang.ReleaseFacts
 }
 
 // constant returns the value of an expression that refers to nothing and
@@ -71,10 +73,17 @@ type node struct {
 	local *lang.Local
 	item  lang.Item
 	out   *lang.Output
+	hook  *lang.Hook
+	// release is the playbook's release block (root module only).
+	release *lang.ReleaseFacts
 }
 
 func (n node) addr() string {
 	switch {
+	case n.hook != nil:
+		return "hook." + n.hook.Name
+	case n.release != nil:
+		return "playbook.release"
 	case n.local != nil:
 		return "local." + n.local.Name
 	case n.out != nil:
@@ -90,6 +99,10 @@ func (n node) addr() string {
 
 func (n node) rng() hcl.Range {
 	switch {
+	case n.hook != nil:
+		return n.hook.DeclRange
+	case n.release != nil:
+		return n.release.DeclRange
 	case n.local != nil:
 		return n.local.DeclRange
 	case n.out != nil:
@@ -138,6 +151,7 @@ func compile(pb *lang.Playbook, reg *steps.Registry) (*compiled, hcl.Diagnostics
 		conns:   map[*lang.Connection]*cconn{},
 		files:   pb.Files,
 	}
+	c.release = pb.Meta.ReleaseBlock()
 	diags := c.compileModule(pb.Root)
 	return c, diags
 }
@@ -160,6 +174,12 @@ func (c *compiled) compileModule(m *lang.Module) hcl.Diagnostics {
 	for _, name := range sortedKeys(m.Outputs) {
 		nodes = append(nodes, node{out: m.Outputs[name]})
 	}
+	for _, name := range sortedKeys(m.Hooks) {
+		nodes = append(nodes, node{hook: m.Hooks[name]})
+	}
+	if m == c.root && c.release != nil {
+		nodes = append(nodes, node{release: c.release})
+	}
 	index := map[string]int{}
 	for i, n := range nodes {
 		index[n.addr()] = i
@@ -179,6 +199,9 @@ func (c *compiled) compileModule(m *lang.Module) hcl.Diagnostics {
 			}
 		}
 	}
+	if m == c.root && c.release != nil {
+		diags = append(diags, c.releaseFirst(nodes, edges, index["playbook.release"])...)
+	}
 	order, cycle := topoSort(len(nodes), edges)
 	if cycle != nil {
 		diags = append(diags, cycleDiag(cycle, func(i int) string { return nodes[i].addr() }, nodes[cycle[0]].rng()))
@@ -187,16 +210,25 @@ func (c *compiled) compileModule(m *lang.Module) hcl.Diagnostics {
 	for _, i := range order {
 		cm.order = append(cm.order, nodes[i])
 	}
-	for _, it := range m.Order {
-		if it.Call != nil && it.Call.Module != nil {
-			diags = append(diags, c.compileModule(it.Call.Module)...)
-		}
-		if it.Group != nil {
-			for _, git := range it.Group.Order {
-				if git.Call != nil && git.Call.Module != nil {
-					diags = append(diags, c.compileModule(git.Call.Module)...)
-				}
+	diags = append(diags, c.compileCalls(m.Order)...)
+	return diags
+}
+
+// compileCalls compiles the modules that items call, in groups and in
+// the hook blocks of calls too.
+func (c *compiled) compileCalls(items []lang.Item) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, it := range items {
+		switch {
+		case it.Call != nil:
+			if it.Call.Module != nil {
+				diags = append(diags, c.compileModule(it.Call.Module)...)
 			}
+			for _, name := range sortedKeys(it.Call.Hooks) {
+				diags = append(diags, c.compileCalls(it.Call.Hooks[name].Order)...)
+			}
+		case it.Group != nil:
+			diags = append(diags, c.compileCalls(it.Group.Order)...)
 		}
 	}
 	return diags
@@ -210,26 +242,44 @@ func (c *compiled) nodeRefs(m *lang.Module, n node) ([]lang.Ref, hcl.Diagnostics
 		return lang.References(n.local.Expr)
 	case n.out != nil:
 		return lang.References(n.out.Expr)
+	case n.hook != nil:
+		return lang.DependsOnRefs(n.hook.DependsOn)
+	case n.release != nil:
+		refs, diags := lang.References(n.release.Nodes)
+		rs, ds := lang.References(n.release.Cluster)
+		return append(refs, rs...), append(diags, ds...)
 	case n.item.Step != nil:
 		return c.compileStep(m, n.item.Step)
 	case n.item.Group != nil:
 		return c.compileGroup(m, n.item.Group)
 	default:
-		return callRefs(n.item.Call)
+		return c.callRefs(m, n.item.Call)
 	}
 }
 
-func callRefs(call *lang.ModuleCall) ([]lang.Ref, hcl.Diagnostics) {
+// callRefs returns the references a module call makes in its module m:
+// its inputs, when, upgrades and depends_on, and what its hook blocks'
+// steps refer to outside themselves (they are planned in m's scope, at
+// the hook's place in the called module, so all of it must come first).
+func (c *compiled) callRefs(m *lang.Module, call *lang.ModuleCall) ([]lang.Ref, hcl.Diagnostics) {
 	var refs []lang.Ref
 	var diags hcl.Diagnostics
 	for _, name := range sortedKeys(call.Inputs) {
 		rs, ds := lang.References(call.Inputs[name].Expr)
 		refs, diags = append(refs, rs...), append(diags, ds...)
 	}
-	rs, ds := lang.References(call.When)
+	for _, e := range []hcl.Expression{call.When, call.Upgrades} {
+		rs, ds := lang.References(e)
+		refs, diags = append(refs, rs...), append(diags, ds...)
+	}
+	diags = append(diags, c.needRelease(call.Upgrades)...)
+	rs, ds := lang.DependsOnRefs(call.DependsOn)
 	refs, diags = append(refs, rs...), append(diags, ds...)
-	rs, ds = lang.DependsOnRefs(call.DependsOn)
-	return append(refs, rs...), append(diags, ds...)
+	for _, name := range sortedKeys(call.Hooks) {
+		rs, ds := c.compileGroup(m, call.Hooks[name])
+		refs, diags = append(refs, rs...), append(diags, ds...)
+	}
+	return refs, diags
 }
 
 func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Diagnostics) {
@@ -368,7 +418,7 @@ func (c *compiled) compileGroup(m *lang.Module, g *lang.Group) ([]lang.Ref, hcl.
 	rs, ds := lang.References(g.ForEach)
 	diags = append(diags, ds...)
 	outer = append(outer, rs...)
-	for _, e := range []hcl.Expression{g.When, rollingExpr(g, 0), rollingExpr(g, 1), rollingExpr(g, 2)} {
+	for _, e := range []hcl.Expression{g.When, g.Upgrades, rollingExpr(g, 0), rollingExpr(g, 1), rollingExpr(g, 2)} {
 		rs, ds := lang.References(e)
 		diags = append(diags, ds...)
 		outer = append(outer, rs...)
@@ -376,6 +426,7 @@ func (c *compiled) compileGroup(m *lang.Module, g *lang.Group) ([]lang.Ref, hcl.
 	rs, ds = lang.DependsOnRefs(g.DependsOn)
 	diags = append(diags, ds...)
 	outer = append(outer, rs...)
+	diags = append(diags, c.needRelease(g.Upgrades)...)
 
 	index := map[string]int{}
 	for i, it := range g.Order {
@@ -387,7 +438,7 @@ func (c *compiled) compileGroup(m *lang.Module, g *lang.Group) ([]lang.Ref, hcl.
 		if it.Step != nil {
 			refs, ds = c.compileStep(m, it.Step)
 		} else {
-			refs, ds = callRefs(it.Call)
+			refs, ds = c.callRefs(m, it.Call)
 		}
 		diags = append(diags, ds...)
 		for _, r := range refs {
@@ -422,6 +473,20 @@ func (c *compiled) compileGroup(m *lang.Module, g *lang.Group) ([]lang.Ref, hcl.
 		cg.order = append(cg.order, g.Order[i])
 	}
 	return outer, diags
+}
+
+// needRelease refuses upgrades in a playbook without release facts: there
+// would be nothing to tell whether the node is already upgraded.
+func (c *compiled) needRelease(upgrades hcl.Expression) hcl.Diagnostics {
+	if upgrades == nil || c.release != nil {
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "upgrades without release facts",
+		Detail:   "upgrades skips a node already at the playbook's to, which the playbook block's release block tells: add one, such as release { nodes = step.members.outputs.releases }.",
+		Subject:  upgrades.Range().Ptr(),
+	}}
 }
 
 func rollingExpr(g *lang.Group, i int) hcl.Expression {
@@ -487,6 +552,11 @@ func resolveModuleRef(m *lang.Module, r lang.Ref, from node) (string, hcl.Diagno
 			return "", notFound("module call", names)
 		}
 		return "module." + r.Name, checkOutput(call, r)
+	case lang.RefHook:
+		if m.Hooks[r.Name] == nil {
+			return "", notFound("hook", sortedKeys(m.Hooks))
+		}
+		return "hook." + r.Name, nil
 	case lang.RefEach:
 		if from.item.Group == nil && (from.item.Step == nil || from.item.Step.ForEach == nil) {
 			return "", hcl.Diagnostics{{

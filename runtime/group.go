@@ -131,6 +131,7 @@ func (p *planner) planElements(s *scope, g *lang.Group, addr string, elems []ele
 		e := elems[i]
 		es := q.groupScope(s, g, addr+keyAddr(e.key), e.key, i/batchSize+1, extra, c)
 		es.each = &val{v: eachVal(cty.StringVal(e.key), e.value)}
+		es.cond = q.upgradesCond(es, g.Upgrades, es.cond)
 		q.walkGroup(es, g)
 		scopes[i] = es
 	})
@@ -204,6 +205,7 @@ func (p *planner) share(w int32) *planner {
 		opts:        p.opts,
 		funcs:       p.funcs,
 		playbookVal: p.playbookVal,
+		release:     p.release,
 		plan:        &plan.Plan{},
 		root:        p.root,
 		refCache:    map[hcl.Range][]lang.Ref{},

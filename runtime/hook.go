@@ -33,6 +33,11 @@ const (
 	EventUndoHeld EventType = "undo_held"
 	// EventUndoUnmet: an owed undo could not be run, or failed.
 	EventUndoUnmet EventType = "undo_unmet"
+	// EventRelease: the cluster's release became known and was checked
+	// against the playbook's path. Status is upgrade, nothing_to_do or
+	// refused; Summary says the path ("0.10.2 → 0.11.0, 3 of 3 nodes to
+	// upgrade").
+	EventRelease EventType = "release"
 )
 
 // Event is one thing that happened during a run. Fields that do not apply

@@ -53,6 +53,9 @@ type planner struct {
 	opts        Options
 	funcs       map[string]ctyfunc.Function
 	playbookVal cty.Value
+	// release is what the plan knows of the cluster's release, once the
+	// playbook's release block is evaluated; nil before and without one.
+	release *releaseState
 
 	plan  *plan.Plan
 	deps  []deps // per instance
@@ -153,6 +156,7 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 		Variables:  map[string]plan.Value{},
 		Outputs:    map[string]plan.Value{},
 	}
+	p.diags = append(p.diags, checkMeta(pb.Meta, opts.Version)...)
 	root := newModuleScope(pb.Root, "")
 	p.root = root
 	for _, name := range sortedKeys(pb.Root.Variables) {
@@ -190,6 +194,13 @@ func (p *planner) walkModule(s *scope) map[string]val {
 			v, ds := p.eval(s, n.local.Expr)
 			p.diags = append(p.diags, ds...)
 			s.locals[n.local.Name] = v
+		case n.release != nil:
+			p.evalRelease(s, n.release)
+		case n.hook != nil:
+			if s.hooks == nil {
+				s.hooks = map[string]val{}
+			}
+			s.hooks[n.hook.Name] = p.planHook(s, n.hook)
 		case n.out != nil:
 			v, ds := p.eval(s, n.out.Expr)
 			p.diags = append(p.diags, ds...)
@@ -212,8 +223,9 @@ func (p *planner) walkModule(s *scope) map[string]val {
 func (p *planner) planCall(s *scope, call *lang.ModuleCall) val {
 	child := newModuleScope(call.Module, s.prefix+"module."+call.Name+".")
 	child.extra = s.extra.union(p.explicitDeps(s, call.DependsOn))
-	child.cond = p.condOf(s, call.When)
+	child.cond = p.upgradesCond(s, call.Upgrades, p.condOf(s, call.When))
 	child.group = s.group
+	child.fills, child.caller = call.Hooks, s
 	for _, name := range sortedKeys(call.Module.Variables) {
 		v := call.Module.Variables[name]
 		if child.cond.skip {
@@ -257,6 +269,29 @@ func (p *planner) planCall(s *scope, call *lang.ModuleCall) val {
 	}
 	// Depending on a module means depending on every step in it.
 	return val{v: cty.ObjectVal(attrs), deps: p.instancesSince(first)}
+}
+
+// planHook plans a module's extension point: after what its depends_on
+// names, the caller's hook block (if the call has one), planned in the
+// caller's scope as one element of a group would be. The hook's value
+// stands for all of it, for the module's items that depend on it.
+func (p *planner) planHook(s *scope, h *lang.Hook) val {
+	d := s.extra.union(p.explicitDeps(s, h.DependsOn))
+	fill := s.fills[h.Name]
+	if fill == nil || s.caller == nil {
+		return val{v: cty.EmptyObjectVal, deps: d}
+	}
+	fs := &scope{
+		mod:    s.caller.mod,
+		prefix: s.prefix + "hook." + h.Name + ".",
+		steps:  make(map[string]val, len(fill.Steps)),
+		calls:  make(map[string]val, len(fill.Calls)),
+		outer:  s.caller,
+		extra:  d,
+		cond:   s.cond,
+		group:  s.group,
+	}
+	return val{v: cty.EmptyObjectVal, deps: d.union(p.walkGroup(fs, fill))}
 }
 
 // explicitDeps resolves depends_on references to the instances they name.
@@ -570,6 +605,9 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 
 	c, wdeps := p.condDeps(s, st.When)
 	d = d.union(wdeps)
+	if why := p.doneSkip(inst.ReadOnly); why != "" && !c.skip {
+		c.skip, c.reason = true, why
+	}
 	inst.Action = plan.Run
 	if inst.Gate {
 		inst.Action = plan.Gate

@@ -144,7 +144,7 @@ func (e *executor) enqueue(i int32) {
 
 // schedule starts ready instances, in plan order, up to the parallelism.
 func (e *executor) schedule() {
-	if e.stopped || e.lost || e.wrongTarget || e.doubtHalt || e.ctx.Err() != nil || e.stopRequested() {
+	if e.stopped || e.lost || e.wrongTarget || e.doubtHalt || e.refused != nil || e.ctx.Err() != nil || e.stopRequested() {
 		// A run that found another system than its own acts no more.
 		return
 	}
@@ -157,6 +157,12 @@ func (e *executor) schedule() {
 		case holdNone:
 			if !e.known(int(i)) {
 				continue // a new plan will make it known, or report it
+			}
+			if r := e.p.release; r != nil && !r.known && !inst.ReadOnly && inst.Action != plan.Skip {
+				// Nothing changes the cluster before its release is
+				// known and found on the playbook's path (release.go).
+				later = append(later, i)
+				continue
 			}
 			if len(e.factsDue) > 0 && !inst.ReadOnly && inst.Action != plan.Skip {
 				// A saved plan's facts are checked before the first change.

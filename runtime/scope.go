@@ -111,6 +111,13 @@ type scope struct {
 	steps  map[string]val
 	groups map[string]val
 	calls  map[string]val
+	// hooks holds a module scope's planned hooks: their value carries the
+	// instances a hook stands for (its depends_on and its fill).
+	hooks map[string]val
+	// fills are the hook blocks of the call that made this module scope,
+	// planned in caller's scope at the hooks' places.
+	fills  map[string]*lang.Group
+	caller *scope
 	// outer is the module scope of a group element, where names not found
 	// in the element are looked up.
 	outer *scope
@@ -175,6 +182,8 @@ func (s *scope) lookup(kind lang.RefKind, name string) (val, bool) {
 			m = sc.groups
 		case lang.RefModule:
 			m = sc.calls
+		case lang.RefHook:
+			m = sc.hooks
 		}
 		if v, ok := m[name]; ok {
 			return v, true
@@ -194,7 +203,7 @@ func (p *planner) evalContext(s *scope, refs []lang.Ref) (*hcl.EvalContext, deps
 	var roots map[string]map[string]cty.Value
 	for _, r := range refs {
 		switch r.Kind {
-		case lang.RefVar:
+		case lang.RefVar, lang.RefHook:
 			if v, ok := s.lookup(r.Kind, r.Name); ok {
 				d = d.union(v.deps)
 			}

@@ -52,7 +52,7 @@ func Fill(template string, keys []string) string {
 func IsTemplate(addr string) bool { return strings.Contains(addr, Hole) }
 
 // segmentKinds are the words an address segment begins with.
-var segmentKinds = []string{"step", "group", "module"}
+var segmentKinds = []string{"step", "group", "module", "hook"}
 
 // checkAddress checks s against the address grammar (see Pattern). With
 // prefix set, s need only begin an address: it may stop anywhere. The
@@ -73,7 +73,7 @@ func checkAddress(s string, prefix bool) error {
 		}
 		kind := s[i : i+j]
 		if !isKind(kind) {
-			return fmt.Errorf("%q is not step, group or module: addresses are made of step.NAME, group.NAME[\"KEY\"] and module.NAME parts joined by dots", kind)
+			return fmt.Errorf("%q is not step, group, module or hook: addresses are made of step.NAME, group.NAME[\"KEY\"], module.NAME and hook.NAME parts joined by dots", kind)
 		}
 		i += j + 1
 		last = kind

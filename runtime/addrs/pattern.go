@@ -19,9 +19,10 @@ import (
 //	group.slaves["rok2.prod"].*                      every step of that element
 //	group.slaves[*].module.node.step.swap_boot_disk  that step in every element
 //
-// An address is a step, possibly inside groups and module calls:
+// An address is a step, possibly inside groups, module calls and the hook
+// blocks a caller gave a module:
 //
-//	address = { ("group." NAME "[" KEY "]" | "module." NAME) "." } "step." NAME [ "[" KEY "]" ]
+//	address = { ("group." NAME "[" KEY "]" | "module." NAME | "hook." NAME) "." } "step." NAME [ "[" KEY "]" ]
 //
 // where KEY is a double-quoted string as in HCL and Go, and NAME runs up to
 // the next character an address gives a meaning to (. [ ] " *).

@@ -91,7 +91,7 @@ func TestParsePattern(t *testing.T) {
 		"space at the end":     {"step.gate ", "space at its start or end"},
 		"no kind":              {"gate", "expected step., group. or module."},
 		"no kind, pattern":     {"slaves*", "expected step., group. or module."},
-		"wrong kind":           {"stage.gate", `"stage" is not step, group or module`},
+		"wrong kind":           {"stage.gate", `"stage" is not step, group, module or hook`},
 		"unquoted key":         {"group.slaves[rok2].*", `group.slaves["KEY"]`},
 		"unquoted step key":    {"step.gate[a]", `step.gate["KEY"]`},
 		"group without key":    {"group.slaves.step.s", `group.slaves["KEY"]`},
@@ -148,5 +148,19 @@ func TestKeys(t *testing.T) {
 	}
 	if got := Fill("step.s[*]", []string{`a"b`}); got != `step.s["a\"b"]` || !IsTemplate("step.s[*]") || IsTemplate(got) {
 		t.Errorf("Fill = %s", got)
+	}
+}
+
+func TestHookAddresses(t *testing.T) {
+	for _, a := range []string{
+		`module.master.hook.after_boot.step.map_version`,
+		`group.slaves["rok2.sim"].module.node.hook.after_boot.step.map_version`,
+	} {
+		if _, err := ParsePattern(a); err != nil {
+			t.Errorf("ParsePattern(%s): %v", a, err)
+		}
+	}
+	if _, err := ParsePattern(`module.master.hook.after_boot`); err == nil {
+		t.Error("a hook is not a step, yet its address parsed as one")
 	}
 }

@@ -29,6 +29,30 @@ type Plan struct {
 	Groups        []*Group          `json:"groups"`
 	Outputs       map[string]Value  `json:"outputs"`
 	Facts         map[string]string `json:"facts,omitempty"`
+	// Release is the upgrade path the plan takes, for a playbook with a
+	// release block.
+	Release *Release `json:"release,omitempty"`
+}
+
+// Release is where the cluster stands against the playbook's from and to.
+type Release struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Status is "unknown" (the release facts are known only at run time),
+	// "upgrade", "nothing_to_do" (every node, and the cluster, is at to) or
+	// "refused" (a node or the cluster is outside from and not at to).
+	Status string `json:"status"`
+	// KnownAfter names what the facts wait for while Status is unknown.
+	KnownAfter string `json:"known_after,omitempty"`
+	// Current is the cluster's release: its own when the playbook says
+	// where it is, else the lowest of its nodes'.
+	Current string `json:"current,omitempty"`
+	// Nodes maps each node to its release ("" when not known).
+	Nodes map[string]string `json:"nodes,omitempty"`
+	// Pending lists, sorted, the nodes to upgrade; Outside the nodes (or
+	// "cluster") whose release is neither in from nor at to.
+	Pending []string `json:"pending,omitempty"`
+	Outside []string `json:"outside,omitempty"`
 }
 
 // Playbook identifies the playbook a plan was made from.

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/internal/debversion"
 	"github.com/rokflow/rokflow/lang/schema"
 	"github.com/rokflow/rokflow/steps"
 )
@@ -72,6 +73,13 @@ var memberListSchema = &steps.Schema{
 			Description: "The members other than the master keyed by name, for for_each over the slaves.",
 		},
 		"versions": {Type: cty.Map(cty.String), Description: "Each member's version, keyed by member name."},
+		"releases": {
+			Type: cty.Map(cty.String),
+			Description: "The release each member is upgraded to, keyed by member name: the release number of its version " +
+				"(\"0.11.0\" for 0.11.0-1, \"0.11\" for 0.11~rc1-…), or \"\" for a member whose state is needs-upgrade " +
+				"(it boots a newer release whose upgrade-node has not run) or whose version is not a release. " +
+				"For a playbook's release block: release { nodes = step.members.outputs.releases }.",
+		},
 	},
 }
 
@@ -329,6 +337,7 @@ func (ml *Members) Value() cty.Value {
 	members := make([]cty.Value, 0, len(ml.Members))
 	slavesByName := map[string]cty.Value{}
 	versions := map[string]cty.Value{}
+	releases := map[string]cty.Value{}
 	var slaves []string
 	for _, m := range ml.Members {
 		mv := cty.ObjectVal(map[string]cty.Value{
@@ -341,6 +350,7 @@ func (ml *Members) Value() cty.Value {
 		})
 		members = append(members, mv)
 		versions[m.Name] = cty.StringVal(m.Version)
+		releases[m.Name] = cty.StringVal(memberRelease(m.State, m.Version))
 		if m.Name != ml.Master.Name {
 			slaves = append(slaves, m.Name)
 			slavesByName[m.Name] = mv
@@ -355,7 +365,21 @@ func (ml *Members) Value() cty.Value {
 		"slaves":         stringList(slaves),
 		"slaves_by_name": mapOf(memberType, slavesByName),
 		"versions":       mapOf(cty.String, versions),
+		"releases":       mapOf(cty.String, releases),
 	})
+}
+
+// memberRelease is the release a member is upgraded to: its version's,
+// unless the member still needs upgrade-node for the release it boots.
+func memberRelease(state, version string) string {
+	if state == "needs-upgrade" {
+		return ""
+	}
+	rel, err := debversion.Release(version)
+	if err != nil {
+		return ""
+	}
+	return rel
 }
 
 func listOf(ty cty.Type, vs []cty.Value) cty.Value {

@@ -1,0 +1,138 @@
+package runtime_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rokflow/rokflow/runtime"
+	"github.com/rokflow/rokflow/steps"
+	"github.com/rokflow/rokflow/steps/stepstest"
+)
+
+// releasePlaybook is a two-node upgrade whose release facts are given:
+// a step with no dependency that changes something, the module upgrading
+// n1 with a step of the caller's in its hook, and a group upgrading the
+// rest the same way.
+const releasePlaybook = `
+playbook {
+  name = "t"
+  from = "0.10"
+  to   = "0.11.0"
+  release {
+    nodes = step.facts.outputs.value
+  }
+}
+step "facts" {
+  uses  = "facts"
+  value = RELEASES
+}
+step "before" {
+  uses   = "shell"
+  script = "echo before >> LEDGER"
+}
+module "first" {
+  source   = "./node"
+  upgrades = "n1"
+  node     = "n1"
+  hook "after_boot" {
+    step "mid" {
+      uses   = "shell"
+      script = "echo mid-n1 >> LEDGER"
+    }
+  }
+}
+group "rest" {
+  for_each   = ["n2"]
+  upgrades   = each.value
+  depends_on = [module.first]
+  module "node" {
+    source = "./node"
+    node   = each.value
+    hook "after_boot" {
+      step "mid" {
+        uses   = "shell"
+        script = "echo mid-${each.value} >> LEDGER"
+      }
+    }
+  }
+}
+`
+
+const releaseNodeModule = `
+variable "node" {
+  type = string
+}
+step "boot" {
+  uses   = "shell"
+  script = "echo boot-${var.node} >> LEDGER"
+}
+hook "after_boot" {
+  description = "Between the BOOT swap and the upgrade."
+  depends_on  = [step.boot]
+}
+step "upgrade" {
+  uses       = "shell"
+  script     = "echo upgrade-${var.node} >> LEDGER"
+  depends_on = [hook.after_boot]
+}
+`
+
+func TestApplyReleaseModel(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		releases string
+		status   runtime.RunStatus
+		ledger   []string
+		diag     string
+		event    string
+	}{
+		{"every node to upgrade", `{ n1 = "0.10.2", n2 = "0.10.2" }`, runtime.RunSucceeded,
+			[]string{"before", "boot-n1", "mid-n1", "upgrade-n1", "boot-n2", "mid-n2", "upgrade-n2"}, "", "0.10.2 → 0.11.0, 2 of 2 nodes to upgrade"},
+		{"half upgraded", `{ n1 = "0.11.0", n2 = "0.10.2" }`, runtime.RunSucceeded,
+			[]string{"before", "boot-n2", "mid-n2", "upgrade-n2"}, "", "0.10.2 → 0.11.0, 1 of 2 nodes to upgrade"},
+		{"an unknown release counts as to upgrade", `{ n1 = "0.11", n2 = "" }`, runtime.RunSucceeded,
+			[]string{"before", "boot-n2", "mid-n2", "upgrade-n2"}, "", "1 of 2 nodes to upgrade"},
+		{"already upgraded", `{ n1 = "0.11.0", n2 = "0.11.1" }`, runtime.RunSucceeded,
+			nil, "", "already at 0.11.0: nothing to do (2 nodes)"},
+		{"too old", `{ n1 = "0.9.4", n2 = "0.10.2" }`, runtime.RunFailed,
+			nil, "found n1 0.9.4. Nothing was changed", "refused"},
+		{"too new", `{ n1 = "0.12.0", n2 = "0.11.0" }`, runtime.RunFailed,
+			nil, "found n1 0.12.0", "refused"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newApplyFixture(t, strings.Replace(releasePlaybook, "RELEASES", c.releases, 1))
+			if err := os.MkdirAll(filepath.Join(f.dir, "node"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(f.dir, "node", "main.hcl"), []byte(strings.ReplaceAll(releaseNodeModule, "LEDGER", f.ledger)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			facts := stepstest.NewRecorder("facts", func(s *steps.Schema) { s.Target = steps.TargetNone; s.Effect = steps.ReadOnly })
+			res := f.applyReg(kindsWith(t, []steps.Kind{facts}, "shell"))
+			if res.Status != c.status {
+				t.Fatalf("status %s, want %s: %v", res.Status, c.status, f.diags)
+			}
+			// "before" runs beside the others; the rest keeps its order.
+			got := f.lines()
+			without := func(l []string) []string { return slices.DeleteFunc(slices.Clone(l), func(s string) bool { return s == "before" }) }
+			if !slices.Equal(without(got), without(c.ledger)) || slices.Contains(got, "before") != slices.Contains(c.ledger, "before") {
+				t.Fatalf("ran %v, want %v", got, c.ledger)
+			}
+			if c.diag != "" && !strings.Contains(diagsText(f.diags), c.diag) {
+				t.Fatalf("diagnostics %q do not say %q", diagsText(f.diags), c.diag)
+			}
+			var seen []string
+			for _, ev := range f.events {
+				if ev.Type == runtime.EventRelease {
+					seen = append(seen, ev.Status+": "+ev.Summary)
+				}
+			}
+			if len(seen) != 1 || !strings.Contains(seen[0], c.event) {
+				t.Fatalf("release events %q, want one saying %q", seen, c.event)
+			}
+		})
+	}
+}
