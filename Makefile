@@ -1,7 +1,10 @@
 # rokflow — build, test and benchmark.
 GO       ?= go
 BIN      := bin/rokflow
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# rokflow's release, and the commit it was built from after a +, so that
+# requires_rokflow is checked against the release.
+RELEASE  := 0.1.0
+VERSION  ?= $(RELEASE)+$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.Version=$(VERSION)
 PLAYBOOK := playbooks/rok-v0.11
 export NO_COLOR := 1

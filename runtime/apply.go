@@ -277,6 +277,13 @@ func (e *executor) load() hcl.Diagnostics {
 	e.approvals = map[string]approval{}
 	e.resolutions = map[string]string{}
 	last := h.Last()
+	if last != nil && last.Ended == state.Succeeded && !e.opts.NewRun && e.c.release != nil {
+		// With release facts the cluster, not the journal, says what is
+		// left: a finished run leaves nothing in flight, so a new run reads
+		// the cluster again and does what its release calls for (nothing,
+		// when it is at to). Another playbook of a chain begins so too.
+		e.opts.NewRun = true
+	}
 	if last != nil && last.Ended == state.Succeeded && !e.opts.NewRun {
 		// Finished: nothing to do, if it is the same run. With another
 		// playbook or other inputs, or on another system, "nothing to do"

@@ -116,7 +116,8 @@ func ownRelease(version string) string {
 		v = v[:end]
 	}
 	v = strings.TrimRight(v, ".")
-	if !debversion.ValidRelease(v) {
+	if !debversion.ValidRelease(v) || !strings.Contains(v, ".") {
+		// A bare commit hash that starts with digits is no release.
 		return ""
 	}
 	return v
@@ -318,27 +319,6 @@ func (p *planner) doneSkip(readOnly bool) string {
 	return "the cluster already runs " + p.release.to + ": nothing to do"
 }
 
-// PathText says where a plan's release path stands, for people:
-// "0.10.2 → 0.11.0, 3 of 3 nodes to upgrade".
-func PathText(r *plan.Release) string {
-	if r == nil {
-		return ""
-	}
-	cur := r.Current
-	if cur == "" {
-		cur = r.From
-	}
-	switch r.Status {
-	case "unknown":
-		what := "when the release facts are read"
-		if r.KnownAfter != "" {
-			what = "after " + r.KnownAfter
-		}
-		return fmt.Sprintf("%s → %s; the cluster's release is known %s", r.From, r.To, what)
-	case "refused":
-		return fmt.Sprintf("%s → %s refused: %s outside from %s", cur, r.To, strings.Join(r.Outside, ", "), r.From)
-	case "nothing_to_do":
-		return fmt.Sprintf("already at %s: nothing to do (%d nodes)", r.To, len(r.Nodes))
-	}
-	return fmt.Sprintf("%s → %s, %d of %d nodes to upgrade", cur, r.To, len(r.Pending), len(r.Nodes))
-}
+// PathText says where a plan's release path stands, for people (see
+// plan.Release.Text).
+func PathText(r *plan.Release) string { return r.Text() }

@@ -1,12 +1,14 @@
 package runtime_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime"
 	"github.com/rokflow/rokflow/steps"
 	"github.com/rokflow/rokflow/steps/stepstest"
@@ -134,5 +136,33 @@ func TestApplyReleaseModel(t *testing.T) {
 				t.Fatalf("release events %q, want one saying %q", seen, c.event)
 			}
 		})
+	}
+}
+
+func TestPlaybookBlockChecks(t *testing.T) {
+	for _, c := range []struct{ meta, want string }{
+		{`from = "0.10"` + "\n" + `to = "0.11.0"` + "\n" + `requires_rokflow = ">= 99.0"`, "The playbook requires rokflow >= 99.0; this is rokflow 0.1.0-dev"},
+		{`from = "0.12"` + "\n" + `to = "0.11.0"`, `from = "0.12" starts at or after to = "0.11.0"`},
+		{`from = "0.11"` + "\n" + `to = "0.11.0"`, "starts at or after"},
+		{`from = "latest"` + "\n" + `to = "0.11.0"`, `"latest" is not a release constraint`},
+		{`from = "0.10"` + "\n" + `to = "eleven"`, `to = "eleven": write the release`},
+		{`requires_rokflow = ">= 0.1, < 1"`, ""},
+	} {
+		dir := t.TempDir()
+		src := "playbook {\n  name = \"t\"\n" + c.meta + "\n}\nstep \"s\" {\n  uses = \"exec\"\n  command = [\"true\"]\n}\n"
+		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pb, diags := lang.Load(dir)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		_, diags = runtime.Plan(context.Background(), pb, registry(t), runtime.Options{Version: "0.1.0-dev"})
+		switch got := diagsText(diags); {
+		case c.want == "" && diags.HasErrors():
+			t.Errorf("%s: %s", c.meta, got)
+		case c.want != "" && !strings.Contains(got, c.want):
+			t.Errorf("%s: diagnostics %q, want %q", c.meta, got, c.want)
+		}
 	}
 }

@@ -16,12 +16,14 @@ import (
 	"github.com/rokflow/rokflow/cmd/rokflow/views"
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime"
+	"github.com/rokflow/rokflow/runtime/addrs"
 	"github.com/rokflow/rokflow/runtime/state"
 )
 
 // ApplyCmd runs a playbook, or exactly a saved plan.
 type ApplyCmd struct {
-	Path string `arg:"" help:"Playbook directory or .hcl file, or a plan file saved by plan --out."`
+	Path string `arg:"" help:"Playbook directory or .hcl file, or a plan file saved by plan --out; or a directory of playbooks (a catalogue) with --to."`
+	To   string `help:"With a catalogue: the release to reach; the playbooks from the cluster's discovered release run one after another, resumably." placeholder:"RELEASE"`
 	InputFlags
 	StateFlags
 	AutoApprove bool     `help:"Pass every gate that has no completion check, recording the approval." name:"auto-approve"`
@@ -37,6 +39,12 @@ type ApplyCmd struct {
 func (c *ApplyCmd) Run(a *App) error {
 	if c.Parallelism < 1 {
 		return usageError("--parallelism must be at least 1")
+	}
+	if chained, err := chainMode(c.Path, c.To); err != nil || chained {
+		if err != nil {
+			return err
+		}
+		return c.applyChain(a)
 	}
 	path, saved, err := c.planFile()
 	if err != nil {
@@ -66,16 +74,31 @@ func (c *ApplyCmd) Run(a *App) error {
 	}
 	defer backend.Close()
 	h := holder("apply " + l.pb.Meta.Name)
-	sess, err := backend.Lock(ctx, h)
+	sess, err := c.lock(a, backend, h)
+	if err != nil {
+		return err
+	}
+	defer sess.Unlock(context.WithoutCancel(ctx))
+	return c.applyLoaded(a, l, c.Path, hash, saved, approve, backend, sess, h)
+}
+
+// lock takes the run lock of backend for h.
+func (c *ApplyCmd) lock(a *App, backend state.Backend, h state.Holder) (state.Session, error) {
+	sess, err := backend.Lock(a.Ctx, h)
 	if err != nil {
 		var le *state.LockedError
 		if errors.As(err, &le) {
-			return &exitError{code: exitFailed, msg: fmt.Sprintf("%s; wait for it, or if it is gone for good run: rokflow unlock %s", le.Error(), c.Path)}
+			return nil, &exitError{code: exitFailed, msg: fmt.Sprintf("%s; wait for it, or if it is gone for good run: rokflow unlock %s", le.Error(), c.Path)}
 		}
-		return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot take the run lock: %s", err)}
+		return nil, &exitError{code: exitFailed, msg: fmt.Sprintf("cannot take the run lock: %s", err)}
 	}
-	defer sess.Unlock(context.WithoutCancel(ctx))
+	return sess, nil
+}
 
+// applyLoaded applies one loaded playbook (path, as the operator names it
+// in hints) under a lock already held.
+func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *savedPlan, approve []addrs.Pattern, backend state.Backend, sess state.Session, h state.Holder) error {
+	ctx := a.Ctx
 	var hook runtime.Hook
 	if c.JSON {
 		hook = views.NewJSONEvents(a.Stdout)
@@ -120,17 +143,17 @@ func (c *ApplyCmd) Run(a *App) error {
 	case runtime.RunPaused:
 		if !c.JSON {
 			for _, w := range res.Waiting {
-				fmt.Fprintf(a.Stdout, "Paused at the gate %s. Approve it with: rokflow approve%s %s %s  (or apply --approve)\n", w, c.StateFlags.hint(), shellQuote(c.Path), shellQuote(w))
+				fmt.Fprintf(a.Stdout, "Paused at the gate %s. Approve it with: rokflow approve%s %s %s  (or apply --approve)\n", w, c.StateFlags.hint(), shellQuote(path), shellQuote(w))
 			}
 			for _, d := range res.InDoubt {
-				fmt.Fprintf(a.Stdout, "%s is in doubt: check its target, then: rokflow resolve%s %s %s --done|--retry\n", d, c.StateFlags.hint(), shellQuote(c.Path), shellQuote(d))
+				fmt.Fprintf(a.Stdout, "%s is in doubt: check its target, then: rokflow resolve%s %s %s --done|--retry\n", d, c.StateFlags.hint(), shellQuote(path), shellQuote(d))
 			}
 		}
 		return &exitError{code: exitPaused}
 	case runtime.RunStopped:
 		return &exitError{code: exitFailed, msg: "stopped by an interrupt; run apply again to resume"}
 	default:
-		return &exitError{code: exitFailed, msg: fmt.Sprintf("the run failed; see rokflow state show%s %s", c.StateFlags.hint(), shellQuote(c.Path))}
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("the run failed; see rokflow state show%s %s", c.StateFlags.hint(), shellQuote(path))}
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 
 // PlanCmd shows what a run would do.
 type PlanCmd struct {
-	Path string `arg:"" help:"Playbook directory, or one .hcl file."`
+	Path string `arg:"" help:"Playbook directory, or one .hcl file; or a directory of playbooks (a catalogue, such as playbooks/) with --to."`
+	To   string `help:"With a catalogue: the release to reach; the chain of playbooks from the cluster's discovered release is planned hop by hop." placeholder:"RELEASE"`
 	InputFlags
 	Discover bool   `help:"Run read-only steps (member lists, RAPI queries, file reads) while planning, so the plan is concrete per node."`
 	JSON     bool   `help:"Print the plan as one JSON document (see docs/plan-json.md)." name:"json"`
@@ -19,6 +20,27 @@ type PlanCmd struct {
 
 // Run plans the playbook and prints the plan.
 func (c *PlanCmd) Run(a *App) error {
+	if chained, err := chainMode(c.Path, c.To); err != nil || chained {
+		if err != nil {
+			return err
+		}
+		if c.Out != "" {
+			return usageError("--out saves the plan of one playbook; plan the chain's hops one by one to save them")
+		}
+		ch, err := a.loadChain(c.Path, c.InputFlags, c.To)
+		if err != nil {
+			return err
+		}
+		plans, err := a.planChain(ch, true)
+		if err != nil {
+			return err
+		}
+		if c.JSON {
+			return writeChainJSON(a.Stdout, ch, plans)
+		}
+		chainText(a.Stdout, ch, plans, a.Streams.Color)
+		return nil
+	}
 	l, err := a.load(c.Path, c.InputFlags, false)
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ package plan
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/zclconf/go-cty/cty"
@@ -15,7 +17,7 @@ import (
 // FormatVersion is the version of the JSON plan document. The minor number
 // grows when fields are added; the major number when a field changes meaning
 // or goes away.
-const FormatVersion = "1.1"
+const FormatVersion = "1.2"
 
 // Plan is the result of planning a playbook.
 type Plan struct {
@@ -186,4 +188,29 @@ type Value struct {
 	JSON      json.RawMessage `json:"value"`
 	Sensitive bool            `json:"sensitive,omitempty"`
 	Unknown   bool            `json:"unknown,omitempty"`
+}
+
+// Text says where the release path stands, for people: "0.10.2 → 0.11.0,
+// 3 of 3 nodes to upgrade".
+func (r *Release) Text() string {
+	if r == nil {
+		return ""
+	}
+	cur := r.Current
+	if cur == "" {
+		cur = r.From
+	}
+	switch r.Status {
+	case "unknown":
+		what := "when the release facts are read"
+		if r.KnownAfter != "" {
+			what = "after " + r.KnownAfter
+		}
+		return fmt.Sprintf("%s → %s; the cluster's release is known %s", r.From, r.To, what)
+	case "refused":
+		return fmt.Sprintf("%s → %s refused: %s outside from %s", cur, r.To, strings.Join(r.Outside, ", "), r.From)
+	case "nothing_to_do":
+		return fmt.Sprintf("already at %s: nothing to do (%d nodes)", r.To, len(r.Nodes))
+	}
+	return fmt.Sprintf("%s → %s, %d of %d nodes to upgrade", cur, r.To, len(r.Pending), len(r.Nodes))
 }

@@ -69,6 +69,12 @@ func (p *Progress) Event(ev runtime.Event) {
 			what += " (" + ev.Summary + ")"
 		}
 		fmt.Fprintf(p.w, "%s %s\n", at, c.bold(what))
+	case runtime.EventRelease:
+		line := "release: " + ev.Summary
+		if ev.Status == "refused" {
+			line = c.red(line)
+		}
+		fmt.Fprintf(p.w, "%s %s\n", at, c.bold(line))
 	case runtime.EventBatchStart:
 		if p.batches[ev.Group] != ev.Batch {
 			p.batches[ev.Group] = ev.Batch

@@ -23,6 +23,9 @@ func PlanText(w io.Writer, p *plan.Plan, colorOn bool) {
 	if p.Playbook.Description != "" {
 		fmt.Fprintf(w, "  %s\n", p.Playbook.Description)
 	}
+	if p.Release != nil {
+		fmt.Fprintf(w, "  %s\n", c.bold("Release: "+p.Release.Text()))
+	}
 	counts := map[plan.Action]int{}
 	for _, inst := range p.Instances {
 		counts[inst.Action]++
