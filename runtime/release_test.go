@@ -119,7 +119,9 @@ func TestApplyReleaseModel(t *testing.T) {
 			}
 			// "before" runs beside the others; the rest keeps its order.
 			got := f.lines()
-			without := func(l []string) []string { return slices.DeleteFunc(slices.Clone(l), func(s string) bool { return s == "before" }) }
+			without := func(l []string) []string {
+				return slices.DeleteFunc(slices.Clone(l), func(s string) bool { return s == "before" })
+			}
 			if !slices.Equal(without(got), without(c.ledger)) || slices.Contains(got, "before") != slices.Contains(c.ledger, "before") {
 				t.Fatalf("ran %v, want %v", got, c.ledger)
 			}
