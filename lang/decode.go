@@ -243,6 +243,10 @@ func decodePlaybookBlock(block *hcl.Block) (*Meta, hcl.Diagnostics) {
 	}{{"name", &meta.Name}, {"from", &meta.From}, {"to", &meta.To}, {"description", &meta.Description}, {"requires_rokflow", &meta.RequiresRokflow}} {
 		if attr, ok := content.Attributes[f.name]; ok {
 			diags = append(diags, gohcl.DecodeExpression(attr.Expr, nil, f.dst)...)
+			if meta.Ranges == nil {
+				meta.Ranges = map[string]hcl.Range{}
+			}
+			meta.Ranges[f.name] = attr.Expr.Range()
 		}
 	}
 	for _, b := range content.Blocks {

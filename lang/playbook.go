@@ -32,6 +32,18 @@ type Meta struct {
 	// block (its from and to are then not checked against the cluster).
 	Release   *ReleaseFacts
 	DeclRange hcl.Range
+	// Ranges holds where each attribute (from, to, requires_rokflow, …)
+	// was written, for diagnostics.
+	Ranges map[string]hcl.Range
+}
+
+// Range returns where the attribute name was written, or the block's
+// range when it was not.
+func (m *Meta) Range(name string) *hcl.Range {
+	if r, ok := m.Ranges[name]; ok {
+		return r.Ptr()
+	}
+	return m.DeclRange.Ptr()
 }
 
 // ReleaseFacts is the playbook block's release block: expressions, in the

@@ -65,24 +65,24 @@ func checkMeta(meta *lang.Meta, version string) hcl.Diagnostics {
 		return nil
 	}
 	var diags hcl.Diagnostics
-	bad := func(summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: meta.DeclRange.Ptr()})
+	bad := func(attr, summary, detail string) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: meta.Range(attr)})
 	}
 	var from debversion.Constraint
 	fromOK := false
 	if meta.From != "" {
 		c, err := debversion.ParseConstraint(meta.From)
 		if err != nil {
-			bad("Invalid from", "from: "+err.Error()+".")
+			bad("from", "Invalid from", "from: "+err.Error()+".")
 		} else {
 			from, fromOK = c, true
 		}
 	}
 	if meta.To != "" && !debversion.ValidRelease(meta.To) {
-		bad("Invalid to", fmt.Sprintf("to = %q: write the release this playbook upgrades to, such as \"0.11.0\".", meta.To))
+		bad("to", "Invalid to", fmt.Sprintf("to = %q: write the release this playbook upgrades to, such as \"0.11.0\".", meta.To))
 	} else if fromOK && meta.To != "" {
 		if low := from.Lowest(); debversion.CompareRelease(low, meta.To) >= 0 || from.Allows(meta.To) {
-			bad("Upgrade path goes backwards", fmt.Sprintf("from = %q starts at or after to = %q: a playbook upgrades from older releases to a newer one.", meta.From, meta.To))
+			bad("from", "Upgrade path goes backwards", fmt.Sprintf("from = %q starts at or after to = %q: a playbook upgrades from older releases to a newer one.", meta.From, meta.To))
 		}
 	}
 	if meta.RequiresRokflow != "" {
@@ -90,9 +90,9 @@ func checkMeta(meta *lang.Meta, version string) hcl.Diagnostics {
 		own := ownRelease(version)
 		switch {
 		case err != nil:
-			bad("Invalid requires_rokflow", "requires_rokflow: "+err.Error()+".")
+			bad("requires_rokflow", "Invalid requires_rokflow", "requires_rokflow: "+err.Error()+".")
 		case own != "" && !c.Allows(own):
-			bad("This rokflow is too old or too new for the playbook",
+			bad("requires_rokflow", "This rokflow is too old or too new for the playbook",
 				fmt.Sprintf("The playbook requires rokflow %s; this is rokflow %s. Install a rokflow that meets it.", meta.RequiresRokflow, version))
 		}
 	}
