@@ -71,7 +71,15 @@ func (c *compiled) itemGates(it lang.Item, prefix string, out *[]string) {
 			*out = append(*out, base+key)
 		}
 	case it.Call != nil && it.Call.Module != nil:
-		c.moduleGates(it.Call.Module, prefix+"module."+it.Call.Name+".", out)
+		mp := prefix + "module." + it.Call.Name + "."
+		c.moduleGates(it.Call.Module, mp, out)
+		// The steps the call puts in the module's hooks are at the hooks'
+		// places in it.
+		for _, name := range sortedKeys(it.Call.Hooks) {
+			for _, hit := range it.Call.Hooks[name].Order {
+				c.itemGates(hit, mp+"hook."+name+".", out)
+			}
+		}
 	}
 }
 

@@ -37,6 +37,7 @@ func TestGateAddresses(t *testing.T) {
 			`step.fixed["b"]`,
 			`step.fixed["a"]`,
 			"group.g[*].module.node.step.swap",
+			"group.g[*].module.node.hook.after_swap.step.confirm",
 		}},
 		"keys the run journaled": {[]string{
 			`group.g["n2"].module.node.step.other`,
@@ -53,6 +54,9 @@ func TestGateAddresses(t *testing.T) {
 			`group.g["n1"].module.node.step.swap`,
 			`group.g["n2"].module.node.step.swap`,
 			"group.g[*].module.node.step.swap",
+			`group.g["n1"].module.node.hook.after_swap.step.confirm`,
+			`group.g["n2"].module.node.hook.after_swap.step.confirm`,
+			"group.g[*].module.node.hook.after_swap.step.confirm",
 		}},
 	}
 	for name, tc := range tests {
@@ -94,8 +98,8 @@ func TestGateAddressesCoverThePlan(t *testing.T) {
 			t.Errorf("listed gate %s is not in the plan", g)
 		}
 	}
-	if len(planned) != 6 {
-		t.Errorf("the plan has %d gates, want 6", len(planned))
+	if len(planned) != 8 {
+		t.Errorf("the plan has %d gates, want 8", len(planned))
 	}
 }
 
@@ -110,16 +114,20 @@ func TestMatchGates(t *testing.T) {
 		"every element":        {"step.gate[*]", []string{"step.gate[*]"}, ""},
 		"literal elements":     {"step.fixed[*]", []string{`step.fixed["b"]`, `step.fixed["a"]`}, ""},
 		"an element not known": {`step.gate["k9"]`, []string{`step.gate["k9"]`}, ""},
-		"the help's example":   {`group.g["n1"].*`, []string{`group.g["n1"].module.node.step.swap`}, ""},
-		"an element not seen":  {`group.g["n7"].*`, []string{`group.g["n7"].module.node.step.swap`}, ""},
+		"the help's example":   {`group.g["n1"].*`, []string{`group.g["n1"].module.node.step.swap`, `group.g["n1"].module.node.hook.after_swap.step.confirm`}, ""},
+		"an element not seen":  {`group.g["n7"].*`, []string{`group.g["n7"].module.node.step.swap`, `group.g["n7"].module.node.hook.after_swap.step.confirm`}, ""},
 		"every group element": {"group.g[*].*", []string{
 			`group.g["n1"].module.node.step.swap`,
 			"group.g[*].module.node.step.swap",
+			`group.g["n1"].module.node.hook.after_swap.step.confirm`,
+			"group.g[*].module.node.hook.after_swap.step.confirm",
 		}, ""},
 		"elements by a star in the key": {`group.g["n*"].*`, []string{
 			`group.g["n1"].module.node.step.swap`,
+			`group.g["n1"].module.node.hook.after_swap.step.confirm`,
 		}, ""},
-		"elements by a star, none seen": {`group.g["x*"].*`, []string{"group.g[*].module.node.step.swap"}, ""},
+		"elements by a star, none seen": {`group.g["x*"].*`, []string{"group.g[*].module.node.step.swap", "group.g[*].module.node.hook.after_swap.step.confirm"}, ""},
+		"a gate a caller put in a hook": {`group.g["n2"].module.node.hook.after_swap.step.confirm`, []string{`group.g["n2"].module.node.hook.after_swap.step.confirm`}, ""},
 		"no such step":                  {"step.nosuch", nil, `Its gates are step.gate[*], step.fixed["b"]`},
 		"not a gate":                    {"step.work", nil, "matches no gate"},
 		"a literal key not there":       {`step.fixed["c"]`, nil, `Did you mean step.fixed["b"]?`},

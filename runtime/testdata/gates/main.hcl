@@ -33,5 +33,12 @@ group "g" {
   module "node" {
     source = "./node"
     name   = each.key
+
+    hook "after_swap" {
+      step "confirm" {
+        uses         = "manual"
+        instructions = "Confirm ${each.key} is back."
+      }
+    }
   }
 }

@@ -12,3 +12,8 @@ step "swap" {
   instructions = "Swap the disk of ${var.name}."
   depends_on   = [step.other]
 }
+
+# A caller's steps come after the swap.
+hook "after_swap" {
+  depends_on = [step.swap]
+}
