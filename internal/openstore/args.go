@@ -15,6 +15,7 @@ var shortFlags = map[string]string{"-C": "connect", "-L": "listen"}
 //
 //	--bind-http tcp://H:P             ->  --controller-listen role=slave,http://H:P
 //	--openstore-controller=tcp://H:P  ->  --connect=role=slave,http://H:P
+//	--openstore-master-connect tcp://H:P  ->  --connect role=master,http://H:P
 //	-C tcp://H:P    (or -Ctcp://H:P)  ->  -C role=slave,http://H:P
 //	-L tcp://H:P                      ->  -L role=master,http://H:P
 //

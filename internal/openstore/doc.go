@@ -12,6 +12,12 @@
 //	-L [role=master,]http://1.2.3.4:9090   master, listen (default role)
 //	-L role=slave,http://1.2.3.4:8080      slave, listen
 //
+// Before v0.11 the role was not written: it followed from the option
+// (openstore-controller: slave connects; openstore-master-connect: master
+// connects; bind-http: the External Controller, a slave, listens; listen:
+// master listens). ConfigRules is that mapping, and the one place that
+// decides a role.
+//
 // The package offers:
 //   - Endpoint, Parse, Format and FormatFor: the endpoint syntax, with
 //     Direction and RoleStyle deciding whether a default role is written;
