@@ -144,18 +144,25 @@ func errUnknownLegacy(key string) error {
 	return fmt.Errorf("option %q holds a tcp:// value but is not an OpenStore endpoint option (known: %s); migrate it by hand", key, strings.Join(keys, ", "))
 }
 
-// Change records one rewrite made by RewriteConfig, RewriteEnv or
-// RewriteArgs.
+// Change records one rewrite made by RewriteConfig, RewriteEnv,
+// RewriteUnit or RewriteArgs.
 type Change struct {
 	// Line is the 1-based line number in the input text (RewriteConfig,
-	// RewriteEnv); 0 for RewriteArgs.
+	// RewriteEnv, RewriteUnit; the first line of a continued one); 0 for
+	// RewriteArgs.
 	Line int
 	// Arg is the 1-based position of the argument holding the option name
-	// (RewriteArgs); 0 for the text rewriters.
+	// in its command line (RewriteArgs; RewriteUnit and RewriteEnv for an
+	// option in an ExecStart= or in a variable of options); 0 otherwise.
 	Arg int
-	// Section is the INI section (RewriteConfig only; "" before the first
-	// section header).
+	// Section is the INI or unit file section ("" before the first section
+	// header; RewriteConfig and RewriteUnit).
 	Section string
+	// In names what holds the command line or variable inside the line:
+	// the directive ("ExecStart", "Environment") or the variable of
+	// daemon options ("ROK_DAEMON_OPTS"); "" when the line is the option
+	// itself.
+	In string
 	// Key and NewKey are the option, variable or flag name before and after
 	// (equal when not renamed). Flags include their dashes ("--bind-http").
 	Key, NewKey string
@@ -164,17 +171,24 @@ type Change struct {
 }
 
 // String renders c for logs, e.g.
-// "line 3 [composerd.0]: openstore-controller = tcp://h:1 -> connect = role=slave,http://h:1"
-// or "argument 2: --bind-http = tcp://h:1 -> --controller-listen = role=slave,http://h:1".
+// "line 3 [composerd.0]: openstore-controller = tcp://h:1 -> connect = role=slave,http://h:1",
+// "argument 2: --bind-http = tcp://h:1 -> --controller-listen = role=slave,http://h:1" or
+// "line 4 [Service] ExecStart argument 2: --bind-http = tcp://h:1 -> --controller-listen = role=slave,http://h:1".
 func (c Change) String() string {
-	where := fmt.Sprintf("line %d", c.Line)
-	if c.Arg > 0 {
-		where = fmt.Sprintf("argument %d", c.Arg)
+	var where []string
+	if c.Line > 0 {
+		where = append(where, fmt.Sprintf("line %d", c.Line))
 	}
 	if c.Section != "" {
-		where += " [" + c.Section + "]"
+		where = append(where, "["+c.Section+"]")
 	}
-	return fmt.Sprintf("%s: %s = %s -> %s = %s", where, c.Key, c.Old, c.NewKey, c.New)
+	if c.In != "" {
+		where = append(where, c.In)
+	}
+	if c.Arg > 0 {
+		where = append(where, fmt.Sprintf("argument %d", c.Arg))
+	}
+	return fmt.Sprintf("%s: %s = %s -> %s = %s", strings.Join(where, " "), c.Key, c.Old, c.NewKey, c.New)
 }
 
 // LineError is a refusal tied to one line of the input text (or, for
