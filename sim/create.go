@@ -112,6 +112,7 @@ func writeNodeFiles(dir string, st *state, n *node) error {
 	case kindAppliance:
 		files["/etc/rok/daemons.conf"] = daemonsConf(master.Address, n.Address)
 		files["/etc/default/rok"] = envFile(st.Cluster.Name, master.Address)
+		addEndpointForms(st, n, files)
 	case kindHost:
 		app := st.node(applianceOn(st, n.Name))
 		files["/etc/ganeti/rok/rok.conf"] = rokConf(app.Address)

@@ -33,7 +33,10 @@
 // upgrade-cluster only on the master after its BOOT disk swap;
 // upgrade-node only after it; enable-etcd-auth only once every member is
 // upgraded; the Gateway's migrate only with gunicorn and the daemons
-// stopped; v0.11 daemons refusing tcp:// endpoints; RokE guests reaching
+// stopped; v0.11 daemons refusing tcp:// endpoints and the pre-0.11
+// options wherever they are given (daemons.conf, the ExecStart= of the rok
+// units and drop-ins and the variables it expands; node_files.go), and
+// older daemons refusing the v0.11 forms; RokE guests reaching
 // their disks only from a host whose Rok packages and endpoint files match
 // its appliance. Faults (Spec.Faults, SetFaults) make upgrade-node fail,
 // slow a host, fail Ganeti jobs or keep a node from coming back; every run

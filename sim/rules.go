@@ -213,7 +213,7 @@ func (s *Server) daemonProblems(n *node) []string {
 			}
 		}
 	}
-	return errs
+	return append(errs, s.unitProblems(n, newRelease)...)
 }
 
 // hostFiles are the files on a Ganeti host that hold the OpenStore

@@ -37,6 +37,7 @@ func rewriteEndpoints(t *testing.T, s *Server, node string) {
 		}
 		writeFile(t, s, node, path, text)
 	}
+	rewriteUnits(t, s, node)
 }
 
 // upgradeMaster swaps the master's disk and runs upgrade-cluster and

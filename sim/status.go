@@ -153,7 +153,7 @@ func (s *Server) statusLocked() Status {
 		ns := NodeStatus{Name: n.Name, Address: n.Address, SSH: ssh(n), Role: m.Role, MasterCapable: m.MasterCapable,
 			Power: map[bool]string{true: "on", false: "off"}[n.On], State: m.State, Boot: n.Boot, NodeState: n.NodeState,
 			Services: copyMap(n.Services), Endpoints: map[string]string{}, Host: n.Host, Instance: n.Instance}
-		for _, f := range append([]string{"/etc/rok/daemons.conf"}, envFiles...) {
+		for _, f := range append(append([]string{"/etc/rok/daemons.conf"}, envFiles...), s.unitFiles(n)...) {
 			ns.Endpoints[f] = endpointScheme(filepath.Join(nodeRoot(s.dir, n.Name), f))
 		}
 		out.Nodes = append(out.Nodes, ns)

@@ -15,6 +15,7 @@ var shortFlags = map[string]string{"-C": "connect", "-L": "listen"}
 //
 //	--bind-http tcp://H:P             ->  --controller-listen role=slave,http://H:P
 //	--openstore-controller=tcp://H:P  ->  --connect=role=slave,http://H:P
+//	--openstore-master-connect tcp://H:P  ->  --connect role=master,http://H:P
 //	-C tcp://H:P    (or -Ctcp://H:P)  ->  -C role=slave,http://H:P
 //	-L tcp://H:P                      ->  -L role=master,http://H:P
 //
@@ -29,10 +30,26 @@ var shortFlags = map[string]string{"-C": "connect", "-L": "listen"}
 // mentions tcp:// (e.g. "-drive file=rok:tcp://…"). Change.Arg holds the
 // position of the option's argument.
 func RewriteArgs(args []string) ([]string, []Change, error) {
+	out, changes, _, err := rewriteArgs(args)
+	return out, changes, err
+}
+
+// wordEdit replaces the bytes from..to of argument word's text with s.
+type wordEdit struct {
+	word int // 0-based argument position
+	textEdit
+}
+
+// rewriteArgs is RewriteArgs, also saying which part of which argument
+// changed: the option's name and its value separately, so that a caller
+// that reads the arguments from text (RewriteUnit, RewriteEnv) can change
+// just those bytes and keep the quoting around them.
+func rewriteArgs(args []string) ([]string, []Change, []wordEdit, error) {
 	out := make([]string, len(args))
 	copy(out, args)
 	var (
 		changes []Change
+		edits   []wordEdit
 		errs    []error
 	)
 	refuse := func(i int, err error) { errs = append(errs, &ArgError{Arg: i + 1, Err: err}) }
@@ -94,6 +111,8 @@ func RewriteArgs(args []string) ([]string, []Change, error) {
 			newFlag = "--" + rule.NewKey
 		}
 		if changed {
+			// The value always ends its argument: "--flag=V", "-CV" or "V".
+			vEnd := len(out[valueAt])
 			switch {
 			case eq:
 				out[i] = newFlag + "=" + newValue
@@ -102,12 +121,16 @@ func RewriteArgs(args []string) ([]string, []Change, error) {
 			default:
 				out[i], out[valueAt] = newFlag, newValue
 			}
+			if newFlag != flag {
+				edits = append(edits, wordEdit{i, textEdit{0, len(flag), newFlag}})
+			}
+			edits = append(edits, wordEdit{valueAt, textEdit{vEnd - len(value), vEnd, newValue}})
 			changes = append(changes, Change{Arg: i + 1, Key: flag, NewKey: newFlag, Old: value, New: newValue})
 		}
 		i = valueAt
 	}
 	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
+		return nil, nil, nil, errors.Join(errs...)
 	}
-	return out, changes, nil
+	return out, changes, edits, nil
 }

@@ -36,6 +36,17 @@ func TestRewriteArgs(t *testing.T) {
 			},
 		},
 		{
+			name: "the four combinations from pre-0.11 flags",
+			in:   []string{"rok-openstored", "--listen", "tcp://1.2.3.4:9090", "--openstore-master-connect", "tcp://1.2.3.4:8080", "--openstore-controller=tcp://1.2.3.4:9090", "--bind-http=tcp://1.2.3.4:8080"},
+			want: []string{"rok-openstored", "--listen", "role=master,http://1.2.3.4:9090", "--connect", "role=master,http://1.2.3.4:8080", "--connect=role=slave,http://1.2.3.4:9090", "--controller-listen=role=slave,http://1.2.3.4:8080"},
+			changes: []string{
+				"argument 2: --listen = tcp://1.2.3.4:9090 -> --listen = role=master,http://1.2.3.4:9090",
+				"argument 4: --openstore-master-connect = tcp://1.2.3.4:8080 -> --connect = role=master,http://1.2.3.4:8080",
+				"argument 6: --openstore-controller = tcp://1.2.3.4:9090 -> --connect = role=slave,http://1.2.3.4:9090",
+				"argument 7: --bind-http = tcp://1.2.3.4:8080 -> --controller-listen = role=slave,http://1.2.3.4:8080",
+			},
+		},
+		{
 			name: "all four combinations already v0.11",
 			in:   []string{"-C", "role=master,http://1.2.3.4:8080", "-C", "http://1.2.3.4:9090", "-L", "http://1.2.3.4:9090", "-L", "role=slave,http://1.2.3.4:8080"},
 			want: []string{"-C", "role=master,http://1.2.3.4:8080", "-C", "http://1.2.3.4:9090", "-L", "http://1.2.3.4:9090", "-L", "role=slave,http://1.2.3.4:8080"},

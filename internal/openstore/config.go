@@ -102,8 +102,10 @@ func parseINI(text string) []iniLine {
 // RewriteConfig migrates the text of /etc/rok/daemons.conf to v0.11
 // endpoints, following ConfigRules (see there for the key mapping), e.g.
 //
-//	openstore-controller = tcp://10.0.0.11:8080  ->  connect = role=slave,http://10.0.0.11:8080
-//	bind-http = tcp://10.0.0.12:9090             ->  controller-listen = role=slave,http://10.0.0.12:9090
+//	openstore-controller = tcp://10.0.0.11:8080      ->  connect = role=slave,http://10.0.0.11:8080
+//	openstore-master-connect = tcp://10.0.0.12:9090  ->  connect = role=master,http://10.0.0.12:9090
+//	listen = tcp://10.0.0.11:8080                    ->  listen = role=master,http://10.0.0.11:8080
+//	bind-http = tcp://10.0.0.12:9090                 ->  controller-listen = role=slave,http://10.0.0.12:9090
 //
 // Only the key and value of migrated options change; indentation, the
 // separator and the spaces around it, trailing blanks, line endings (LF or
@@ -120,7 +122,8 @@ func parseINI(text string) []iniLine {
 // *LineError naming its line) when it cannot migrate safely:
 //   - the value of an endpoint option is not a valid endpoint (garbage, a
 //     tcp:// value with a role, several URLs, an inline comment, …);
-//   - a pre-0.11 option (openstore-controller, bind-http) carries a role;
+//   - a pre-0.11 option (openstore-controller, openstore-master-connect,
+//     bind-http) carries a role;
 //   - an endpoint option continues on further lines;
 //   - a section would end up with two options of the same name, at least
 //     one of them being migrated (e.g. bind-http and controller-listen, or

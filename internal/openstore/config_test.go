@@ -55,6 +55,27 @@ func TestRewriteConfig(t *testing.T) {
 			want: daemonsConfNew,
 		},
 		{
+			name: "the four combinations from pre-0.11 options",
+			in: "[openstored.0]\nlisten = tcp://10.0.0.11:8080\nopenstore-master-connect = tcp://10.0.0.12:9090\n" +
+				"[composerd.0]\nopenstore-controller = tcp://10.0.0.11:8080\n" +
+				"[external-controller.0]\nbind-http = tcp://10.0.0.12:9090\n",
+			want: "[openstored.0]\nlisten = role=master,http://10.0.0.11:8080\nconnect = role=master,http://10.0.0.12:9090\n" +
+				"[composerd.0]\nconnect = role=slave,http://10.0.0.11:8080\n" +
+				"[external-controller.0]\ncontroller-listen = role=slave,http://10.0.0.12:9090\n",
+			changes: []string{
+				"line 2 [openstored.0]: listen = tcp://10.0.0.11:8080 -> listen = role=master,http://10.0.0.11:8080",
+				"line 3 [openstored.0]: openstore-master-connect = tcp://10.0.0.12:9090 -> connect = role=master,http://10.0.0.12:9090",
+				"line 5 [composerd.0]: openstore-controller = tcp://10.0.0.11:8080 -> connect = role=slave,http://10.0.0.11:8080",
+				"line 7 [external-controller.0]: bind-http = tcp://10.0.0.12:9090 -> controller-listen = role=slave,http://10.0.0.12:9090",
+			},
+		},
+		{
+			name:    "master connect already switched to http by sed",
+			in:      "[openstored.0]\nOpenStore-Master-Connect = http://h:1\n",
+			want:    "[openstored.0]\nconnect = role=master,http://h:1\n",
+			changes: []string{"line 2 [openstored.0]: OpenStore-Master-Connect = http://h:1 -> connect = role=master,http://h:1"},
+		},
+		{
 			name: "all four combinations already v0.11",
 			in: "[a.0]\nconnect = role=master,http://1.2.3.4:8080\n" +
 				"[b.0]\nconnect = http://1.2.3.4:9090\n" +
@@ -214,6 +235,12 @@ func TestRewriteConfigRefuses(t *testing.T) {
 			lines:  []int{3},
 		},
 		{
+			name:   "a daemon that connects as master and as slave",
+			in:     "[openstored.0]\nopenstore-controller = tcp://h:1\nopenstore-master-connect = tcp://h:2\n",
+			errors: []string{"line 3: [openstored.0] openstore-master-connect (which becomes connect) conflicts with openstore-controller (which becomes connect) on line 2: both would set connect"},
+			lines:  []int{3},
+		},
+		{
 			name:   "legacy option with a role",
 			in:     "[a.0]\nbind-http = role=slave,http://h:1\n",
 			errors: []string{"bind-http is a pre-0.11 option and never took a role"},
@@ -222,7 +249,7 @@ func TestRewriteConfigRefuses(t *testing.T) {
 		{
 			name:   "unknown option with tcp",
 			in:     "[a.0]\nstats-endpoint = tcp://h:1\n",
-			errors: []string{`line 2: option "stats-endpoint" holds a tcp:// value but is not an OpenStore endpoint option (known: openstore-controller, bind-http, connect, listen, controller-listen)`},
+			errors: []string{`line 2: option "stats-endpoint" holds a tcp:// value but is not an OpenStore endpoint option (known: openstore-controller, openstore-master-connect, bind-http, connect, listen, controller-listen)`},
 			lines:  []int{2},
 		},
 		{
@@ -338,6 +365,8 @@ func TestMigrateOption(t *testing.T) {
 		error              string
 	}{
 		{name: "openstore-controller", key: "openstore-controller", value: "tcp://h:1", wantKey: "connect", wantValue: "role=slave,http://h:1", changed: true},
+		{name: "openstore-master-connect", key: "openstore-master-connect", value: "tcp://h:1", wantKey: "connect", wantValue: "role=master,http://h:1", changed: true},
+		{name: "master connect with role", key: "openstore-master-connect", value: "role=master,http://h:1", error: "never took a role"},
 		{name: "bind-http", key: "bind-http", value: "tcp://h:1", wantKey: "controller-listen", wantValue: "role=slave,http://h:1", changed: true},
 		{name: "connect tcp", key: "connect", value: "tcp://h:1", wantKey: "connect", wantValue: "role=slave,http://h:1", changed: true},
 		{name: "listen tcp", key: "listen", value: "tcp://h:1", wantKey: "listen", wantValue: "role=master,http://h:1", changed: true},

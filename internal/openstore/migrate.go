@@ -27,6 +27,7 @@ func (r ConfigRule) Renamed() bool { return r.Key != r.NewKey }
 // configRules is the key mapping, in the order documented on ConfigRules.
 var configRules = []ConfigRule{
 	{Key: "openstore-controller", NewKey: "connect", Direction: Connect, Role: RoleSlave},
+	{Key: "openstore-master-connect", NewKey: "connect", Direction: Connect, Role: RoleMaster},
 	{Key: "bind-http", NewKey: "controller-listen", Direction: Listen, Role: RoleSlave},
 	{Key: "connect", NewKey: "connect", Direction: Connect, Role: RoleSlave},
 	{Key: "listen", NewKey: "listen", Direction: Listen, Role: RoleMaster},
@@ -34,23 +35,44 @@ var configRules = []ConfigRule{
 }
 
 // ConfigRules returns the option mapping used by MigrateOption,
-// RewriteConfig and RewriteArgs:
+// RewriteConfig and RewriteArgs (and through RewriteArgs by RewriteEnv and
+// RewriteUnit):
 //
-//	old option             new option          value written when migrating
-//	openstore-controller   connect             role=slave,http://H:P
-//	bind-http              controller-listen   role=slave,http://H:P
-//	connect                connect             role=slave,http://H:P
-//	listen                 listen              role=master,http://H:P
-//	controller-listen      controller-listen   role=slave,http://H:P
+//	old option                 new option          value written       combination
+//	openstore-controller       connect             role=slave,http://  slave/connect
+//	openstore-master-connect   connect             role=master,http:// master/connect
+//	bind-http                  controller-listen   role=slave,http://  slave/listen
+//	connect                    connect             role=slave,http://  slave/connect
+//	listen                     listen              role=master,http:// master/listen
+//	controller-listen          controller-listen   role=slave,http://  slave/listen
 //
-// openstore-controller is the pre-0.11 way for a daemon to reach the
-// OpenStore controller, i.e. a slave connection (rok.md 7.5). bind-http is
-// the External Controller's pre-0.11 listen address, replaced by
-// controller-listen with the slave role (the v0.11 note). connect and listen
-// holding tcp:// values keep their name and get their flag's default role
-// (-C: slave, -L: master) written out, so the meaning never depends on
-// defaults. A value that is already v0.11 (http://, with or without a role)
-// under a current name is left alone.
+// A pre-0.11 endpoint has no role of its own (tcp:// cannot carry one), so
+// the role comes from the option that holds it, and only from there: the
+// same option means the same thing in daemons.conf, on a command line and
+// in a variable of daemon options, where there is no section to go by, and
+// one daemon may take both roles (the OpenStore daemon listens as master
+// and may also connect as master). The rule, one option per combination:
+//
+//   - openstore-controller is how a daemon reached the OpenStore
+//     controller, the master, so the daemon is a slave that connects
+//     (rok.md 7.5);
+//   - openstore-master-connect is how a daemon that is the OpenStore master
+//     dialled a slave that listens (the External Controller): master
+//     connects, "-C role=master,…" in v0.11. rok.md records no pre-0.11
+//     option for this combination; this name is the one rokflow and its
+//     simulator use for it;
+//   - bind-http is the External Controller's listen address, which v0.11
+//     replaced by controller-listen with the slave role (the v0.11 note);
+//   - connect and listen holding tcp:// values keep their name and get
+//     their flag's default role (-C: slave, -L: master; the note's
+//     bracketed defaults), written out so that the meaning never depends
+//     on defaults. The only pre-0.11 way to say master/connect is
+//     openstore-master-connect and to say slave/listen is bind-http.
+//
+// A value that is already v0.11 (http://, with or without a role) under a
+// current name is left alone. A pre-0.11 option whose value is already
+// http:// (a sed run before) is still renamed and gets its role; one that
+// carries a role is refused, since no pre-0.11 option ever took one.
 func ConfigRules() []ConfigRule { return slices.Clone(configRules) }
 
 func lookupRule(key string, foldCase bool) (ConfigRule, bool) {
@@ -122,18 +144,25 @@ func errUnknownLegacy(key string) error {
 	return fmt.Errorf("option %q holds a tcp:// value but is not an OpenStore endpoint option (known: %s); migrate it by hand", key, strings.Join(keys, ", "))
 }
 
-// Change records one rewrite made by RewriteConfig, RewriteEnv or
-// RewriteArgs.
+// Change records one rewrite made by RewriteConfig, RewriteEnv,
+// RewriteUnit or RewriteArgs.
 type Change struct {
 	// Line is the 1-based line number in the input text (RewriteConfig,
-	// RewriteEnv); 0 for RewriteArgs.
+	// RewriteEnv, RewriteUnit; the first line of a continued one); 0 for
+	// RewriteArgs.
 	Line int
 	// Arg is the 1-based position of the argument holding the option name
-	// (RewriteArgs); 0 for the text rewriters.
+	// in its command line (RewriteArgs; RewriteUnit and RewriteEnv for an
+	// option in an ExecStart= or in a variable of options); 0 otherwise.
 	Arg int
-	// Section is the INI section (RewriteConfig only; "" before the first
-	// section header).
+	// Section is the INI or unit file section ("" before the first section
+	// header; RewriteConfig and RewriteUnit).
 	Section string
+	// In names what holds the command line or variable inside the line:
+	// the directive ("ExecStart", "Environment") or the variable of
+	// daemon options ("ROK_DAEMON_OPTS"); "" when the line is the option
+	// itself.
+	In string
 	// Key and NewKey are the option, variable or flag name before and after
 	// (equal when not renamed). Flags include their dashes ("--bind-http").
 	Key, NewKey string
@@ -142,17 +171,24 @@ type Change struct {
 }
 
 // String renders c for logs, e.g.
-// "line 3 [composerd.0]: openstore-controller = tcp://h:1 -> connect = role=slave,http://h:1"
-// or "argument 2: --bind-http = tcp://h:1 -> --controller-listen = role=slave,http://h:1".
+// "line 3 [composerd.0]: openstore-controller = tcp://h:1 -> connect = role=slave,http://h:1",
+// "argument 2: --bind-http = tcp://h:1 -> --controller-listen = role=slave,http://h:1" or
+// "line 4 [Service] ExecStart argument 2: --bind-http = tcp://h:1 -> --controller-listen = role=slave,http://h:1".
 func (c Change) String() string {
-	where := fmt.Sprintf("line %d", c.Line)
-	if c.Arg > 0 {
-		where = fmt.Sprintf("argument %d", c.Arg)
+	var where []string
+	if c.Line > 0 {
+		where = append(where, fmt.Sprintf("line %d", c.Line))
 	}
 	if c.Section != "" {
-		where += " [" + c.Section + "]"
+		where = append(where, "["+c.Section+"]")
 	}
-	return fmt.Sprintf("%s: %s = %s -> %s = %s", where, c.Key, c.Old, c.NewKey, c.New)
+	if c.In != "" {
+		where = append(where, c.In)
+	}
+	if c.Arg > 0 {
+		where = append(where, fmt.Sprintf("argument %d", c.Arg))
+	}
+	return fmt.Sprintf("%s: %s = %s -> %s = %s", strings.Join(where, " "), c.Key, c.Old, c.NewKey, c.New)
 }
 
 // LineError is a refusal tied to one line of the input text (or, for

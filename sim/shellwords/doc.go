@@ -8,6 +8,15 @@
 // differently. SplitList additionally reads an AND list, commands joined
 // by "&&" (the only operator it accepts), for `cd 'DIR' && exec ...`.
 //
+// Scan reads like Split and says where each word and each piece of it was
+// written (Word.Parts), so that a caller rewriting one word keeps the rest
+// of the line, quotes included, byte for byte; its Options let it read
+// text that is not executed but read as configuration: parameter
+// expansions kept as such ($NAME, ${NAME}), trailing comments, and glob
+// characters taken literally (an assignment's value, a systemd ExecStart=).
+// internal/openstore reads environment files and systemd command lines
+// with it.
+//
 // Quote and Join produce the inverse: every word in POSIX single quotes,
 // the form rokflow's SSH transport sends.
 //

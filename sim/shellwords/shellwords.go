@@ -12,6 +12,53 @@ type Word struct {
 	// Quoted is true when any part of the word was quoted or escaped, so a
 	// shell would not have read it as an assignment or a reserved word.
 	Quoted bool
+	// Start and End are the word's bytes in the line, quotes included.
+	Start, End int
+	// Parts say where each piece of Text was written; their texts joined
+	// are Text.
+	Parts []Part
+	// Expands is true when the word holds a parameter expansion (only
+	// with Options.Params).
+	Expands bool
+}
+
+// Part is a piece of a word as it was written: a run of characters that
+// stand for themselves in one quoting context (Text is line[Start:End]),
+// one backslash-escaped character, or a parameter expansion.
+type Part struct {
+	// Text is what the part contributes to the word's text; for an
+	// expansion, the expansion as written ("$NAME", "${NAME}").
+	Text string
+	// Start and End are the part's bytes in the line, without the quote
+	// characters around it.
+	Start, End int
+	// Quote is the part's context: 0 (unquoted), '\'' (single quotes) or
+	// '"' (double quotes) for a run written as is; '\\' for an escaped
+	// character (line[Start:End] is the backslash and the character); '$'
+	// for a parameter expansion.
+	Quote byte
+}
+
+// Literal reports whether the part's text is written as is, so that its
+// bytes may be replaced in place.
+func (p Part) Literal() bool { return p.Quote == 0 || p.Quote == '\'' || p.Quote == '"' }
+
+// Options widen what Scan accepts. The zero value reads as Split does.
+type Options struct {
+	// Params keeps the parameter expansions $NAME and ${NAME}, unquoted or
+	// in double quotes, in their word instead of refusing them: the word
+	// reports Expands and its text holds the expansion as written. Other
+	// expansions ($(...), $((...)), ${NAME:-...}, $1, $$) are still
+	// refused. Reading an environment file or a systemd command line
+	// needs this; executing words does not.
+	Params bool
+	// Comments ends the line at an unquoted '#' that starts a word, as a
+	// shell does, instead of refusing it. Nothing after it is read.
+	Comments bool
+	// LiteralGlobs reads '*', '?' and '[' as ordinary characters, as a
+	// shell does in an assignment's value and systemd does everywhere,
+	// instead of refusing them as pathname expansion.
+	LiteralGlobs bool
 }
 
 // RefusedError says why a command line was refused and where.
@@ -44,7 +91,14 @@ var reserved = map[string]bool{
 // substitution (both forms), arithmetic expansion, unquoted glob
 // characters, tilde expansion, comments and reserved words.
 func Split(line string) ([]Word, error) {
-	cmds, err := split(line, false)
+	return Scan(line, Options{})
+}
+
+// Scan is Split with the refusals Options lifts; every word carries where
+// it was written (Start, End, Parts), so that a caller can change a word
+// and keep the rest of the line, quoting included, byte for byte.
+func Scan(line string, o Options) ([]Word, error) {
+	cmds, err := split(line, false, o)
 	if err != nil || len(cmds) == 0 {
 		return nil, err
 	}
@@ -56,38 +110,104 @@ func Split(line string) ([]Word, error) {
 // other operator is refused as Split refuses it, and so is an empty
 // command on either side of "&&".
 func SplitList(line string) ([][]Word, error) {
-	return split(line, true)
+	return split(line, true, Options{})
 }
 
-func split(line string, allowAnd bool) ([][]Word, error) {
+// lexer holds the word being read.
+type lexer struct {
+	line    string
+	cur     strings.Builder
+	parts   []Part
+	inWord  bool
+	quoted  bool
+	expands bool
+	start   int
+}
+
+func (l *lexer) begin(i int) {
+	if !l.inWord {
+		l.inWord, l.start = true, i
+	}
+}
+
+// lit adds line[i:j], written as is in context q, to the word.
+func (l *lexer) lit(q byte, i, j int) {
+	if i == j {
+		return
+	}
+	l.cur.WriteString(l.line[i:j])
+	if n := len(l.parts); n > 0 && l.parts[n-1].Quote == q && l.parts[n-1].End == i {
+		l.parts[n-1].End = j
+		l.parts[n-1].Text = l.line[l.parts[n-1].Start:j]
+		return
+	}
+	l.parts = append(l.parts, Part{Text: l.line[i:j], Start: i, End: j, Quote: q})
+}
+
+// escaped adds the character at i+1, escaped by the backslash at i.
+func (l *lexer) escaped(i int) {
+	l.cur.WriteByte(l.line[i+1])
+	l.parts = append(l.parts, Part{Text: l.line[i+1 : i+2], Start: i, End: i + 2, Quote: '\\'})
+}
+
+// param adds the expansion line[i:j].
+func (l *lexer) param(i, j int) {
+	l.cur.WriteString(l.line[i:j])
+	l.parts = append(l.parts, Part{Text: l.line[i:j], Start: i, End: j, Quote: '$'})
+	l.expands = true
+}
+
+// paramEnd returns the end of the expansion $NAME or ${NAME} at i, or -1.
+func paramEnd(line string, i int) int {
+	j := i + 1
+	if j < len(line) && line[j] == '{' {
+		k := j + 1
+		for k < len(line) && isNameByte(line[k], k == j+1) {
+			k++
+		}
+		if k == j+1 || k >= len(line) || line[k] != '}' {
+			return -1
+		}
+		return k + 1
+	}
+	k := j
+	for k < len(line) && isNameByte(line[k], k == j) {
+		k++
+	}
+	if k == j {
+		return -1
+	}
+	return k
+}
+
+func isNameByte(c byte, first bool) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || !first && c >= '0' && c <= '9'
+}
+
+func split(line string, allowAnd bool, o Options) ([][]Word, error) {
 	var cmds [][]Word
 	var words []Word
-	var cur strings.Builder
-	inWord, quoted := false, false
-	start := 0
-	flush := func() error {
-		if !inWord {
+	l := &lexer{line: line}
+	flush := func(end int) error {
+		if !l.inWord {
 			return nil
 		}
-		w := Word{Text: cur.String(), Quoted: quoted}
+		w := Word{Text: l.cur.String(), Quoted: l.quoted, Start: l.start, End: end, Parts: l.parts, Expands: l.expands}
 		if !w.Quoted && len(words) == 0 && reserved[w.Text] {
-			return refuse(start, "%q is a shell keyword", w.Text)
+			return refuse(l.start, "%q is a shell keyword", w.Text)
 		}
 		words = append(words, w)
-		cur.Reset()
-		inWord, quoted = false, false
+		l.cur.Reset()
+		l.parts = nil
+		l.inWord, l.quoted, l.expands = false, false, false
 		return nil
 	}
-	begin := func(i int) {
-		if !inWord {
-			inWord, start = true, i
-		}
-	}
+	begin := l.begin
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch c {
 		case ' ', '\t':
-			if err := flush(); err != nil {
+			if err := flush(i); err != nil {
 				return nil, err
 			}
 		case '\n', '\r':
@@ -98,7 +218,7 @@ func split(line string, allowAnd bool) ([][]Word, error) {
 			if !allowAnd || i+1 >= len(line) || line[i+1] != '&' {
 				return nil, refuse(i, "unquoted '&' (a background or list operator)")
 			}
-			if err := flush(); err != nil {
+			if err := flush(i); err != nil {
 				return nil, err
 			}
 			if len(words) == 0 {
@@ -117,64 +237,79 @@ func split(line string, allowAnd bool) ([][]Word, error) {
 			return nil, refuse(i, "a backquote (command substitution)")
 		case '$':
 			if i+1 < len(line) && !isBlank(line[i+1]) {
+				if j := paramEnd(line, i); o.Params && j > 0 {
+					begin(i)
+					l.param(i, j)
+					i = j - 1
+					continue
+				}
 				return nil, refuse(i, "unquoted '$' (%s)", dollarWhat(line[i+1:]))
 			}
 			begin(i)
-			cur.WriteByte(c)
+			l.lit(0, i, i+1)
 		case '*', '?':
-			return nil, refuse(i, "unquoted '%c' (pathname expansion)", c)
+			if !o.LiteralGlobs {
+				return nil, refuse(i, "unquoted '%c' (pathname expansion)", c)
+			}
+			begin(i)
+			l.lit(0, i, i+1)
 		case '[':
 			// A bracket expression needs its ']' in the same word; a lone
 			// '[' (the test command) is literal.
-			if j := strings.IndexAny(line[i:], "] \t\n;&|<>()"); j > 0 && line[i+j] == ']' {
+			if j := strings.IndexAny(line[i:], "] \t\n;&|<>()"); !o.LiteralGlobs && j > 0 && line[i+j] == ']' {
 				return nil, refuse(i, "unquoted '[' (pathname expansion)")
 			}
 			begin(i)
-			cur.WriteByte(c)
+			l.lit(0, i, i+1)
 		case '~':
-			if !inWord {
+			if !l.inWord {
 				return nil, refuse(i, "unquoted '~' at the start of a word (tilde expansion)")
 			}
-			cur.WriteByte(c)
+			l.lit(0, i, i+1)
 		case '#':
-			if !inWord {
+			if !l.inWord {
+				if o.Comments {
+					i = len(line)
+					continue
+				}
 				return nil, refuse(i, "unquoted '#' at the start of a word (a comment)")
 			}
-			cur.WriteByte(c)
+			l.lit(0, i, i+1)
 		case '\\':
 			if i+1 >= len(line) {
 				return nil, refuse(i, "a backslash at the end of the line")
 			}
-			begin(i)
-			quoted = true
-			i++
-			if line[i] == '\n' { // line continuation: removed
+			if line[i+1] == '\n' { // line continuation: removed
+				i++
 				continue
 			}
-			cur.WriteByte(line[i])
+			begin(i)
+			l.quoted = true
+			l.escaped(i)
+			i++
 		case '\'':
 			begin(i)
-			quoted = true
+			l.quoted = true
 			end := strings.IndexByte(line[i+1:], '\'')
 			if end < 0 {
 				return nil, refuse(i, "an unterminated single quote")
 			}
-			cur.WriteString(line[i+1 : i+1+end])
+			l.lit('\'', i+1, i+1+end)
 			i += end + 1
 		case '"':
 			begin(i)
-			quoted = true
-			j, err := doubleQuoted(line, i+1, &cur)
+			l.quoted = true
+			j, err := l.doubleQuoted(i+1, o)
 			if err != nil {
 				return nil, err
 			}
 			i = j
 		default:
 			begin(i)
-			cur.WriteByte(c)
+			l.lit(0, i, i+1)
 		}
 	}
-	if err := flush(); err != nil {
+	if err := flush(len(line)); err != nil {
 		return nil, err
 	}
 	if len(words) == 0 && len(cmds) > 0 {
@@ -186,9 +321,10 @@ func split(line string, allowAnd bool) ([][]Word, error) {
 	return cmds, nil
 }
 
-// doubleQuoted copies the inside of a double-quoted string starting at i
-// into b and returns the index of the closing quote.
-func doubleQuoted(line string, i int, b *strings.Builder) (int, error) {
+// doubleQuoted reads the inside of a double-quoted string starting at i
+// into the word and returns the index of the closing quote.
+func (l *lexer) doubleQuoted(i int, o Options) (int, error) {
+	line := l.line
 	open := i - 1
 	for ; i < len(line); i++ {
 		c := line[i]
@@ -199,14 +335,19 @@ func doubleQuoted(line string, i int, b *strings.Builder) (int, error) {
 			return 0, refuse(i, "a backquote in double quotes (command substitution)")
 		case '$':
 			if i+1 < len(line) && !isBlank(line[i+1]) && line[i+1] != '"' {
+				if j := paramEnd(line, i); o.Params && j > 0 {
+					l.param(i, j)
+					i = j - 1
+					continue
+				}
 				return 0, refuse(i, "'$' in double quotes (%s)", dollarWhat(line[i+1:]))
 			}
-			b.WriteByte(c)
+			l.lit('"', i, i+1)
 		case '\\':
 			if i+1 < len(line) {
 				switch n := line[i+1]; n {
 				case '$', '`', '"', '\\':
-					b.WriteByte(n)
+					l.escaped(i)
 					i++
 					continue
 				case '\n':
@@ -214,9 +355,9 @@ func doubleQuoted(line string, i int, b *strings.Builder) (int, error) {
 					continue
 				}
 			}
-			b.WriteByte(c)
+			l.lit('"', i, i+1)
 		default:
-			b.WriteByte(c)
+			l.lit('"', i, i+1)
 		}
 	}
 	return 0, refuse(open, "an unterminated double quote")

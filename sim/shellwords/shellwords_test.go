@@ -133,3 +133,108 @@ func TestSplitList(t *testing.T) {
 		t.Error("Split accepted &&")
 	}
 }
+
+func TestContinuationBetweenWords(t *testing.T) {
+	words, err := Split("echo \\\n b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Texts(words); !reflect.DeepEqual(got, []string{"echo", "b"}) {
+		t.Errorf("a line continuation between words made %q, want no empty word", got)
+	}
+}
+
+func TestScan(t *testing.T) {
+	params := Options{Params: true}
+	tests := map[string]struct {
+		in      string
+		o       Options
+		want    []string
+		expands []bool
+	}{
+		"parameter":         {`rok $OPTS`, params, []string{"rok", "$OPTS"}, []bool{false, true}},
+		"braced in dquotes": {`rok "--x=${A}"`, params, []string{"rok", "--x=${A}"}, []bool{false, true}},
+		"lone dollar":       {`a$ "$"`, params, []string{"a$", "$"}, []bool{false, false}},
+		"comment":           {`A="x y" # tcp://`, Options{Comments: true}, []string{"A=x y"}, []bool{false}},
+		"hash inside word":  {`a#b`, Options{Comments: true}, []string{"a#b"}, []bool{false}},
+		"literal globs":     {`http://[::1]:8080 a* b?`, Options{LiteralGlobs: true}, []string{"http://[::1]:8080", "a*", "b?"}, []bool{false, false, false}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			words, err := Scan(tc.in, tc.o)
+			if err != nil {
+				t.Fatalf("Scan(%q): %v", tc.in, err)
+			}
+			if got := Texts(words); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Scan(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			for i, w := range words {
+				if w.Expands != tc.expands[i] {
+					t.Errorf("word %d %q: Expands = %v", i, w.Text, w.Expands)
+				}
+			}
+			checkParts(t, tc.in, tc.o, words)
+		})
+	}
+	for _, bad := range []string{`$(x)`, `${A:-b}`, `$1`, `"$$"`, `a;b`, `x*`} {
+		if words, err := Scan(bad, Options{Params: true}); err == nil {
+			t.Errorf("Scan(%q) = %q, want a refusal", bad, Texts(words))
+		}
+	}
+}
+
+// checkParts asserts what Scan promises about where words were written.
+func checkParts(t *testing.T, line string, o Options, words []Word) {
+	t.Helper()
+	for _, w := range words {
+		var text strings.Builder
+		for _, p := range w.Parts {
+			text.WriteString(p.Text)
+			if p.Start < w.Start || p.End > w.End || p.Start > p.End {
+				t.Errorf("%q: part %+v outside its word [%d,%d)", line, p, w.Start, w.End)
+				continue
+			}
+			raw := line[p.Start:p.End]
+			switch {
+			case p.Literal() && raw != p.Text:
+				t.Errorf("%q: literal part %+v is written %q", line, p, raw)
+			case p.Quote == '\\' && raw != `\`+p.Text:
+				t.Errorf("%q: escaped part %+v is written %q", line, p, raw)
+			case p.Quote == '$' && raw != p.Text:
+				t.Errorf("%q: expansion %+v is written %q", line, p, raw)
+			}
+		}
+		if text.String() != w.Text {
+			t.Errorf("%q: parts of %q join to %q", line, w.Text, text.String())
+		}
+		if again, err := Scan(line[w.Start:w.End], o); w.Expands || err != nil || len(again) != 1 || again[0].Text != w.Text {
+			if !w.Expands {
+				t.Errorf("%q: the word's bytes %q read back as %v, %v", line, line[w.Start:w.End], again, err)
+			}
+		}
+	}
+}
+
+func TestScanParts(t *testing.T) {
+	for _, line := range []string{
+		`a'b'"c"\d`, `echo "a \"b\" \\ \$x" 'it'\''s'`, "x\\\ny 'q\nr'", `--bind-http="tcp://h:1" ''`,
+	} {
+		words, err := Split(line)
+		if err != nil {
+			t.Fatalf("Split(%q): %v", line, err)
+		}
+		checkParts(t, line, Options{}, words)
+	}
+	f := func(argv []string) bool {
+		line := Join(argv)
+		words, err := Split(line)
+		if err != nil {
+			return false
+		}
+		checkParts(t, line, Options{}, words)
+		return !t.Failed()
+	}
+	if err := quick.Check(f, nil); err != nil {
+		t.Error(err)
+	}
+}

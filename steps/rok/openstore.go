@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -16,8 +18,8 @@ import (
 )
 
 // OpenStoreEndpoints is the kind rok.openstore_endpoints: it rewrites the
-// OpenStore endpoints of a node's daemons.conf and environment files into
-// their v0.11 form.
+// OpenStore endpoints of a node's daemons.conf, environment files and
+// systemd units into their v0.11 form.
 type OpenStoreEndpoints struct{}
 
 var _ steps.Kind = OpenStoreEndpoints{}
@@ -25,20 +27,32 @@ var _ steps.Kind = OpenStoreEndpoints{}
 // backupSuffix names the copy of a file's content before its first rewrite.
 const backupSuffix = ".rokflow.bak"
 
+// defaultUnitFiles are the units and drop-ins an administrator may have
+// given endpoint flags in. Package units (/lib/systemd/system) come with the
+// new BOOT disk, so they are not rewritten unless named.
+var defaultUnitFiles = []string{"/etc/systemd/system/rok*.service", "/etc/systemd/system/rok*.service.d/*.conf"}
+
 var openStoreSchema = &steps.Schema{
 	Name:    "rok.openstore_endpoints",
-	Summary: "Rewrite OpenStore endpoints in daemons.conf and environment files to the v0.11 form.",
+	Summary: "Rewrite OpenStore endpoints in daemons.conf, environment files and systemd units to the v0.11 form.",
 	Description: "Reads each file on the target node and rewrites its OpenStore endpoints the way Rok v0.11 " +
-		"wants them: tcp:// becomes http://, the role is written out (role=slave,… or role=master,…), " +
-		"openstore-controller becomes connect and the External Controller's bind-http becomes " +
-		"controller-listen with the slave role; in environment files, variables such as " +
-		"OPENSTORE_CONTROLLER get the http:// scheme. Only those values change; comments, spacing and " +
-		"every other line are kept byte for byte. Files are replaced atomically and only when their " +
-		"content changes, so a second run changes nothing. Before the first rewrite of a file its old " +
-		"content is saved beside it as FILE" + backupSuffix + " (an existing backup is kept, since it " +
-		"holds the oldest content). Every file is read and checked before any is written: a value the " +
-		"rewriter cannot migrate safely (an unknown option holding tcp://, a malformed endpoint) fails " +
-		"the step with nothing changed. With plan --discover the plan shows the unified diff.",
+		"wants them: tcp:// becomes http:// and the role is written out. Before v0.11 the option said the role: " +
+		"openstore-controller (a slave connects) becomes connect = role=slave,…; openstore-master-connect " +
+		"(the master connects) becomes connect = role=master,…; listen becomes listen = role=master,…; the " +
+		"External Controller's bind-http becomes controller-listen = role=slave,…. The same rules apply to " +
+		"command-line flags (--bind-http tcp://H:P becomes --controller-listen role=slave,http://H:P, in the " +
+		"--flag value and --flag=value forms) wherever they are given: in the ExecStart= lines of systemd units " +
+		"and drop-ins (unit_files), and in variables of daemon options such as ROK_DAEMON_OPTS=\"--bind-http …\" " +
+		"in environment files and Environment= lines. Plain endpoint variables such as OPENSTORE_CONTROLLER " +
+		"get the http:// scheme. Only those bytes change; quotes, comments, spacing and every other line are " +
+		"kept. Files are replaced atomically and only when their content changes, so a second run changes " +
+		"nothing. Before the first rewrite of a file its old content is saved beside it as FILE" + backupSuffix +
+		" (an existing backup is kept, since it holds the oldest content). Every file is read and checked " +
+		"before any is written: a value the rewriter cannot migrate safely (an unknown option holding tcp://, " +
+		"a malformed endpoint, an endpoint that comes from a shell variable) fails the step with nothing " +
+		"changed. With plan --discover the plan shows the unified diff. When unit files are found, " +
+		"`systemctl daemon-reload` runs after the writes (daemon_reload), so that systemd uses the new " +
+		"command lines; the daemons take the new forms when they are next (re)started.",
 	Effect: steps.Idempotent,
 	Target: steps.TargetHost,
 	Args: &schema.Block{Attributes: map[string]*schema.Attribute{
@@ -48,9 +62,26 @@ var openStoreSchema = &steps.Schema{
 			Description: "INI files of daemon options ([daemon.N] sections, keys are long options without dashes) to rewrite.",
 		},
 		"env_files": {
-			Type:        cty.List(cty.String),
-			Default:     cty.ListValEmpty(cty.String),
-			Description: "Shell or environment files of VAR=value lines (such as /etc/default/rok) whose OpenStore endpoint variables to rewrite.",
+			Type:    cty.List(cty.String),
+			Default: cty.ListValEmpty(cty.String),
+			Description: "Shell or environment files of VAR=value lines (such as /etc/default/rok) to rewrite: " +
+				"endpoint variables (OPENSTORE_CONTROLLER) and variables holding daemon options (ROK_DAEMON_OPTS).",
+		},
+		"unit_files": {
+			Type:    cty.List(cty.String),
+			Default: stringList(defaultUnitFiles),
+			Description: "systemd unit files and drop-ins whose ExecStart= (and other Exec…=) command lines and " +
+				"Environment= lines to rewrite. Entries may be patterns (*, ? and [a-z], as in filepath.Match): " +
+				"a pattern that matches no file is skipped, a path without wildcards follows missing_ok. " +
+				"The default covers the local units and drop-ins of the Rok daemons; add " +
+				"/lib/systemd/system/rok*.service if package units were edited.",
+		},
+		"daemon_reload": {
+			Type:    cty.Bool,
+			Default: cty.True,
+			Description: "Run `systemctl daemon-reload` at the end of every run that finds a unit file, so that " +
+				"systemd reads the rewritten command lines (also on a re-run that changes nothing, which " +
+				"completes a run cut short between its writes and the reload).",
 		},
 		"backup": {
 			Type:        cty.Bool,
@@ -66,16 +97,19 @@ var openStoreSchema = &steps.Schema{
 	Outputs: map[string]*schema.Attribute{
 		"changed": {Type: cty.List(cty.String), Description: "The files that were rewritten, in argument order (empty on a re-run)."},
 		"backups": {Type: cty.List(cty.String), Description: "The backup files written by this run."},
-		"changes": {Type: cty.List(cty.String), Description: "One line per rewritten value: \"FILE: line N [section]: old -> new\"."},
+		"changes": {Type: cty.List(cty.String), Description: "One line per rewritten value: \"FILE: line N [section] …: old -> new\"."},
 	},
 }
 
 // Schema implements steps.Kind.
 func (OpenStoreEndpoints) Schema() *steps.Schema { return openStoreSchema }
 
-// endpointFile is one file the kind rewrites and the rewriter for its form.
+// endpointFile is one file (or, for unit_files, a pattern of files) the
+// kind rewrites and the rewriter for its form.
 type endpointFile struct {
 	path    string
+	pattern bool
+	unit    bool
 	rewrite func(string) (string, []openstore.Change, error)
 }
 
@@ -83,7 +117,7 @@ type endpointFile struct {
 // list is unknown.
 func endpointFiles(args cty.Value) (files []endpointFile, ok bool, diags hcl.Diagnostics) {
 	ok = true
-	add := func(name string, rewrite func(string) (string, []openstore.Change, error)) {
+	add := func(name string, unit bool, rewrite func(string) (string, []openstore.Change, error)) {
 		v := attr(args, name)
 		if v.IsNull() {
 			return
@@ -98,11 +132,19 @@ func endpointFiles(args cty.Value) (files []endpointFile, ok bool, diags hcl.Dia
 				diags = append(diags, errorf("Relative path", "The %s argument must hold absolute paths; %q is not.", name, p))
 				continue
 			}
-			files = append(files, endpointFile{path: p, rewrite: rewrite})
+			isPattern := unit && strings.ContainsAny(p, "*?[")
+			if isPattern {
+				if _, err := path.Match(p, ""); err != nil {
+					diags = append(diags, errorf("Invalid path pattern", "The %s argument holds %q, which is not a valid pattern: %s. Use *, ? and [a-z].", name, p, err))
+					continue
+				}
+			}
+			files = append(files, endpointFile{path: p, pattern: isPattern, unit: unit, rewrite: rewrite})
 		}
 	}
-	add("daemons_conf", openstore.RewriteConfig)
-	add("env_files", openstore.RewriteEnv)
+	add("daemons_conf", false, openstore.RewriteConfig)
+	add("env_files", false, openstore.RewriteEnv)
+	add("unit_files", true, openstore.RewriteUnit)
 	seen := map[string]bool{}
 	for _, f := range files {
 		if seen[f.path] {
@@ -120,12 +162,45 @@ type rewritten struct {
 	mode     fs.FileMode
 	changes  []openstore.Change
 	missing  bool
+	unit     bool // from unit_files
+}
+
+// expand replaces each pattern by the files it matches on the host, in
+// order, leaving out backups and files already listed.
+func expand(ctx context.Context, host steps.Host, files []endpointFile) ([]endpointFile, hcl.Diagnostics) {
+	var out []endpointFile
+	var diags hcl.Diagnostics
+	seen := map[string]bool{}
+	for _, f := range files {
+		if !f.pattern {
+			seen[f.path] = true
+		}
+	}
+	for _, f := range files {
+		if !f.pattern {
+			out = append(out, f)
+			continue
+		}
+		matches, err := host.Glob(ctx, f.path)
+		if err != nil {
+			diags = append(diags, errorf("Cannot list files", "Expanding %s on %s: %s.", f.path, host.Name(), err))
+			continue
+		}
+		for _, m := range matches {
+			if strings.HasSuffix(m, backupSuffix) || seen[m] {
+				continue
+			}
+			seen[m] = true
+			out = append(out, endpointFile{path: m, unit: true, rewrite: f.rewrite})
+		}
+	}
+	return out, diags
 }
 
 // rewriteAll reads and rewrites every file in memory; nothing is written.
 func rewriteAll(ctx context.Context, host steps.Host, files []endpointFile, missingOK bool) ([]rewritten, hcl.Diagnostics) {
+	files, diags := expand(ctx, host, files)
 	var out []rewritten
-	var diags hcl.Diagnostics
 	for _, f := range files {
 		data, mode, err := host.ReadFile(ctx, f.path)
 		if err != nil {
@@ -146,7 +221,7 @@ func rewriteAll(ctx context.Context, host steps.Host, files []endpointFile, miss
 				"%s on %s cannot be migrated safely, so nothing was changed:\n%s", f.path, host.Name(), err))
 			continue
 		}
-		out = append(out, rewritten{path: f.path, old: text, new: newText, mode: mode, changes: changes})
+		out = append(out, rewritten{path: f.path, old: text, new: newText, mode: mode, changes: changes, unit: f.unit})
 	}
 	return out, diags
 }
@@ -185,10 +260,16 @@ func (OpenStoreEndpoints) Plan(ctx context.Context, req steps.PlanRequest) steps
 	}
 	resp.Diff = diff.String()
 	if len(rdiags) == 0 {
+		read := 0
+		for _, r := range results {
+			if !r.missing {
+				read++
+			}
+		}
 		if n == 0 {
 			resp.Summary = "OpenStore endpoints already in the v0.11 form in " + strings.Join(paths, ", ")
 		} else {
-			resp.Summary = fmt.Sprintf("rewrite OpenStore endpoints to the v0.11 form in %d of %d files", n, len(files))
+			resp.Summary = fmt.Sprintf("rewrite OpenStore endpoints to the v0.11 form in %d of %d files", n, read)
 		}
 	}
 	return resp
@@ -239,6 +320,15 @@ func (OpenStoreEndpoints) Run(ctx context.Context, req steps.RunRequest) steps.R
 			if req.Output != nil {
 				req.Output("stdout", line)
 			}
+		}
+	}
+	if reload, _ := boolean(attr(req.Args, "daemon_reload"), true); reload && slices.ContainsFunc(results, func(r rewritten) bool { return r.unit && !r.missing }) {
+		argv := []string{"systemctl", "daemon-reload"}
+		if _, rdiags := (invocation{kind: openStoreSchema.Name, argv: argv, shown: argv}).run(ctx, req); rdiags.HasErrors() {
+			for _, d := range rdiags {
+				d.Detail += fmt.Sprintf("\nThe files were rewritten (%s), but systemd still has the old unit command lines; a re-run reloads again.", listOrNone(changed))
+			}
+			return steps.RunResponse{Diagnostics: append(diags, rdiags...)}
 		}
 	}
 	return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{

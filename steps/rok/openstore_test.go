@@ -2,6 +2,7 @@ package rok
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,5 +148,113 @@ func TestOpenStoreEndpointsEnvFiles(t *testing.T) {
 	}
 	if h.files[env] != "# Rok\nexport OPENSTORE_CONTROLLER=\"http://10.0.0.11:8080\"\nROK_CLUSTERNAME=prod\n" {
 		t.Errorf("rewritten:\n%s", h.files[env])
+	}
+}
+
+func TestOpenStoreEndpointsUnitsAndOptions(t *testing.T) {
+	const (
+		conf   = "/etc/rok/daemons.conf"
+		env    = "/etc/default/rok"
+		dropIn = "/etc/systemd/system/rok-external-controller.service.d/override.conf"
+		unit   = "/etc/systemd/system/rok-daemons.service"
+	)
+	h := newFakeHost()
+	h.files[conf] = "[openstored.0]\nlisten = tcp://10.0.0.11:8080\nopenstore-master-connect = tcp://10.0.0.12:9090\n"
+	h.files[env] = "OPENSTORE_CONTROLLER=tcp://10.0.0.11:8080\nROK_EXTERNAL_CONTROLLER_OPTS='--openstore-controller=tcp://10.0.0.11:8080 --verbose'\n"
+	h.files[dropIn] = "[Service]\nExecStart=\nExecStart=/usr/bin/rok-external-controller --bind-http \"tcp://10.0.0.12:9090\" $ROK_EXTERNAL_CONTROLLER_OPTS\n"
+	h.files[dropIn+backupSuffix] = "[Service]\nExecStart=/usr/bin/rok-external-controller --bind-http tcp://very.old:1\n"
+	h.files[unit] = "[Service]\nEnvironmentFile=/etc/default/rok\nExecStart=/usr/bin/rok-daemons\n"
+	h.on("", 0, "systemctl", "daemon-reload")
+	args := decode(t, OpenStoreEndpoints{}, `env_files = ["`+env+`"]`)
+	ctx := context.Background()
+
+	plan := OpenStoreEndpoints{}.Plan(ctx, steps.PlanRequest{Args: args, Host: h})
+	if len(plan.Diagnostics) > 0 {
+		t.Fatalf("plan: %s", plan.Diagnostics)
+	}
+	for _, want := range []string{
+		"+connect = role=master,http://10.0.0.12:9090",
+		"+ROK_EXTERNAL_CONTROLLER_OPTS='--connect=role=slave,http://10.0.0.11:8080 --verbose'",
+		"--- " + dropIn,
+		"+ExecStart=/usr/bin/rok-external-controller --controller-listen \"role=slave,http://10.0.0.12:9090\" $ROK_EXTERNAL_CONTROLLER_OPTS",
+	} {
+		if !strings.Contains(plan.Diff, want) {
+			t.Errorf("plan diff lacks %q:\n%s", want, plan.Diff)
+		}
+	}
+	if strings.Contains(plan.Diff, backupSuffix) || strings.Contains(plan.Diff, unit) {
+		t.Errorf("plan diff shows a backup or an unchanged unit:\n%s", plan.Diff)
+	}
+	if !strings.Contains(plan.Summary, "in 3 of 4 files") {
+		t.Errorf("summary %q", plan.Summary)
+	}
+
+	run := OpenStoreEndpoints{}.Run(ctx, steps.RunRequest{Args: args, Host: h})
+	if run.Diagnostics.HasErrors() {
+		t.Fatal(run.Diagnostics)
+	}
+	changes := run.Outputs.GetAttr("changes")
+	var lines []string
+	for it := changes.ElementIterator(); it.Next(); {
+		_, v := it.Element()
+		lines = append(lines, v.AsString())
+	}
+	if want := dropIn + ": line 3 [Service] ExecStart argument 2: --bind-http = tcp://10.0.0.12:9090 -> --controller-listen = role=slave,http://10.0.0.12:9090"; !slices.Contains(lines, want) {
+		t.Errorf("changes %q lack %q", lines, want)
+	}
+	if len(lines) != 5 {
+		t.Errorf("%d changes, want 5: %q", len(lines), lines)
+	}
+	if h.files[dropIn+backupSuffix] != "[Service]\nExecStart=/usr/bin/rok-external-controller --bind-http tcp://very.old:1\n" {
+		t.Errorf("the oldest backup was replaced: %q", h.files[dropIn+backupSuffix])
+	}
+	if got := strings.Join(h.argvs(), "; "); got != "systemctl daemon-reload" {
+		t.Errorf("ran %q, want one daemon-reload", got)
+	}
+
+	// Idempotent: nothing more to do.
+	h.writes = nil
+	plan = OpenStoreEndpoints{}.Plan(ctx, steps.PlanRequest{Args: args, Host: h})
+	run = OpenStoreEndpoints{}.Run(ctx, steps.RunRequest{Args: args, Host: h})
+	if plan.Diff != "" || !strings.Contains(plan.Summary, "already") || run.Diagnostics.HasErrors() || len(h.writes) != 0 {
+		t.Errorf("second pass: %q, %v, wrote %v\n%s", plan.Summary, run.Diagnostics, h.writes, plan.Diff)
+	}
+	if n := len(h.commands); n != 2 {
+		t.Errorf("%d commands after the second run, want a second daemon-reload", n)
+	}
+
+	// Without daemon_reload, or when reloading fails.
+	h.commands = nil
+	args = decode(t, OpenStoreEndpoints{}, `daemon_reload = false`)
+	if run := (OpenStoreEndpoints{}).Run(ctx, steps.RunRequest{Args: args, Host: h}); run.Diagnostics.HasErrors() || len(h.commands) != 0 {
+		t.Errorf("daemon_reload = false: %v, ran %q", run.Diagnostics, h.argvs())
+	}
+	h.onStderr("Failed to reload daemon: Access denied", 1, "systemctl", "daemon-reload")
+	h.files[dropIn] = "[Service]\nExecStart=/x --bind-http tcp://h:1\n"
+	run = OpenStoreEndpoints{}.Run(ctx, steps.RunRequest{Args: decode(t, OpenStoreEndpoints{}, ``), Host: h})
+	if !hasError(run.Diagnostics, "Command failed") || !strings.Contains(run.Diagnostics[0].Detail, "The files were rewritten ("+dropIn+")") {
+		t.Errorf("failed reload: %v", run.Diagnostics)
+	}
+}
+
+func TestOpenStoreEndpointsUnitFileArguments(t *testing.T) {
+	h := newFakeHost()
+	h.files["/etc/rok/daemons.conf"] = "[x.0]\nconnect = http://h:1\n"
+	for src, want := range map[string]string{
+		`unit_files = ["/etc/[x"]`:                  "Invalid path pattern",
+		`unit_files = ["rok.service"]`:              "Relative path",
+		`unit_files = ["/lib/rok.service"]`:         "File not found",
+		`unit_files = ["/a.service", "/a.service"]`: "File listed twice",
+	} {
+		args := decode(t, OpenStoreEndpoints{}, src)
+		run := OpenStoreEndpoints{}.Run(context.Background(), steps.RunRequest{Args: args, Host: h})
+		if !hasError(run.Diagnostics, want) {
+			t.Errorf("%s: diagnostics %v, want %q", src, run.Diagnostics, want)
+		}
+	}
+	// A pattern that matches nothing is no error, missing_ok or not.
+	args := decode(t, OpenStoreEndpoints{}, `unit_files = ["/etc/systemd/system/nothing*.service"]`)
+	if run := (OpenStoreEndpoints{}).Run(context.Background(), steps.RunRequest{Args: args, Host: h}); run.Diagnostics.HasErrors() {
+		t.Error(run.Diagnostics)
 	}
 }
