@@ -110,6 +110,11 @@ func (in *Installer) install(src Source, root string, f *Fetched) error {
 		}
 	}
 	cache := filepath.Join(in.Dir, filepath.FromSlash(CacheDir))
+	// The state directory is made as the journal makes it, readable by
+	// its owner only; the cache in it holds nothing secret.
+	if err := os.MkdirAll(filepath.Dir(cache), 0o700); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return err
 	}

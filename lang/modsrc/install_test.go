@@ -100,6 +100,9 @@ func TestGetThenCheck(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "lib", "a", "main.hcl")); err != nil {
 		t.Error(err)
 	}
+	if info, err := os.Stat(filepath.Join(f.dir, ".rokflow")); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf(".rokflow made with %v, %v; want 0700 as the journal makes it", info.Mode(), err)
+	}
 	lock, err := modsrc.ReadLock(filepath.Join(f.dir, modsrc.LockFile))
 	if err != nil {
 		t.Fatal(err)
