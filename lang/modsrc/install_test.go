@@ -361,3 +361,21 @@ func TestWriteLockPrunes(t *testing.T) {
 		t.Errorf("cache holds %v after pruning", entries)
 	}
 }
+
+// TestGitMessagesLoseCredentials: a URL git's own configuration rewrote
+// to one with credentials (url.*.insteadOf) is not repeated with them.
+func TestGitMessagesLoseCredentials(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	in := f.installer(false)
+	in.Env = append(modsrctest.Env(), "GIT_CONFIG_COUNT=1",
+		"GIT_CONFIG_KEY_0=url.https://alice:s3cr3t@127.0.0.1:1/lib.git.insteadOf", "GIT_CONFIG_VALUE_0="+f.repo.URL())
+	_, err := in.Resolve(f.src)
+	if err == nil {
+		t.Fatal("fetching from a closed port succeeded")
+	}
+	if strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "alice") {
+		t.Errorf("error repeats the credentials: %v", err)
+	}
+	wantError(t, err, "Cannot fetch git module", "127.0.0.1")
+}

@@ -157,3 +157,30 @@ func TestCheckoutName(t *testing.T) {
 		t.Errorf("CheckoutName = %q, want a short commit", n)
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"git::https://git.example.com/ops/rok-lib.git//lib/node-upgrade?ref=v0.11.0",
+		"git::git@h:o/r.git//a?ref=" + commit,
+		"git::file:///srv/r.git?ref=v1",
+		"git::https://u:p@h/r.git?ref=v1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		s, err := modsrc.Parse(raw)
+		if err != nil {
+			return
+		}
+		// What parses is pinned and stays in its repository, and reads
+		// back the same.
+		if s.Ref == "" || strings.HasPrefix(s.Subdir, "..") || strings.HasPrefix(s.Subdir, "/") {
+			t.Fatalf("Parse(%q) = %+v", raw, s)
+		}
+		again, err := modsrc.Parse(s.String())
+		if err != nil || again != s {
+			t.Fatalf("Parse(String()) of %q = %+v, %v; want %+v", raw, again, err, s)
+		}
+		_ = modsrc.CheckoutName(s)
+	})
+}
