@@ -9,14 +9,24 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/rokflow/rokflow/lang/modsrc"
 )
 
 // Load reads the playbook at path — a directory of .hcl and .hcl.json files,
 // or a single such file — decodes it and loads its child modules. The
 // returned playbook is usable for rendering diagnostics even when the
-// diagnostics hold errors, but must not be planned then.
+// diagnostics hold errors, but must not be planned then. Git module
+// sources are read from what "rokflow modules get" fetched; Load never
+// fetches (see LoadWith).
 func Load(path string) (*Playbook, hcl.Diagnostics) {
-	l := &loader{parser: hclparse.NewParser(), loading: map[string]bool{}, relative: !filepath.IsAbs(path)}
+	return LoadWith(path, LoadOptions{})
+}
+
+// LoadWith is Load with options.
+func LoadWith(path string, opts LoadOptions) (*Playbook, hcl.Diagnostics) {
+	l := &loader{parser: hclparse.NewParser(), loading: map[string]bool{}, relative: !filepath.IsAbs(path),
+		git: gitSources{resolver: opts.Modules, arg: path, roots: map[string]string{}}}
 	pb := &Playbook{Files: l.parser.Files()}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -52,6 +62,7 @@ func Load(path string) (*Playbook, hcl.Diagnostics) {
 	// "./" includes itself too.
 	pb.DisplayDir = filepath.ToSlash(l.displayName(pb.Dir))
 	l.loading[pb.Dir] = true
+	l.git.playbookDir = pb.Dir
 	root, diags := l.loadModule(pb.Dir, files, nil, pb)
 	pb.Root = root
 	pb.Files = l.parser.Files()
@@ -69,7 +80,8 @@ func cleanErr(err error) string {
 }
 
 // playbookFiles lists the .hcl and .hcl.json files of dir, sorted, leaving
-// out variable files (*.vars.hcl), which are inputs, not playbook code.
+// out variable files (*.vars.hcl), which are inputs, and the lock file of
+// git module sources (rokflow.lock.hcl), which is not playbook code.
 func playbookFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -78,7 +90,7 @@ func playbookFiles(dir string) ([]string, error) {
 	var files []string
 	for _, e := range entries {
 		n := e.Name()
-		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".vars.hcl") || strings.HasSuffix(n, ".vars.hcl.json") {
+		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".vars.hcl") || strings.HasSuffix(n, ".vars.hcl.json") || n == modsrc.LockFile {
 			continue
 		}
 		if strings.HasSuffix(n, ".hcl") || strings.HasSuffix(n, ".hcl.json") {
@@ -97,6 +109,7 @@ type loader struct {
 	// them, so that diagnostics and plans do not depend on where the
 	// checkout lives.
 	relative bool
+	git      gitSources
 }
 
 // parseFile parses one file by its suffix, named for display as the user
@@ -167,15 +180,10 @@ func (l *loader) loadCall(parent *Module, call *ModuleCall, pb *Playbook) hcl.Di
 	if call.Source == "" {
 		return nil // a missing or invalid source was reported when decoding
 	}
-	if !strings.HasPrefix(call.Source, "./") && !strings.HasPrefix(call.Source, "../") {
-		return hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Unsupported module source",
-			Detail:   fmt.Sprintf("Module sources are local directories and must start with \"./\" or \"../\", relative to %s.", l.displayName(parent.Dir)),
-			Subject:  call.SourceRange.Ptr(),
-		}}
+	dir, root, diags := l.sourceDir(parent, call)
+	if diags.HasErrors() {
+		return diags
 	}
-	dir := filepath.Clean(filepath.Join(parent.Dir, call.Source))
 	if l.loading[dir] {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
@@ -194,6 +202,9 @@ func (l *loader) loadCall(parent *Module, call *ModuleCall, pb *Playbook) hcl.Di
 	}
 	l.loading[dir] = true
 	defer delete(l.loading, dir)
+	if root != "" {
+		l.git.roots[dir] = root
+	}
 	path := append(append([]string(nil), parent.Path...), call.Name)
 	child, diags := l.loadModule(dir, files, path, nil)
 	call.Module = child

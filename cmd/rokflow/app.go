@@ -65,6 +65,7 @@ type CLI struct {
 	Plan     PlanCmd     `cmd:"" help:"Show what a run would do, step by step and node by node."`
 	Graph    GraphCmd    `cmd:"" help:"Print the step instance graph in Graphviz DOT."`
 	Fmt      FmtCmd      `cmd:"" help:"Rewrite playbook files in canonical HCL style."`
+	Modules  ModulesCmd  `cmd:"" help:"Fetch module sources that are git repositories, and pin them in rokflow.lock.hcl."`
 	Apply    ApplyCmd    `cmd:"" help:"Run a playbook (or a saved plan): journaled, resumable, gated."`
 	Approve  ApproveCmd  `cmd:"" help:"Approve a gate of a run, from any terminal or machine sharing its state."`
 	Resolve  ResolveCmd  `cmd:"" help:"Decide a step left in doubt by a crash: --done or --retry."`

@@ -23,6 +23,10 @@ var forbidden = map[string][]string{
 
 	// The address grammar is a leaf that every layer above it may use.
 	"runtime/addrs": {"lang", "steps", "runtime", "cmd", "internal"},
+
+	// Git module sources: lang asks this package for checkouts, never
+	// the reverse.
+	"lang/modsrc": {"lang", "steps", "runtime", "cmd"},
 }
 
 // colorAllowed are the only packages that may import fatih/color.
