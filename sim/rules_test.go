@@ -307,3 +307,19 @@ func TestFaults(t *testing.T) {
 	}
 	eventually(t, "rok3 back after healing", func() bool { return s.Status().Node("rok3.sim").Power == "on" })
 }
+
+// TestWriteScriptRefusesShortInput: the transport's write script says how
+// many bytes it sends; input that ends early (a dropped connection) must
+// not replace the file.
+func TestWriteScriptRefusesShortInput(t *testing.T) {
+	s := newSim(t, Spec{NoEtcd: true})
+	before := must(t, s, "rok1.sim", "cat", "/etc/rok/daemons.conf")
+	line := pidReport + "exec " + shellwords.Join([]string{"sh", "-c", tsWriteScript, "rokflow-write", "/etc/rok/daemons.conf", "644", "4096"})
+	r := runLine(t, s, "rok1.sim", line, "[openstored.0]\n")
+	if r.code == 0 || !strings.Contains(r.stderr, "16 of 4096 bytes arrived") {
+		t.Fatalf("a short write: exit %d: %s", r.code, r.stderr)
+	}
+	if after := must(t, s, "rok1.sim", "cat", "/etc/rok/daemons.conf"); after != before {
+		t.Fatalf("a short write changed the file:\n%s", after)
+	}
+}

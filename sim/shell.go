@@ -134,6 +134,14 @@ func (c *cmd) writeScript(args []string) int {
 		c.errf("sh: 1: cannot create %s: %s", tmp, errText(err))
 		return fail()
 	}
+	if len(args) >= 3 {
+		// The size the transport sent: a connection that dropped while
+		// sending ends the input early.
+		if want, err := strconv.Atoi(args[2]); err != nil || want != len(c.stdin) {
+			c.errf("%s: %d of %s bytes arrived; the file is left as it was", p, len(c.stdin), args[2])
+			return fail()
+		}
+	}
 	var mode fs.FileMode
 	if exists {
 		mode = old.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)

@@ -29,6 +29,8 @@ t=$(mktemp -- "$d/.$b.rokflow-tmp-XXXXXXXX") || exit 1
 trap 'rm -f -- "$t"' EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM
 cat >"$t" || exit 1
+s=$(wc -c <"$t") || exit 1
+if [ "$s" -ne "$3" ]; then printf '%s: %s of %s bytes arrived; the file is left as it was\n' "$p" "$s" "$3" >&2; exit 1; fi
 if [ -e "$p" ]; then
 	o=$(stat -L -c %u:%g -- "$p") && n=$(stat -c %u:%g -- "$t") && a=$(stat -L -c %a -- "$p") || exit 1
 	if [ "$o" != "$n" ]; then chown -- "$o" "$t" || exit 1; fi

@@ -41,7 +41,9 @@ printf '%s\n' "$m" && exec cat -- "$1"
 // writeScript replaces $1 with its standard input atomically: a temporary
 // file beside the target (mktemp, mode 0600 until it is complete), the
 // target's owner and mode (or mode $2 for a new file), sync, rename over the
-// target, sync of the directory. A symbolic link is kept and the file it
+// target, sync of the directory. $3 is the size of the data: a connection
+// that drops while it is sent ends the command's input early, and a short
+// file must never replace the target. A symbolic link is kept and the file it
 // points to replaced. The temporary file is removed on any failure.
 const writeScript = checkPath + `p=$1
 if [ -L "$p" ]; then p=$(readlink -f -- "$p" && echo .) || exit 1; p=${p%??}; fi
@@ -53,6 +55,8 @@ t=$(mktemp -- "$d/.$b.rokflow-tmp-XXXXXXXX") || exit 1
 trap 'rm -f -- "$t"' EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM
 cat >"$t" || exit 1
+s=$(wc -c <"$t") || exit 1
+if [ "$s" -ne "$3" ]; then printf '%s: %s of %s bytes arrived; the file is left as it was\n' "$p" "$s" "$3" >&2; exit 1; fi
 if [ -e "$p" ]; then
 	o=$(stat -L -c %u:%g -- "$p") && n=$(stat -c %u:%g -- "$t") && a=$(stat -L -c %a -- "$p") || exit 1
 	if [ "$o" != "$n" ]; then chown -- "$o" "$t" || exit 1; fi
@@ -140,7 +144,7 @@ func (h *host) WriteFile(ctx context.Context, p string, data []byte, mode fs.Fil
 	if data == nil {
 		data = []byte{} // empty standard input, not none
 	}
-	_, stderr, status, err := h.script(ctx, "rokflow-write", writeScript, data, p, strconv.FormatUint(uint64(unixMode(mode)), 8))
+	_, stderr, status, err := h.script(ctx, "rokflow-write", writeScript, data, p, strconv.FormatUint(uint64(unixMode(mode)), 8), strconv.Itoa(len(data)))
 	if err != nil {
 		return err
 	}

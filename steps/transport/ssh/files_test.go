@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -390,4 +392,43 @@ func TestGlob(t *testing.T) {
 		}
 	})
 	checkCanary()
+}
+
+// TestWriteScriptRefusesShortInput runs the write script with real sh as a
+// dropped connection would leave it: its input ends before all the bytes
+// the transport sent arrived. The file must stay as it was, and no
+// temporary file may remain.
+func TestWriteScriptRefusesShortInput(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "daemons.conf")
+	if err := os.WriteFile(p, []byte("connect = tcp://10.0.0.1:8080\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		data string
+		size int
+		ok   bool
+	}{
+		{"connect = role=slave,http", 41, false},
+		{"", 41, false},
+		{"connect = role=slave,http://10.0.0.1:8080\n", 42, true},
+	} {
+		cmd := exec.Command("sh", "-c", writeScript, "rokflow-write", p, "644", strconv.Itoa(c.size))
+		cmd.Stdin = strings.NewReader(c.data)
+		out, err := cmd.CombinedOutput()
+		got, _ := os.ReadFile(p)
+		switch {
+		case c.ok && err != nil:
+			t.Fatalf("a whole write failed: %v: %s", err, out)
+		case c.ok && string(got) != c.data:
+			t.Fatalf("the file is %q after a whole write", got)
+		case !c.ok && err == nil:
+			t.Fatalf("%d of %d bytes replaced the file: %q", len(c.data), c.size, got)
+		case !c.ok && string(got) != "connect = tcp://10.0.0.1:8080\n":
+			t.Fatalf("a short write changed the file to %q", got)
+		case !c.ok && !strings.Contains(string(out), "bytes arrived; the file is left as it was"):
+			t.Fatalf("the refusal does not say why: %s", out)
+		}
+		assertNoTemporaryFiles(t, dir)
+	}
 }
