@@ -200,11 +200,21 @@ func (s Spec) withDefaults() (Spec, error) {
 	return s, nil
 }
 
+// Check reports what is wrong with a Spec a new cluster would be created
+// from, as Start would.
+func (s Spec) Check() error {
+	_, err := s.withDefaults()
+	return err
+}
+
 // checkReleases completes and checks the starting release and the upgrade
 // targets.
 func (s *Spec) checkReleases() error {
 	if bareRelease.MatchString(s.FromVersion) {
 		s.FromVersion = bootVersion(s.FromVersion)
+	}
+	if _, err := debversion.Parse(s.FromVersion); err != nil {
+		return fmt.Errorf("starting release %q: name a release, such as 0.10.2, or a rok-base version: %w", s.FromVersion, err)
 	}
 	from, err := series(s.FromVersion)
 	if err != nil {
