@@ -20,11 +20,11 @@ func (c *cmd) upgradeScript() int {
 	}
 	verbs := profileOf(seriesOf(release)).Commands
 	usage := fmt.Sprintf("usage: %s [-h] {%s}", c.name, strings.Join(verbs, ","))
+	if len(c.args) > 0 && (c.args[0] == "-h" || c.args[0] == "--help") {
+		c.outf("%s\n\n%s\n", usage, upgradeHelp(release, verbs))
+		return 0
+	}
 	if len(c.args) != 1 {
-		if len(c.args) > 0 && (c.args[0] == "-h" || c.args[0] == "--help") {
-			c.outf("%s\n\n%s\n", usage, upgradeHelp(release, verbs))
-			return 0
-		}
 		c.errf("%s\n%s: error: expected one command", usage, c.name)
 		return 2
 	}
