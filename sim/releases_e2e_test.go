@@ -344,3 +344,33 @@ func TestStartAt0110Ganeti(t *testing.T) {
 		t.Errorf("/usr/bin/kvm:\n%s", kvm)
 	}
 }
+
+// TestGenericRelease: a series the catalogue does not name upgrades with
+// upgrade-cluster and upgrade-node, keeping the map version before it.
+func TestGenericRelease(t *testing.T) {
+	s := newSim(t, Spec{Nodes: 2, NoEtcd: true, FromVersion: "0.12.1", Upgrades: []string{"0.13.0", "1.0.0"}})
+	const up13, up10 = "rok-cluster-upgrade-v0.13.0", "rok-cluster-upgrade-v1.0.0"
+	pin(t, s, "rok1.sim")
+	for _, node := range []string{"rok1.sim", "rok2.sim"} {
+		operate(t, s, ActionSwap, node)
+		if node == "rok1.sim" {
+			if help := must(t, s, node, up13, "-h"); !strings.HasPrefix(help, "usage: rok-cluster-upgrade-v0.13.0 [-h] {upgrade-cluster,upgrade-node}\n\nUpgrade a Rok cluster to v0.13.0: upgrade-cluster on the master, then upgrade-node on\nevery node (the master first).\n") {
+				t.Errorf("help:\n%s", help)
+			}
+			refused(t, s, node, "invalid choice: 'finalize' (choose from 'upgrade-cluster', 'upgrade-node')", up13, "finalize")
+			must(t, s, node, up13, "upgrade-cluster")
+		}
+		must(t, s, node, up13, "upgrade-node")
+	}
+	// 1.0.0 upgrades from the series before it on the path, 0.13.
+	operate(t, s, ActionSwap, "rok1.sim")
+	if n := s.Status().Node("rok1.sim"); n.Boot != "1.0.0-1" {
+		t.Fatalf("rok1: %+v", n)
+	}
+	must(t, s, "rok1.sim", up10, "upgrade-cluster")
+	refused(t, s, "rok2.sim", "rok-cluster-upgrade-v1.0.0: not found", up10, "upgrade-node")
+	_, ms := members(t, s, "rok2.sim")
+	if ms["rok1.sim"].Version != "1.0.0" || ms["rok1.sim"].State != "needs-upgrade" || ms["rok2.sim"].Version != "0.13.0" || ms["rok2.sim"].State != "online" {
+		t.Errorf("member-list: %+v", ms)
+	}
+}
