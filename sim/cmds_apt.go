@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/rokflow/rokflow/internal/debversion"
 )
 
 // conffiles are the configuration files a package owns on a Ganeti host;
@@ -19,18 +21,34 @@ openstore_controller = http://127.0.0.1:8080
 timeout = 30
 `
 
-// repository is what the hosts' apt sources offer: the Rok packages of
-// the new image's version.
-func (c *cmd) repository() map[string]string {
-	v := c.st.Spec.ImageVersion
-	return map[string]string{"rok-base": v, "rok-common": v}
+// available are the versions of a Rok package the hosts' apt sources
+// have, for a pinned install: those of the starting release and of each
+// upgrade target.
+func (c *cmd) available() []string { return c.st.images() }
+
+// candidate is the version apt-get install gives a Rok package the host
+// has at version have: the version of the release the host's RokE
+// appliance runs (the hosts' apt sources follow their appliance), never
+// older than have. So the host catches up with its appliance once that is
+// re-imaged, and a host whose apt-get runs before the re-image stays
+// behind, its guests unable to reach their disks after it (rule 8); a
+// second run never takes a host past its appliance.
+func (c *cmd) candidate(have string) string {
+	app := c.st.node(applianceOn(c.st, c.n.Name))
+	if app == nil {
+		return have
+	}
+	if cmp, err := debversion.Compare(app.Boot, have); err != nil || cmp < 0 {
+		return have
+	}
+	return app.Boot
 }
 
 // aptGet is apt-get install (and update) on a Ganeti host.
 func (c *cmd) aptGet() int {
 	var dpkgOpts []string
 	var words []string
-	yes := false
+	yes, downgrades := false, false
 	for i := 0; i < len(c.args); i++ {
 		a := c.args[i]
 		switch {
@@ -45,6 +63,8 @@ func (c *cmd) aptGet() int {
 			}
 		case a == "-y" || a == "--yes" || a == "--assume-yes" || a == "-qq" || a == "-q":
 			yes = yes || !strings.HasPrefix(a, "-q")
+		case a == "--allow-downgrades":
+			downgrades = true
 		case a == "--no-install-recommends" || a == "--quiet" || a == "-f":
 		case strings.HasPrefix(a, "-"):
 			c.errf("E: Command line option '%s' is not understood in combination with the other options", a)
@@ -71,22 +91,29 @@ func (c *cmd) aptGet() int {
 		c.errf("E: Invalid operation %s", words[0])
 		return 100
 	}
-	repo := c.repository()
 	type upgrade struct{ pkg, from, to string }
 	var ups []upgrade
 	var current []string
 	for _, p := range words[1:] {
 		name, pin, pinned := strings.Cut(p, "=")
-		avail, ok := repo[name]
-		if !ok {
+		if name != "rok-base" && name != "rok-common" {
 			c.outf("Reading package lists...\nBuilding dependency tree...\nReading state information...\n")
 			c.errf("E: Unable to locate package %s", name)
 			return 100
 		}
-		if pinned && pin != avail {
-			c.outf("Reading package lists...\nBuilding dependency tree...\nReading state information...\n")
-			c.errf("E: Version '%s' for '%s' was not found", pin, name)
-			return 100
+		avail := c.candidate(c.n.Packages[name])
+		if pinned {
+			if !has(c.available(), pin) {
+				c.outf("Reading package lists...\nBuilding dependency tree...\nReading state information...\n")
+				c.errf("E: Version '%s' for '%s' was not found", pin, name)
+				return 100
+			}
+			if cmp, _ := debversion.Compare(pin, c.n.Packages[name]); cmp < 0 && !downgrades {
+				c.outf("Reading package lists...\nBuilding dependency tree...\nReading state information...\n")
+				c.errf("E: Packages were downgraded and -y was used without --allow-downgrades.")
+				return 100
+			}
+			avail = pin
 		}
 		if have := c.n.Packages[name]; have == avail {
 			current = append(current, fmt.Sprintf("%s is already the newest version (%s).", name, have))

@@ -11,13 +11,9 @@ import (
 // upgradeScriptPrefix names the upgrade scripts: rok-cluster-upgrade-v0.11.0.
 const upgradeScriptPrefix = "rok-cluster-upgrade-v"
 
-// Once-commands whose executions are counted per node.
-const (
-	opUpgradeCluster = "upgrade-cluster"
-	opUpgradeNode    = "upgrade-node"
-	opEnableEtcdAuth = "enable-etcd-auth"
-	opGatewayMigrate = "gateway-migrate"
-)
+// opGatewayMigrate counts the Gateway's migrate runs per node, beside the
+// upgrade script's subcommands (releases.go), the other once-commands.
+const opGatewayMigrate = "gateway-migrate"
 
 func rokBuiltins() map[string]builtin {
 	return map[string]builtin{

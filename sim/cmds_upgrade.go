@@ -3,54 +3,55 @@ package sim
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// upgradeScript is rok-cluster-upgrade-v<release>: upgrade-cluster,
-// upgrade-node and enable-etcd-auth. It ships on the new appliance image,
-// so a node still on an older BOOT disk does not have it.
+// upgradeScript is rok-cluster-upgrade-v<release>, with the subcommands
+// its series declares (releases.go). It ships on the new appliance image,
+// so a node still on an older BOOT disk does not have it, and the
+// simulator has it only for the cluster's upgrade targets.
 func (c *cmd) upgradeScript() int {
 	release := strings.TrimPrefix(c.name, upgradeScriptPrefix)
-	target := c.st.Spec.Release
-	if release != target || compareSeries(seriesOf(c.n.Boot), seriesOf(target)) < 0 {
+	if !c.st.isTarget(release) || compareSeries(seriesOf(c.n.Boot), seriesOf(release)) < 0 {
 		c.errf("sh: 1: %s: not found", c.name)
 		return 127
 	}
-	usage := fmt.Sprintf("usage: %s [-h] {upgrade-cluster,upgrade-node,enable-etcd-auth}", c.name)
+	verbs := profileOf(seriesOf(release)).Commands
+	usage := fmt.Sprintf("usage: %s [-h] {%s}", c.name, strings.Join(verbs, ","))
+	if len(c.args) > 0 && (c.args[0] == "-h" || c.args[0] == "--help") {
+		c.outf("%s\n\n%s\n", usage, upgradeHelp(release, verbs))
+		return 0
+	}
 	if len(c.args) != 1 {
-		if len(c.args) > 0 && (c.args[0] == "-h" || c.args[0] == "--help") {
-			c.outf("%s\n\nUpgrade a Rok cluster to v%s: upgrade-cluster on the master, then upgrade-node on\nevery node (the master first), then enable-etcd-auth on the master.\n", usage, target)
-			return 0
-		}
 		c.errf("%s\n%s: error: expected one command", usage, c.name)
 		return 2
 	}
 	verb := c.args[0]
-	switch verb {
-	case opUpgradeCluster, opUpgradeNode, opEnableEtcdAuth:
-	default:
-		c.errf("%s\n%s: error: argument command: invalid choice: '%s' (choose from 'upgrade-cluster', 'upgrade-node', 'enable-etcd-auth')", usage, c.name, verb)
+	run := upgradeVerbs[verb]
+	if !has(verbs, verb) || run == nil {
+		c.errf("%s\n%s: error: argument command: invalid choice: '%s' (choose from '%s')", usage, c.name, verb, strings.Join(verbs, "', '"))
 		return 2
 	}
 	c.dirty = true
 	c.st.counter(c.n.Name, verb).Runs++
-	var msg string
-	switch verb {
-	case opUpgradeCluster:
-		msg = c.upgradeCluster(target)
-	case opUpgradeNode:
-		msg = c.upgradeNode(target)
-	case opEnableEtcdAuth:
-		msg = c.enableEtcdAuth(target)
-	}
-	if msg != "" {
+	if msg := run(c, release); msg != "" {
 		c.errf("%s: error: %s", c.name, msg)
 		c.st.event(c.n.Name, "%s %s refused: %s", c.name, verb, msg)
 		return 1
 	}
 	c.st.counter(c.n.Name, verb).OK++
 	return 0
+}
+
+// upgradeVerbs are the upgrade script's subcommands; each returns why it
+// refused, or "".
+var upgradeVerbs = map[string]func(c *cmd, target string) string{
+	opUpgradeCluster: (*cmd).upgradeCluster,
+	opUpgradeNode:    (*cmd).upgradeNode,
+	opEnableEtcdAuth: (*cmd).enableEtcdAuth,
+	opFinalize:       (*cmd).finalize,
 }
 
 // clusterUsable is why the cluster cannot take an upgrade step, or "".
@@ -86,8 +87,8 @@ func (c *cmd) upgradeCluster(target string) string {
 		return fmt.Sprintf("the cluster's shared state is already at %s: upgrade-cluster has run", shared)
 	case cmp > 0:
 		return fmt.Sprintf("the cluster's shared state is at %s, newer than %s", shared, target)
-	case seriesOf(shared) != previousSeries(target):
-		return fmt.Sprintf("the cluster's shared state is at %s; v%s upgrades shared state from %s only", shared, target, previousSeries(target))
+	case seriesOf(shared) != c.st.upgradesFrom(target):
+		return fmt.Sprintf("the cluster's shared state is at %s; v%s upgrades shared state from %s only", shared, target, c.st.upgradesFrom(target))
 	}
 	c.outf("Upgrading the shared state of cluster %s from %s to %s\n", c.st.Cluster.Name, shared, target)
 	c.outf(" - converting the cluster configuration in etcd... done\n")
@@ -113,8 +114,13 @@ func (c *cmd) upgradeNode(target string) string {
 		return fmt.Sprintf("the cluster's shared state is at %s; run upgrade-cluster on the master (%s) first",
 			c.st.Cluster.SharedState, c.st.Cluster.Master)
 	}
-	if seriesOf(c.n.NodeState) == seriesOf(target) {
+	switch cmp := compareSeries(seriesOf(c.n.NodeState), seriesOf(target)); {
+	case cmp == 0:
 		return fmt.Sprintf("node %s is already upgraded to %s; upgrade-node runs once per node", c.n.Name, c.n.NodeState)
+	case cmp > 0:
+		return fmt.Sprintf("node %s is at %s, newer than %s", c.n.Name, c.n.NodeState, target)
+	case seriesOf(c.n.NodeState) != c.st.upgradesFrom(target):
+		return fmt.Sprintf("node %s is at %s; v%s upgrades node-local state from %s only", c.n.Name, c.n.NodeState, target, c.st.upgradesFrom(target))
 	}
 	if has(c.st.Spec.Faults.FailUpgradeNode, c.n.Name) {
 		c.outf("Upgrading node %s to Rok %s\n - migrating the node-local composer state... failed\n", c.n.Name, target)
@@ -128,7 +134,7 @@ func (c *cmd) upgradeNode(target string) string {
 		for _, e := range errs {
 			c.errf("%s", e)
 		}
-		return "the Rok daemons failed to start with the node's configuration; rewrite its OpenStore endpoints (/etc/rok/daemons.conf, /etc/default/rok) for v0.11 and run upgrade-node again"
+		return "the Rok daemons failed to start with the node's configuration; " + daemonFixes(errs, c.n) + " and run upgrade-node again"
 	}
 	c.outf("done\n")
 	c.n.Services["rok-gw-gunicorn"] = svcActive
@@ -148,7 +154,7 @@ func (c *cmd) enableEtcdAuth(target string) string {
 	}
 	var behind []string
 	for _, m := range c.st.members() {
-		if seriesOf(m.NodeState) != seriesOf(target) {
+		if compareSeries(seriesOf(m.NodeState), seriesOf(target)) < 0 {
 			behind = append(behind, fmt.Sprintf("%s (%s)", m.Name, m.NodeState))
 		}
 	}
@@ -176,14 +182,41 @@ func (c *cmd) enableEtcdAuth(target string) string {
 	return ""
 }
 
-// previousSeries is the series a release upgrades from: 0.11.0 -> 0.10.
-func previousSeries(release string) string {
-	ser := seriesOf(release)
-	major, minor, _ := strings.Cut(ser, ".")
-	var n int
-	fmt.Sscan(minor, &n)
-	if n == 0 {
-		return ser
+// finalize ends an upgrade once every member runs the new release: the
+// cluster switches to the release's composer map version, which nodes on
+// an older release could not read. It runs on the master only.
+func (c *cmd) finalize(target string) string {
+	if msg := c.clusterUsable(); msg != "" {
+		return msg
 	}
-	return fmt.Sprintf("%s.%d", major, n-1)
+	if msg := c.masterOnly(opFinalize); msg != "" {
+		return msg
+	}
+	ser := seriesOf(target)
+	if seriesOf(c.st.Cluster.Finalized) == ser {
+		c.outf("Cluster %s is already finalized at %s; nothing to do.\n", c.st.Cluster.Name, c.st.Cluster.Finalized)
+		return ""
+	}
+	if shared := c.st.Cluster.SharedState; compareSeries(seriesOf(shared), ser) > 0 {
+		return fmt.Sprintf("the cluster's shared state is at %s, newer than %s", shared, target)
+	}
+	var behind []string
+	for _, m := range c.st.members() {
+		if compareSeries(seriesOf(m.NodeState), ser) < 0 {
+			behind = append(behind, fmt.Sprintf("%s (%s)", m.Name, m.NodeState))
+		}
+	}
+	if len(behind) > 0 {
+		return fmt.Sprintf("finalize needs every member upgraded to %s first (run upgrade-node on each): a member on an older release cannot read the new map format; not yet upgraded: %s",
+			target, strings.Join(behind, ", "))
+	}
+	mv := profileOf(ser).MapVersion
+	c.outf("Finalizing the upgrade of cluster %s to %s\n", c.st.Cluster.Name, target)
+	c.outf(" - switching the cluster to composer map version %d... done\n", mv)
+	c.outf(" - retiring the compatibility paths of older releases... done\n")
+	c.outf("Cluster %s is finalized at %s.\n", c.st.Cluster.Name, target)
+	c.st.Cluster.Finalized = target
+	c.st.Cluster.Config["composer.map_version"] = strconv.Itoa(mv)
+	c.st.event(c.n.Name, "finalize: cluster finalized at %s (composer map version %d)", target, mv)
+	return ""
 }

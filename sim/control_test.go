@@ -92,10 +92,14 @@ func TestWriteVars(t *testing.T) {
 		t.Fatalf("%s:\n%s", diags, data)
 	}
 	attrs, _ := f.Body.JustAttributes()
-	for _, name := range []string{"platform", "cluster_name", "seed_node", "release", "nodes", "etcd", "ganeti"} {
+	for _, name := range []string{"platform", "cluster_name", "seed_node", "nodes", "etcd", "ganeti"} {
 		if attrs[name] == nil {
 			t.Errorf("%s has no %s", VarsFile, name)
 		}
+	}
+	// A playbook's release is its own (its `to`), not the simulator's.
+	if attrs["release"] != nil {
+		t.Errorf("%s sets release", VarsFile)
 	}
 	v, _ := attrs["ganeti"].Expr.Value(nil)
 	hostAddrs := v.GetAttr("hosts").GetAttr("addresses")

@@ -4,34 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
-
-// Gateway migrations each release's code knows, in order.
-var gatewayMigrations = map[string][]string{
-	"0.10": {
-		"contenttypes.0001_initial", "contenttypes.0002_remove_content_type_name",
-		"auth.0001_initial", "auth.0002_alter_permission_name_max_length",
-		"gateway.0001_initial", "gateway.0002_buckets", "gateway.0003_objects_versions",
-		"gateway.0004_tasks", "gateway.0005_retention_rules", "gateway.0006_retain_periodic",
-	},
-	"0.11": {
-		"gateway.0007_openstore_endpoints", "gateway.0008_bucket_publish_state",
-	},
-}
-
-// knownMigrations returns the migrations the Gateway code of a release
-// series knows: its own and every earlier series'.
-func knownMigrations(ser string) []string {
-	var out []string
-	for _, s := range []string{"0.10", "0.11"} {
-		if compareSeries(s, ser) <= 0 {
-			out = append(out, gatewayMigrations[s]...)
-		}
-	}
-	return out
-}
 
 // newState builds the cluster a Spec describes; ports and files are
 // filled in by the server.
@@ -78,11 +54,12 @@ func newState(spec Spec) *state {
 			"cluster.name":                 spec.Cluster,
 			"cluster.master_candidates":    strings.Join(candidates, ","),
 			"cluster.shared_state_version": from,
-			"composer.map_version":         "3",
+			"composer.map_version":         strconv.Itoa(profileOf(seriesOf(spec.FromVersion)).MapVersion),
 			"gw.task_gc.all.cronspec":      "0 3 * * *",
 			"gw.task_gc.success.max_age":   "7d",
 		},
 		Migrations: knownMigrations(seriesOf(spec.FromVersion)),
+		EtcdAuth:   etcdAuthFrom(seriesOf(spec.FromVersion)),
 	}
 	if spec.Platform == PlatformGaneti {
 		addGaneti(st)
@@ -119,8 +96,9 @@ func writeNodeFiles(dir string, st *state, n *node) error {
 		files["/etc/default/snf-image"] = snfImageDefaults(app.Address)
 		files["/etc/ganeti/ganeti.conf"] = "# managed by Ganeti; do not edit\n"
 	}
+	ser := seriesOf(st.Spec.FromVersion)
 	for p, content := range files {
-		if err := writeInitial(root, p, content, 0o644); err != nil {
+		if err := writeStarting(root, ser, p, content, 0o644); err != nil {
 			return err
 		}
 	}
@@ -131,12 +109,22 @@ func writeNodeFiles(dir string, st *state, n *node) error {
 			"/usr/bin/qemu-kvm-rok": qemuRokWrapper(app.Address),
 			"/usr/bin/kvm-ok":       kvmOK,
 		} {
-			if err := writeInitial(root, p, content, 0o755); err != nil {
+			if err := writeStarting(root, ser, p, content, 0o755); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// writeStarting writes a node's initial file in the form of the series
+// the cluster starts at (startingFile).
+func writeStarting(root, ser, p, content string, mode os.FileMode) error {
+	content, err := startingFile(ser, p, content)
+	if err != nil {
+		return err
+	}
+	return writeInitial(root, p, content, mode)
 }
 
 func writeInitial(root, p, content string, mode os.FileMode) error {

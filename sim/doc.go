@@ -24,6 +24,24 @@
 //   - a control API (HTTP with a token, see Client) for status, faults,
 //     the field operator and stop.
 //
+// A cluster starts at a release (Spec.FromVersion) and can be upgraded to
+// each release of Spec.Upgrades in turn. What a release series brings is
+// data, the catalogue in releases.go: the subcommands of its upgrade
+// script rok-cluster-upgrade-v<release> (0.11: upgrade-cluster,
+// upgrade-node, enable-etcd-auth; 0.12: upgrade-cluster, upgrade-node,
+// finalize; a series the catalogue does not name: upgrade-cluster and
+// upgrade-node; 0.9 and 0.10 only as starting releases), its Gateway
+// migrations, its RokE image version and the composer map version its
+// daemons take. A node has a target's script once its BOOT disk is of the
+// target's series or newer; the field operator puts in the BOOT disk
+// (rok-base <release>-1) of the lowest target newer than the node's; the
+// RokE images are roke-<image version>, of the starting release and of
+// each target (0.11.0's is the seed's 0.11~rc1 build, others
+// <release>-1), and a reinstall with any other fails; a Ganeti host's
+// apt-get installs the Rok packages of the release its RokE appliance
+// runs. A cluster created at 0.11 or later has the 0.11 endpoint forms
+// and etcd authentication on, as one upgraded by the seed's procedure.
+//
 // The cluster's state is one JSON file, DIR/state.json, rewritten
 // atomically after every change, beside the nodes' files; a restarted
 // simulator resumes it (same ports, keys and jobs). Rules the real system
@@ -36,11 +54,14 @@
 // stopped; v0.11 daemons refusing tcp:// endpoints and the pre-0.11
 // options wherever they are given (daemons.conf, the ExecStart= of the rok
 // units and drop-ins and the variables it expands; node_files.go), and
-// older daemons refusing the v0.11 forms; RokE guests reaching
-// their disks only from a host whose Rok packages and endpoint files match
-// its appliance. Faults (Spec.Faults, SetFaults) make upgrade-node fail,
-// slow a host, fail Ganeti jobs or keep a node from coming back; every run
-// of a once-command is counted per node (Status.Counters).
+// older daemons refusing the v0.11 forms; each release's daemons refusing
+// another composer map version in /etc/rok/daemons.conf (0.12's need
+// map-version = 4, 0.11's and 0.10's 3, 0.9's 2); finalize only once every
+// member is upgraded; RokE guests reaching their disks only from a host
+// whose Rok packages and endpoint files match its appliance. Faults
+// (Spec.Faults, SetFaults) make upgrade-node fail, slow a host, fail
+// Ganeti jobs or keep a node from coming back; every run of a
+// once-command is counted per node (Status.Counters).
 //
 // WriteVars writes DIR/sim.vars.hcl and DIR/sim.env, which point the
 // playbook at the simulator. The CLI is `rokflow sim` (cmd/rokflow).

@@ -217,7 +217,7 @@ func TestPlaybookGaneti(t *testing.T) {
 	s.mu.Lock()
 	rapi := fmt.Sprintf(`rapi = { host = "127.0.0.1", port = %d, user = %q, password = %q, ca_file = %q }`,
 		s.st.Ports.RAPI, s.st.Spec.RAPIUser, s.st.Spec.RAPIPassword, filepath.Join(s.Dir(), RAPIPEMFile))
-	image := s.st.Spec.ImageVersion
+	image := imageVersion(s.st.Spec.Upgrades[0])
 	s.mu.Unlock()
 
 	insts := p.step("ganeti.instances", "", rapi).GetAttr("instances")

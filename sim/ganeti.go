@@ -105,7 +105,7 @@ func addGaneti(st *state) {
 		g.Instances = append(g.Instances, &instance{
 			Name: app.Instance, Kind: instAppliance, PNode: h.Name, OS: "snf-image+default", DiskTemplate: "plain",
 			AdminUp: true, Running: true, IP: app.Address, MAC: mac(), DiskSize: 20480, Memory: 8192, VCPUs: 4,
-			OSParams: map[string]string{"img_id": "roke-" + st.Spec.FromVersion, "img_format": "diskdump",
+			OSParams: map[string]string{"img_id": imageID(st.Spec.FromVersion), "img_format": "diskdump",
 				"img_properties": fmt.Sprintf(`{"ROK_VERSION": %q}`, st.Spec.FromVersion)},
 			UUID: newUUID(), NICUUID: newUUID(), DiskUUID: newUUID(), Serial: 3, CTime: now, MTime: now,
 		})

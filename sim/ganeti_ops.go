@@ -333,15 +333,11 @@ func (s *Server) opReinstall(op map[string]any, log func(string, ...any)) (any, 
 			}
 		}
 		if i.Kind == instAppliance {
-			// The image decides what is installed: roke-<version>, or an
-			// image named otherwise whose ROK_VERSION property says.
-			version = strings.TrimPrefix(all["img_id"], "roke-")
-			if _, err := series(version); err != nil || !strings.HasPrefix(all["img_id"], "roke-") {
-				version, _ = props["ROK_VERSION"].(string)
+			v, msg := s.st.rokeImage(all["img_id"], props)
+			if msg != "" {
+				return fail(msg)
 			}
-			if _, err := series(version); err != nil {
-				return fail(fmt.Sprintf("snf-image: image '%s' is not a RokE appliance image (no ROK_VERSION property)", all["img_id"]))
-			}
+			version = v
 		}
 	}
 	if f := s.fault("OP_INSTANCE_REINSTALL", name, i.PNode); f != nil {
@@ -528,4 +524,27 @@ func (s *Server) opQueryData(op map[string]any) (any, *opError) {
 		}
 	}
 	return out, nil
+}
+
+// rokeImage returns the Rok version a RokE appliance image installs, or
+// why snf-image cannot install it. The image decides: roke-<version>
+// (imageID), or an image named otherwise whose ROK_VERSION property says.
+// The site's image store holds the images of the cluster's starting
+// release and of each upgrade target (state.images).
+func (st *state) rokeImage(id string, props map[string]any) (version, msg string) {
+	version, ok := strings.CutPrefix(id, "roke-")
+	if _, err := series(version); !ok || err != nil {
+		version, _ = props["ROK_VERSION"].(string)
+		if _, err := series(version); err != nil {
+			return "", fmt.Sprintf("snf-image: image '%s' is not a RokE appliance image (no ROK_VERSION property)", id)
+		}
+	}
+	if !has(st.images(), version) {
+		var store []string
+		for _, v := range st.images() {
+			store = append(store, imageID(v))
+		}
+		return "", fmt.Sprintf("snf-image: no RokE image of Rok %s (img_id '%s'): the image store has %s", version, id, strings.Join(store, ", "))
+	}
+	return version, ""
 }

@@ -37,8 +37,9 @@ type OperatorRequest struct {
 	Action string `json:"action"`
 	// Node is the member name (not needed for repair).
 	Node string `json:"node,omitempty"`
-	// Version is the rok-base version of the new BOOT disk; the spec's
-	// ToVersion by default.
+	// Version is the rok-base version of the new BOOT disk; by default the
+	// BOOT disk of the lowest upgrade target of a series newer than the
+	// node's BOOT disk.
 	Version string `json:"version,omitempty"`
 	// Wait makes a swap happen at once instead of with the operator's
 	// delays; the request returns when it is done.
@@ -46,13 +47,17 @@ type OperatorRequest struct {
 }
 
 // operatorNotices is called when a gate's check polls rok-base on a node:
-// in demo mode the operator then swaps its BOOT disk if it is still old.
-// The caller holds s.mu.
+// in demo mode the operator then swaps its BOOT disk if it is older than
+// the upgrade under way, the lowest upgrade target newer than the node
+// state of the member least far along. (So a node is never taken past the
+// upgrade the other members are going through, when something polls a
+// node already swapped.) The caller holds s.mu.
 func (s *Server) operatorNotices(st *state, n *node) {
 	if !st.Spec.AutoOperator || st.Spec.Platform != PlatformAppliance || n.Kind != kindAppliance {
 		return
 	}
-	if compareSeries(seriesOf(n.Boot), seriesOf(st.Spec.Release)) >= 0 {
+	target := st.nextTarget(st.oldestNodeState())
+	if target == "" || compareSeries(seriesOf(n.Boot), seriesOf(target)) >= 0 {
 		return
 	}
 	for _, t := range st.Operator {
@@ -60,7 +65,7 @@ func (s *Server) operatorNotices(st *state, n *node) {
 			return
 		}
 	}
-	s.scheduleSwap(st, n, st.Spec.ToVersion, "a gate is waiting for its new BOOT disk")
+	s.scheduleSwap(st, n, bootVersion(target), "a gate is waiting for its new BOOT disk")
 }
 
 func (s *Server) scheduleSwap(st *state, n *node, version, why string) *operatorTask {
@@ -183,12 +188,17 @@ func (s *Server) Operator(req OperatorRequest) error {
 		if n.Instance != "" {
 			return fmt.Errorf("%s is a RokE appliance (Ganeti instance %s): power it and re-image it through the RAPI (instance shutdown, startup, reinstall)", n.Name, n.Instance)
 		}
-		version := req.Version
-		if version == "" {
-			version = st.Spec.ToVersion
-		}
-		if _, err := series(version); err != nil {
-			return err
+		newDisk := func() (string, error) {
+			if req.Version != "" {
+				_, err := series(req.Version)
+				return req.Version, err
+			}
+			t := st.nextTarget(seriesOf(n.Boot))
+			if t == "" {
+				return "", fmt.Errorf("%s runs rok-base %s, and no upgrade target of the cluster (%s) is of a newer series: name the BOOT disk's version",
+					n.Name, n.Boot, strings.Join(st.Spec.Upgrades, ", "))
+			}
+			return bootVersion(t), nil
 		}
 		switch req.Action {
 		case ActionPowerOff:
@@ -209,8 +219,16 @@ func (s *Server) Operator(req OperatorRequest) error {
 			if n.On {
 				return fmt.Errorf("%s is powered on: power it off before replacing its BOOT disk", n.Name)
 			}
-			s.replaceDisk(st, n, version)
+			v, err := newDisk()
+			if err != nil {
+				return err
+			}
+			s.replaceDisk(st, n, v)
 		case ActionSwap:
+			version, err := newDisk()
+			if err != nil {
+				return err
+			}
 			if !req.Wait {
 				s.scheduleSwap(st, n, version, "operator request")
 				return nil

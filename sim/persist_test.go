@@ -86,7 +86,7 @@ func TestJobResumesAfterRestart(t *testing.T) {
 	}
 	c := newRAPITest(t, s)
 	_, id := c.do("POST", "/2/instances/roke2.gnt.sim/reinstall", map[string]any{"os": "snf-image+default",
-		"osparams": map[string]any{"img_id": "roke-0.11.0-1", "img_format": "diskdump"}}, "ok")
+		"osparams": map[string]any{"img_id": imageID(imageVersion("0.11.0")), "img_format": "diskdump"}}, "ok")
 	eventually(t, "the job to start", func() bool {
 		_, j := c.do("GET", fmt.Sprintf("/2/jobs/%v", id), nil, "")
 		return j.(map[string]any)["status"] == "running"
@@ -104,7 +104,7 @@ func TestJobResumesAfterRestart(t *testing.T) {
 	if j["status"] != "success" {
 		t.Fatalf("resumed job: %v %v", j["status"], j["opresult"])
 	}
-	if n := s.Status().Node("roke2.sim"); n.Boot != "0.11.0-1" || n.Power != "on" {
+	if n := s.Status().Node("roke2.sim"); n.Boot != imageVersion("0.11.0") || n.Power != "on" {
 		t.Errorf("roke2 after the resumed reinstall: %+v", n)
 	}
 }

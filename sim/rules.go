@@ -120,9 +120,10 @@ func (s *Server) powerOn(st *state, n *node, why string) {
 }
 
 // startDaemons starts the Rok daemons of an appliance; they fail when an
-// OpenStore endpoint is in a form their release does not take.
+// OpenStore endpoint is in a form their release does not take, or the map
+// version is not theirs.
 func (s *Server) startDaemons(st *state, n *node) (ok bool, errs []string) {
-	errs = s.daemonProblems(n)
+	errs = s.daemonConfigProblems(n)
 	if len(errs) > 0 {
 		n.Services["rok-daemons"] = svcFailed
 		for _, e := range errs {
@@ -158,7 +159,7 @@ var sectionLine = regexp.MustCompile(`^\s*\[([A-Za-z0-9_-]+)(?:\.\d+)?\]`)
 // option names on v0.11, and v0.11 forms on older releases.
 func (s *Server) daemonProblems(n *node) []string {
 	root := nodeRoot(s.dir, n.Name)
-	newRelease := compareSeries(seriesOf(n.Boot), "0.11") >= 0
+	newRelease := httpEndpoints(seriesOf(n.Boot))
 	var errs []string
 	conf := "/etc/rok/daemons.conf"
 	f, err := os.Open(filepath.Join(root, conf))
@@ -268,7 +269,7 @@ func (s *Server) hostCompatible(st *state, h *node) (bool, string) {
 			h.Name, h.Packages["rok-base"], app.Name, upstream(app.Boot))
 	}
 	want := "tcp"
-	if compareSeries(as, "0.11") >= 0 {
+	if httpEndpoints(as) {
 		want = "http"
 	}
 	if scheme, tcpIn := s.hostScheme(h); scheme != want {

@@ -93,11 +93,21 @@ func Start(dir string, spec Spec) (*Server, error) {
 			s.shutdown()
 		}
 	}()
-	if err := s.loadOrCreate(spec); err != nil {
+	created, err := s.loadOrCreate(spec)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.startServices(); err != nil {
 		return nil, err
+	}
+	if created && s.st.Cluster.EtcdAuth && s.etcd != nil {
+		// A cluster created on a release that has etcd authentication.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := s.etcd.enableAuth(ctx, io.Discard)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("etcd: %w", err)
+		}
 	}
 	s.mu.Lock()
 	what := fmt.Sprintf("simulator serving (pid %d): control 127.0.0.1:%d", os.Getpid(), s.st.Ports.Control)
@@ -224,8 +234,9 @@ func (s *Server) lock() error {
 	return nil
 }
 
-// loadOrCreate resumes the state in dir or creates a new cluster.
-func (s *Server) loadOrCreate(spec Spec) error {
+// loadOrCreate resumes the state in dir or creates a new cluster, and says
+// which it did.
+func (s *Server) loadOrCreate(spec Spec) (created bool, err error) {
 	st, err := loadState(s.dir)
 	switch {
 	case err == nil:
@@ -247,22 +258,22 @@ func (s *Server) loadOrCreate(spec Spec) error {
 		}
 		s.st = st
 		st.event("", "simulator resumed from %s", s.dir)
-		return nil
+		return false, nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return err
+		return false, err
 	}
 	full, err := spec.withDefaults()
 	if err != nil {
-		return err
+		return false, err
 	}
 	st = newState(full)
 	for _, n := range st.Nodes {
 		if err := writeNodeFiles(s.dir, st, n); err != nil {
-			return err
+			return false, err
 		}
 	}
 	s.st = st
-	return nil
+	return true, s.checkStartingConfig()
 }
 
 func (s *Server) startServices() error {

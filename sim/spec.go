@@ -6,7 +6,10 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/rokflow/rokflow/internal/debversion"
 )
 
 // Platforms a simulated cluster can run on.
@@ -37,19 +40,19 @@ type Spec struct {
 	Guests int `json:"guests"`
 	// Master is the index (0-based) of the first master; default 0.
 	Master int `json:"master"`
-	// FromVersion is the rok-base version every node runs at first.
+	// FromVersion is the rok-base version every node runs at first; a bare
+	// release such as "0.9.4" stands for its first package, "0.9.4-1".
 	// Default "0.10.2-1".
 	FromVersion string `json:"from_version"`
-	// ToVersion is the rok-base version of the new appliance BOOT disk an
-	// operator puts in (platform appliance). Default "0.11.0-1".
-	ToVersion string `json:"to_version"`
-	// ImageVersion is the version of the RokE image and of the Rok
-	// packages in the Ganeti hosts' apt repository (platform ganeti).
-	// Default "0.11~rc1-22-gfc01058-1~6ad14b3~1.gbp6ad14b", the seed's.
-	ImageVersion string `json:"image_version"`
-	// Release is the release the upgrade script upgrades to; the script is
-	// rok-cluster-upgrade-v<Release>. Default "0.11.0".
-	Release string `json:"release"`
+	// Upgrades are the releases the cluster can be upgraded to, in order:
+	// their series strictly increase, each newer than FromVersion's. Each
+	// has its script rok-cluster-upgrade-v<release> (on a node whose BOOT
+	// disk is of its series or newer), its appliance BOOT disk
+	// (bootVersion), its RokE image and Ganeti host packages
+	// (imageVersion); the catalogue (releases.go) says what each series
+	// brings. Default ["0.11.0"], or for a cluster starting at 0.11 or
+	// later the first release of the next series.
+	Upgrades []string `json:"upgrades"`
 	// Candidates is the initial cluster.master_candidates; nil means every
 	// member, listed explicitly (so a playbook has a value to restore).
 	Candidates []string `json:"candidates,omitempty"`
@@ -175,9 +178,6 @@ func (s Spec) withDefaults() (Spec, error) {
 		}
 	}
 	str(&s.FromVersion, "0.10.2-1")
-	str(&s.ToVersion, "0.11.0-1")
-	str(&s.ImageVersion, "0.11~rc1-22-gfc01058-1~6ad14b3~1.gbp6ad14b")
-	str(&s.Release, "0.11.0")
 	str(&s.RAPIUser, "rokflow")
 	if s.RAPIPassword == "" {
 		s.RAPIPassword = randomToken(12)
@@ -185,10 +185,8 @@ func (s Spec) withDefaults() (Spec, error) {
 	if s.RokEPassword == "" {
 		s.RokEPassword = randomToken(12)
 	}
-	for _, v := range []string{s.FromVersion, s.ToVersion, s.ImageVersion} {
-		if _, err := series(v); err != nil {
-			return s, err
-		}
+	if err := s.checkReleases(); err != nil {
+		return s, err
 	}
 	if s.OperatorDelay == 0 {
 		s.OperatorDelay = Duration(2 * time.Second)
@@ -200,6 +198,100 @@ func (s Spec) withDefaults() (Spec, error) {
 		s.WaitTimeout = Duration(10 * time.Second)
 	}
 	return s, nil
+}
+
+// Check reports what is wrong with a Spec a new cluster would be created
+// from, as Start would.
+func (s Spec) Check() error {
+	_, err := s.withDefaults()
+	return err
+}
+
+// checkReleases completes and checks the starting release and the upgrade
+// targets.
+func (s *Spec) checkReleases() error {
+	if bareRelease.MatchString(s.FromVersion) {
+		s.FromVersion = bootVersion(s.FromVersion)
+	}
+	if _, err := debversion.Parse(s.FromVersion); err != nil {
+		return fmt.Errorf("starting release %q: name a release, such as 0.10.2, or a rok-base version: %w", s.FromVersion, err)
+	}
+	from, err := series(s.FromVersion)
+	if err != nil {
+		return fmt.Errorf("starting release: %w", err)
+	}
+	if len(s.Upgrades) == 0 {
+		s.Upgrades = []string{defaultUpgrade(from)}
+	}
+	prev, prevRelease := from, ""
+	for _, u := range s.Upgrades {
+		if !bareRelease.MatchString(u) {
+			return fmt.Errorf("upgrade target %q: name a release, such as 0.12.0", u)
+		}
+		ser := seriesOf(u)
+		switch {
+		case compareSeries(ser, from) <= 0:
+			return fmt.Errorf("upgrade target %s is not newer than the release the cluster starts at, %s: each target must be of a later series than %s",
+				u, upstream(s.FromVersion), from)
+		case compareSeries(ser, prev) <= 0:
+			return fmt.Errorf("upgrade target %s is listed after %s: list the targets in upgrade order, one release per series", u, prevRelease)
+		case len(profileOf(ser).Commands) == 0:
+			return fmt.Errorf("upgrade target %s: the simulator knows Rok %s only as a release a cluster starts at (it has no rok-cluster-upgrade-v%s script); targets start at %s",
+				u, ser, u, firstTargetSeries())
+		}
+		prev, prevRelease = ser, u
+	}
+	return nil
+}
+
+// defaultUpgrade is the upgrade target of a cluster starting at series from
+// when none is given: 0.11.0, the seed's, or the next series' first
+// release.
+func defaultUpgrade(from string) string {
+	if compareSeries(from, "0.11") < 0 {
+		return "0.11.0"
+	}
+	major, minor, _ := strings.Cut(from, ".")
+	var n int
+	fmt.Sscan(minor, &n)
+	return fmt.Sprintf("%s.%d.0", major, n+1)
+}
+
+// firstTargetSeries is the oldest series the simulator can upgrade to.
+func firstTargetSeries() string {
+	for _, p := range catalogue {
+		if len(p.Commands) > 0 {
+			return p.Series
+		}
+	}
+	return ""
+}
+
+// UnmarshalJSON reads a Spec, including one from a state file written
+// before a cluster could have several upgrade targets: its release (or the
+// release of its to_version) is then the one target.
+func (s *Spec) UnmarshalJSON(b []byte) error {
+	type plain Spec
+	var v struct {
+		plain
+		Release   string `json:"release"`
+		ToVersion string `json:"to_version"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = Spec(v.plain)
+	if len(s.Upgrades) == 0 {
+		switch {
+		case v.Release != "":
+			s.Upgrades = []string{v.Release}
+		case v.ToVersion != "":
+			if rel, err := debversion.Release(v.ToVersion); err == nil {
+				s.Upgrades = []string{rel}
+			}
+		}
+	}
+	return nil
 }
 
 // matches reports whether the fault applies to opcode op on target.

@@ -57,6 +57,8 @@ type cluster struct {
 	EtcdAuth bool `json:"etcd_auth"`
 	// Migrations are the Gateway migrations applied to its store.
 	Migrations []string `json:"migrations"`
+	// Finalized is the release whose finalize ran, "" when none did.
+	Finalized string `json:"finalized,omitempty"`
 }
 
 // Node kinds.

@@ -14,12 +14,17 @@ import (
 
 // Status is a snapshot of the simulated cluster for people and tests.
 type Status struct {
-	Dir         string   `json:"dir"`
-	Running     bool     `json:"running"`
-	PID         int      `json:"pid,omitempty"`
-	Platform    string   `json:"platform"`
-	Cluster     string   `json:"cluster"`
-	Release     string   `json:"release"`
+	Dir      string `json:"dir"`
+	Running  bool   `json:"running"`
+	PID      int    `json:"pid,omitempty"`
+	Platform string `json:"platform"`
+	Cluster  string `json:"cluster"`
+	// StartRelease is the release the cluster was created at; Upgrades
+	// the releases it can be upgraded to, in order.
+	StartRelease string   `json:"start_release"`
+	Upgrades     []string `json:"upgrades"`
+	// Finalized is the release whose finalize ran, "" when none did.
+	Finalized   string   `json:"finalized,omitempty"`
 	Master      string   `json:"master"`
 	Error       string   `json:"error,omitempty"`
 	SharedState string   `json:"shared_state_version"`
@@ -135,7 +140,8 @@ func endpointScheme(path string) string {
 func (s *Server) statusLocked() Status {
 	st := s.st
 	out := Status{
-		Dir: s.dir, Platform: st.Spec.Platform, Cluster: st.Cluster.Name, Release: st.Spec.Release,
+		Dir: s.dir, Platform: st.Spec.Platform, Cluster: st.Cluster.Name,
+		StartRelease: upstream(st.Spec.FromVersion), Upgrades: append([]string(nil), st.Spec.Upgrades...), Finalized: st.Cluster.Finalized,
 		Master: st.Cluster.Master, Error: st.Cluster.Error, SharedState: st.Cluster.SharedState,
 		Candidates: st.candidates(), EtcdAuth: st.Cluster.EtcdAuth,
 		Migrations: append([]string(nil), st.Cluster.Migrations...),
@@ -262,7 +268,8 @@ func (st *Status) WriteText(w io.Writer) error {
 	if st.Running {
 		run = fmt.Sprintf("running (pid %d, control %s)", st.PID, st.Control)
 	}
-	fmt.Fprintf(b, "Rok cluster %s on %s, upgrading to %s; simulator %s\n  in %s\n", st.Cluster, st.Platform, st.Release, run, st.Dir)
+	fmt.Fprintf(b, "Rok cluster %s on %s, started at %s, upgrades to %s; simulator %s\n  in %s\n",
+		st.Cluster, st.Platform, st.StartRelease, strings.Join(st.Upgrades, ", then "), run, st.Dir)
 	master := st.Master
 	if master == "" {
 		master = "(none)"
@@ -271,7 +278,11 @@ func (st *Status) WriteText(w io.Writer) error {
 	if st.EtcdAuth {
 		auth = "on"
 	}
-	fmt.Fprintf(b, "master %s, shared state %s, master candidates %s, etcd auth %s\n", master, st.SharedState, strings.Join(st.Candidates, ","), auth)
+	finalized := ""
+	if st.Finalized != "" {
+		finalized = ", finalized at " + st.Finalized
+	}
+	fmt.Fprintf(b, "master %s, shared state %s%s, master candidates %s, etcd auth %s\n", master, st.SharedState, finalized, strings.Join(st.Candidates, ","), auth)
 	if st.Error != "" {
 		fmt.Fprintf(b, "CLUSTER ERROR: %s\n", st.Error)
 	}

@@ -63,7 +63,6 @@ func WriteVars(dir string) error {
 	fmt.Fprintf(&b, "platform     = %s\n", hclString(st.Spec.Platform))
 	fmt.Fprintf(&b, "cluster_name = %s\n", hclString(st.Cluster.Name))
 	fmt.Fprintf(&b, "seed_node    = %s\n", hclString(members[0].Name))
-	fmt.Fprintf(&b, "release      = %s\n", hclString(st.Spec.Release))
 	// The simulated field operator is quick: poll the BOOT-disk gates often.
 	fmt.Fprintf(&b, "gate_check_interval = %s\n\n", hclString("1s"))
 	b.WriteString("nodes = {\n")
@@ -81,9 +80,12 @@ func WriteVars(dir string) error {
 		fmt.Fprintf(&b, "  rapi_port   = %d\n", st.Ports.RAPI)
 		fmt.Fprintf(&b, "  rapi_user   = %s\n", hclString(st.Spec.RAPIUser))
 		fmt.Fprintf(&b, "  ca_file     = %s\n", path(RAPIPEMFile))
-		fmt.Fprintf(&b, "  rok_version = %s\n", hclString(st.Spec.ImageVersion))
+		// The image of the first upgrade target, for a playbook that does
+		// not default it from its own release.
+		image := imageVersion(st.Spec.Upgrades[0])
+		fmt.Fprintf(&b, "  rok_version = %s\n", hclString(image))
 		fmt.Fprintf(&b, "  os          = \"snf-image+default\"\n")
-		fmt.Fprintf(&b, "  image_id    = %s\n", hclString("roke-"+st.Spec.ImageVersion))
+		fmt.Fprintf(&b, "  image_id    = %s\n", hclString(imageID(image)))
 		b.WriteString("  hosts = {\n")
 		connection(&b, "    ", st.hosts())
 		b.WriteString("  }\n}\n")

@@ -46,6 +46,8 @@ type SimSpecFlags struct {
 	Hosts         int           `help:"Number of Ganeti hosts, each running one RokE appliance (platform ganeti)." default:"3"`
 	Guests        int           `help:"Guest instances per Ganeti host (platform ganeti)." default:"2"`
 	Cluster       string        `help:"The Rok cluster name (ROK_CLUSTERNAME); members are <hostname>.<cluster>." default:"sim"`
+	Release       string        `help:"The Rok release every node runs at first (or its rok-base version)." default:"0.10.2"`
+	UpgradeTo     []string      `help:"The releases the cluster can be upgraded to, in order (repeat the flag or separate with commas). Default: 0.11.0, or the next series' first release for a cluster starting at 0.11 or later." name:"upgrade-to" sep:"," placeholder:"RELEASE"`
 	AutoOperator  bool          `help:"Demo mode: a simulated field operator swaps a BOOT disk when a gate waits for it." name:"auto-operator"`
 	OperatorDelay time.Duration `help:"How long a node stays powered off during a BOOT disk swap." default:"2s" name:"operator-delay"`
 	JobDelay      time.Duration `help:"How long each Ganeti opcode takes." default:"300ms" name:"job-delay"`
@@ -54,6 +56,7 @@ type SimSpecFlags struct {
 func (f SimSpecFlags) spec() sim.Spec {
 	return sim.Spec{
 		Platform: f.Platform, Nodes: f.Nodes, Hosts: f.Hosts, Guests: f.Guests, Cluster: f.Cluster,
+		FromVersion: f.Release, Upgrades: f.UpgradeTo,
 		AutoOperator: f.AutoOperator, OperatorDelay: sim.Duration(f.OperatorDelay), JobDelay: sim.Duration(f.JobDelay),
 	}
 }
@@ -62,8 +65,11 @@ func (f SimSpecFlags) spec() sim.Spec {
 func (f SimSpecFlags) args() []string {
 	args := []string{
 		"--platform", f.Platform, "--nodes", strconv.Itoa(f.Nodes), "--hosts", strconv.Itoa(f.Hosts),
-		"--guests", strconv.Itoa(f.Guests), "--cluster", f.Cluster,
+		"--guests", strconv.Itoa(f.Guests), "--cluster", f.Cluster, "--release", f.Release,
 		"--operator-delay", f.OperatorDelay.String(), "--job-delay", f.JobDelay.String(),
+	}
+	if len(f.UpgradeTo) > 0 {
+		args = append(args, "--upgrade-to", strings.Join(f.UpgradeTo, ","))
 	}
 	if f.AutoOperator {
 		args = append(args, "--auto-operator")
@@ -91,11 +97,18 @@ func (c *SimStartCmd) Run(a *App) error {
 			return c.printReady(a, cl.PID())
 		}
 	}
+	_, err := os.Stat(filepath.Join(c.Dir, "state.json"))
+	resume := err == nil && !c.Reset
+	if !resume {
+		if err := c.spec().Check(); err != nil {
+			return usageError("%s", err)
+		}
+	}
 	if c.Reset {
 		if err := simResetDir(c.Dir); err != nil {
 			return &exitError{code: exitFailed, msg: err.Error()}
 		}
-	} else if _, err := os.Stat(filepath.Join(c.Dir, "state.json")); err == nil {
+	} else if resume {
 		fmt.Fprintf(a.Stderr, "rokflow: resuming the simulated cluster in %s as it was left (its creation flags are ignored; --reset starts afresh).\n", c.Dir)
 	}
 	if c.Foreground {
@@ -380,7 +393,7 @@ type SimOperatorCmd struct {
 	SimDirFlag
 	Action  string `arg:"" enum:"swap,power-off,power-on,replace-disk,repair" help:"swap (power off, new BOOT disk, power on), power-off, power-on, replace-disk (the node must be off), repair (clear a cluster error)."`
 	Node    string `arg:"" optional:"" help:"The member, e.g. rok1.sim (not for repair)."`
-	Version string `help:"The rok-base version of the new BOOT disk (default: the new release's)."`
+	Version string `help:"The rok-base version of the new BOOT disk (default: that of the cluster's lowest upgrade target newer than the node's BOOT disk)."`
 	Now     bool   `help:"Swap at once, without the operator's delays."`
 }
 
