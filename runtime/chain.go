@@ -68,6 +68,11 @@ func LoadCatalogue(dir string) ([]*lang.Playbook, map[string]*hcl.File, hcl.Diag
 		if info, err := os.Stat(sub); err != nil || !info.IsDir() || !hasPlaybookBlock(sub) {
 			continue
 		}
+		// A catalogue may link to playbooks kept elsewhere: their module
+		// sources are relative to where they really are.
+		if real, err := filepath.EvalSymlinks(sub); err == nil {
+			sub = real
+		}
 		pb, ds := lang.Load(sub)
 		for n, f := range pb.Files {
 			files[n] = f
