@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rokflow/rokflow/cmd/rokflow/playtest"
 	"github.com/rokflow/rokflow/cmd/rokflow/views"
-	"github.com/rokflow/rokflow/internal/playtest"
 )
 
 // TestCmd runs a playbook's tests (tests/*.rftest.hcl) against simulated

@@ -29,7 +29,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rokflow/rokflow/internal/playtest"
+	"github.com/rokflow/rokflow/cmd/rokflow/playtest"
 	"github.com/rokflow/rokflow/sim"
 )
 

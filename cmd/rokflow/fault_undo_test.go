@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rokflow/rokflow/internal/playtest"
+	"github.com/rokflow/rokflow/cmd/rokflow/playtest"
 )
 
 // undoCutShortPending marks a gap the matrix found in compensation: when

@@ -9,7 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/rokflow/rokflow/internal/playtest"
+	"github.com/rokflow/rokflow/cmd/rokflow/playtest"
 )
 
 // TestReportFormatVersion is the version of the document `rokflow test
