@@ -155,6 +155,11 @@ func (r *Runner) runCase(ctx context.Context, s *Suite, c *Case, sem chan struct
 	start := time.Now()
 	ref, ok := r.clean(ctx, s, c, res)
 	<-sem
+	if ctx.Err() != nil {
+		// The second interrupt killed what ran: nothing was checked.
+		res.NotRun, res.Diags, res.Outcome = true, nil, ""
+		return res
+	}
 	if !r.Crash || !ok {
 		res.Passed = ok
 		res.Duration = time.Since(start)
@@ -179,6 +184,10 @@ func (r *Runner) runCase(ctx context.Context, s *Suite, c *Case, sem chan struct
 			it := r.crashRun(ctx, s, c, ref, b, i)
 			mu.Lock()
 			defer mu.Unlock()
+			if ctx.Err() != nil {
+				res.NotRun = true
+				return
+			}
 			cr.Applies += it.applies
 			cr.Done += it.done
 			cr.Retried += it.retried
