@@ -220,11 +220,6 @@ func (c *Case) simulatorFailure(err error) *hcl.Diagnostic {
 		Subject: c.Simulator.DeclRange.Ptr()}
 }
 
-// context is the end of the simulator's log, for a case that failed.
-func (x *caseRun) context() string {
-	return lastLines(x.log.String(), 15)
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
