@@ -145,10 +145,23 @@ func (o *observed) explain() string {
 			fmt.Fprintf(&b, "\n  %s %s: %s", s.Address, s.Status, s.Error)
 		}
 	}
-	if t := strings.TrimSpace(lastLines(o.Stderr, 12)); t != "" {
+	if t := strings.TrimSpace(lastLines(withoutStateHint(o.Stderr), 12)); t != "" {
 		fmt.Fprintf(&b, "\napply said:\n%s", t)
 	}
 	return b.String()
+}
+
+// withoutStateHint drops apply's closing "see rokflow state show --state
+// …" from its output: the run's state is gone with its directory (unless
+// rokflow test --keep kept it, and said where).
+func withoutStateHint(stderr string) string {
+	var keep []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if !strings.HasPrefix(l, "rokflow: the run failed; see rokflow state show") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 func listOrNone(s []string) string {
