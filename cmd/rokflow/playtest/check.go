@@ -24,7 +24,7 @@ func (c *Case) check(s *Suite, o *observed, st, before sim.Status) hcl.Diagnosti
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Unexpected outcome",
-			Detail:   fmt.Sprintf("The run ended %s; the case expects %s.%s", describeOutcome(o.Outcome), describeOutcome(c.Expect.Outcome), o.explain()),
+			Detail:   fmt.Sprintf("The run ended %s; the case expects %s.%s", describeOutcome(o.Outcome), describeExpected(c.Expect.Outcome), o.explain()),
 			Subject:  subject.Ptr(),
 		})
 	}
@@ -122,6 +122,15 @@ func (s *Suite) playbookValue() cty.Value {
 	return cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(m.Name), "from": cty.StringVal(m.From), "to": cty.StringVal(m.To)})
 }
 
+// describeExpected names an expected outcome after "the case expects".
+func describeExpected(o Outcome) string {
+	if o == NothingToDo {
+		return "nothing to do (no step that changes something to run)"
+	}
+	return describeOutcome(o)
+}
+
+// describeOutcome names an outcome after "the run ended".
 func describeOutcome(o Outcome) string {
 	switch o {
 	case Refused:

@@ -1,6 +1,13 @@
 case "migrate" {
   simulator {
     nodes = 1
+
+    # Every command waits 50ms on the node, so that a kill just after the
+    # migration's start lands before the migration runs: --crash finds it
+    # in doubt even on a busy machine.
+    faults {
+      slow = { "rok1.sim" = "50ms" }
+    }
   }
 
   assert {
