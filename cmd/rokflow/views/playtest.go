@@ -77,11 +77,11 @@ func (t *TestReport) CaseDone(r *playtest.Result) {
 		what = "not run (interrupted)"
 	}
 	if k := r.Crash; k != nil {
-		what += fmt.Sprintf("; %d kills", k.Kills)
+		what += "; " + count(k.Kills, "kill")
 		if k.Missed > 0 {
 			what += fmt.Sprintf(" (%d missed)", k.Missed)
 		}
-		what += fmt.Sprintf(", %d doubts resolved (%d done, %d retried), %d applies", k.Done+k.Retried, k.Done, k.Retried, k.Applies)
+		what += fmt.Sprintf(", %s resolved (%d done, %d retried), %s", count(k.Done+k.Retried, "doubt"), k.Done, k.Retried, count(k.Applies, "apply"))
 		if k.Failed > 0 {
 			what += fmt.Sprintf(", %s", c.red(fmt.Sprintf("%d of %d crash runs failed", k.Failed, k.Boundaries)))
 		}
@@ -135,7 +135,7 @@ func (t *TestReport) End(playbook string, results []*playtest.Result, elapsed ti
 	}
 	fmt.Fprintf(t.s.Out, "\n%s in %s", strings.Join(parts, ", "), elapsed.Round(100*time.Millisecond))
 	if t.crash {
-		fmt.Fprintf(t.s.Out, "; %d kills, %d doubts resolved from the simulator's record (%d done, %d retried), %d applies", kills, done+retried, done, retried, applies)
+		fmt.Fprintf(t.s.Out, "; %s, %s resolved from the simulator's record (%d done, %d retried), %s", count(kills, "kill"), count(done+retried, "doubt"), done, retried, count(applies, "apply"))
 	}
 	fmt.Fprintln(t.s.Out)
 	return ok
@@ -215,4 +215,15 @@ func (t *TestReport) writeJSON(playbook string, results []*playtest.Result, elap
 	enc := json.NewEncoder(t.s.Out)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(doc)
+}
+
+// count is "1 kill", "2 kills", "3 applies".
+func count(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
