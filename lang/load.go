@@ -79,9 +79,14 @@ func cleanErr(err error) string {
 	return err.Error()
 }
 
+// TestFileSuffix names a playbook test file (rokflow test): a test beside
+// the playbook's files is not playbook code.
+const TestFileSuffix = ".rftest.hcl"
+
 // playbookFiles lists the .hcl and .hcl.json files of dir, sorted, leaving
 // out variable files (*.vars.hcl), which are inputs, and the lock file of
-// git module sources (rokflow.lock.hcl), which is not playbook code.
+// git module sources (rokflow.lock.hcl) and test files (*.rftest.hcl),
+// which are not playbook code.
 func playbookFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -90,7 +95,7 @@ func playbookFiles(dir string) ([]string, error) {
 	var files []string
 	for _, e := range entries {
 		n := e.Name()
-		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".vars.hcl") || strings.HasSuffix(n, ".vars.hcl.json") || n == modsrc.LockFile {
+		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".vars.hcl") || strings.HasSuffix(n, ".vars.hcl.json") || n == modsrc.LockFile || strings.HasSuffix(n, TestFileSuffix) {
 			continue
 		}
 		if strings.HasSuffix(n, ".hcl") || strings.HasSuffix(n, ".hcl.json") {

@@ -109,7 +109,7 @@ func TestLoadDirectory(t *testing.T) {
 	}
 	slices.Sort(files)
 	if want := []string{"a.hcl", "b.hcl", "c.hcl.json"}; !slices.Equal(files, want) {
-		t.Errorf("parsed files = %v, want %v (variable files, hidden files and others left out)", files, want)
+		t.Errorf("parsed files = %v, want %v (variable files, test files, hidden files and others left out)", files, want)
 	}
 }
 

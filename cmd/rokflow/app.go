@@ -73,6 +73,7 @@ type CLI struct {
 	Unlock   UnlockCmd   `cmd:"" help:"Break a run lock whose holder is gone."`
 	Steps    StepsCmd    `cmd:"" help:"List step kinds, or document one."`
 	Sim      SimCmd      `cmd:"" help:"Run a simulated Rok cluster to plan and apply playbooks against."`
+	Test     TestCmd     `cmd:"" help:"Run a playbook's tests: cases against simulated clusters, with --crash killed and resumed at every step."`
 	Version  VersionCmd  `cmd:"" help:"Print rokflow's version."`
 }
 

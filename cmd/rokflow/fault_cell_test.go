@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rokflow/rokflow/cmd/rokflow/playtest"
 	"github.com/rokflow/rokflow/sim"
 )
 
@@ -306,21 +307,21 @@ func (r *cellRun) showSteps() []shownStep {
 // cut short acted: for a counted once-command, whether it took effect on
 // its node; for a Ganeti job, whether a job for it was received after the
 // attempt journaled its intent (and which, and whether it succeeded).
+// The decision is playtest.Acted's, which rokflow test --crash makes too.
 func (r *cellRun) acted(inst *planInstance) (acted bool, job int) {
 	st := r.quiet()
-	if op := countedOps[inst.Kind]; op != "" {
-		return st.Count(inst.Target, op).OK > 0, 0
+	d := playtest.Doubt{Addr: inst.Address, Kind: inst.Kind, Target: inst.Target}
+	if playtest.OnceCommand(inst.Kind) == "" && inst.jobSummary() != "" {
+		p := r.ref.jobPattern(inst)
+		d.Job, d.Intent = &p, r.intentOf(inst.Address)
 	}
-	if inst.jobSummary() == "" {
-		r.t.Fatalf("%s (%s) is in doubt, and the simulator cannot tell whether it acted", inst.Address, inst.Kind)
+	// The cluster starts with no once-command run: any that took effect
+	// did so in this cell.
+	acted, job, err := playtest.Acted(sim.Status{}, st, r.e.srv.Jobs(), d)
+	if err != nil {
+		r.t.Fatal(err)
 	}
-	intent := r.intentOf(inst.Address)
-	for _, j := range simJobs(r.t, r.e) {
-		if r.ref.submits(inst, j) && !j.received().Before(intent) {
-			return j.Status == "success", j.ID
-		}
-	}
-	return false, 0
+	return acted, job
 }
 
 // intentOf is when the latest attempt of addr journaled its intent.
@@ -378,7 +379,7 @@ func (r *cellRun) resolve(addr string) {
 func (r *cellRun) checkWrongReported(output string) {
 	t, c := r.t, r.cell
 	st := r.quiet()
-	op := countedOps[c.step.Kind]
+	op := playtest.OnceCommand(c.step.Kind)
 	var failed []shownStep
 	for _, s := range r.showSteps() {
 		if s.Status == "failed" {

@@ -3,22 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rokflow/rokflow/cmd/rokflow/playtest"
 	"github.com/rokflow/rokflow/sim"
 )
 
@@ -99,40 +96,29 @@ func parseJournal(tb testing.TB, path string, data []byte) []journalRecord {
 	return out
 }
 
-// simJob is a Ganeti job as the simulator's RAPI lists it.
-type simJob struct {
-	ID         int      `json:"id"`
-	Status     string   `json:"status"`
-	Summary    []string `json:"summary"`
-	ReceivedTS []int64  `json:"received_ts"`
-	Ops        []struct {
-		TargetNode string `json:"target_node"`
-	} `json:"ops"`
+// jobPattern tells the Ganeti job p submits among the simulator's jobs:
+// one of its opcodes is p's (a re-install job shuts the instance down,
+// re-installs and starts it), and a migration goes where p sends it — to
+// p's target node, or, for an evacuation, anywhere but the guest's host.
+func (ref *faultRef) jobPattern(p *planInstance) playtest.JobPattern {
+	jp := playtest.JobPattern{Summary: p.jobSummary()}
+	if p.Kind == "ganeti.instance_migrate" {
+		if t := p.arg("target_node"); t != "" {
+			jp.To = t
+		} else {
+			jp.Away = ref.home[p.arg("instance")]
+		}
+	}
+	return jp
 }
 
-func (j simJob) summary() string { return strings.Join(j.Summary, ", ") }
-
-// submits reports whether job j is one step p submits: one of its
-// opcodes is p's (a re-install job shuts the instance down, re-installs and
-// starts it), and a migration goes where p sends it — to p's target node,
-// or, for an evacuation, anywhere but the guest's host.
-func (ref *faultRef) submits(p *planInstance, j simJob) bool {
-	k := slices.Index(j.Summary, p.jobSummary())
-	if p.jobSummary() == "" || k < 0 {
-		return false
-	}
-	if p.Kind != "ganeti.instance_migrate" || k >= len(j.Ops) {
-		return true
-	}
-	to := j.Ops[k].TargetNode
-	if t := p.arg("target_node"); t != "" {
-		return to == t
-	}
-	return to != ref.home[p.arg("instance")]
+// submits reports whether job j is one step p submits.
+func (ref *faultRef) submits(p *planInstance, j sim.Job) bool {
+	return p.jobSummary() != "" && ref.jobPattern(p).Matches(j)
 }
 
 // countJobs counts the jobs step p submitted.
-func (ref *faultRef) countJobs(jobs []simJob, p *planInstance) int {
+func (ref *faultRef) countJobs(jobs []sim.Job, p *planInstance) int {
 	n := 0
 	for _, j := range jobs {
 		if ref.submits(p, j) {
@@ -142,100 +128,28 @@ func (ref *faultRef) countJobs(jobs []simJob, p *planInstance) int {
 	return n
 }
 
-func (j simJob) received() time.Time {
-	if len(j.ReceivedTS) != 2 {
-		return time.Time{}
-	}
-	return time.Unix(j.ReceivedTS[0], j.ReceivedTS[1]*1000)
-}
-
 // simJobs lists every Ganeti job of the simulator (none on appliances),
-// through its RAPI (GET /2/jobs?bulk=1), in id order.
-func simJobs(tb testing.TB, e *e2eSim) []simJob {
-	tb.Helper()
-	st := e.srv.Status()
-	if st.RAPI == "" {
-		return nil
-	}
-	pem, err := os.ReadFile(filepath.Join(e.srv.Dir(), "rapi.pem"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		tb.Fatal("rapi.pem holds no certificate")
-	}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	defer client.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, st.RAPI+"/2/jobs?bulk=1", nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		tb.Fatalf("GET /2/jobs: %v", err)
-	}
-	defer resp.Body.Close()
-	var jobs []simJob
-	if err := json.NewDecoder(resp.Body).Decode(&jobs); err != nil || resp.StatusCode != http.StatusOK {
-		tb.Fatalf("GET /2/jobs: %s: %v", resp.Status, err)
-	}
-	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
-	return jobs
-}
+// in id order.
+func simJobs(tb testing.TB, e *e2eSim) []sim.Job { return e.srv.Jobs() }
 
 // quiet waits until nothing moves on the simulator any more, as an
-// operator checks before deciding anything after a crash: no command in
-// flight, every Ganeti job final, and the counters, jobs, instances and
-// nodes the same over several polls.
+// operator checks before deciding anything after a crash (playtest.Quiet,
+// as rokflow test --crash does): no command in flight, every Ganeti job
+// final, and the counters, jobs, instances and nodes the same over
+// several polls.
 func (r *cellRun) quiet() sim.Status {
 	r.t.Helper()
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.Now().Add(30 * time.Second)
-	last, same := "", 0
-	for {
-		st := r.e.srv.Status()
-		jobs := simJobs(r.t, r.e)
-		fp, busy := fingerprint(st, jobs), len(r.e.srv.InFlight()) > 0
-		for _, j := range jobs {
-			busy = busy || j.Status != "success" && j.Status != "error" && j.Status != "canceled"
-		}
-		if fp == last && !busy {
-			if same++; same >= 5 {
-				return st
-			}
-		} else {
-			last, same = fp, 0
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("the simulator did not become quiet within 30s: %d commands in flight", len(r.e.srv.InFlight()))
-		}
-		<-tick.C
+	st, _, err := playtest.Quiet(context.Background(), r.e.srv, 30*time.Second)
+	if err != nil {
+		r.t.Fatal(err)
 	}
-}
-
-func fingerprint(st sim.Status, jobs []simJob) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%v|%v|%d|", st.Master, st.SharedState, st.EtcdAuth, st.Candidates, len(st.Migrations))
-	for _, n := range st.Nodes {
-		fmt.Fprintf(&b, "%s=%s,%s,%s;", n.Name, n.NodeState, n.Boot, n.Power)
-	}
-	for _, i := range st.Instances {
-		fmt.Fprintf(&b, "%s@%s;", i.Name, i.PNode)
-	}
-	for _, j := range jobs {
-		fmt.Fprintf(&b, "%d:%s;", j.ID, j.Status)
-	}
-	c, _ := json.Marshal(st.Counters) // maps marshal sorted
-	b.Write(c)
-	return b.String()
+	return st
 }
 
 // simSnapshot is the simulator at one moment, for the hold checks.
 type simSnapshot struct {
 	st   sim.Status
-	jobs []simJob
+	jobs []sim.Job
 }
 
 func (r *cellRun) snapshot(st sim.Status) simSnapshot {
@@ -248,7 +162,7 @@ func (r *cellRun) snapshot(st sim.Status) simSnapshot {
 func (s simSnapshot) footprint(ref *faultRef, insts []*planInstance, nodes bool) map[string]string {
 	out := map[string]string{}
 	for _, p := range insts {
-		if op := countedOps[p.Kind]; op != "" {
+		if op := playtest.OnceCommand(p.Kind); op != "" {
 			out["once-command "+op+" on "+p.Target] = fmt.Sprint(s.st.Count(p.Target, op))
 		}
 		if p.jobSummary() != "" {
@@ -343,17 +257,6 @@ func sortedKeysOf(m map[string]string) []string {
 	return keys
 }
 
-// jobHandle is the Ganeti job id a journaled handle names, 0 for other
-// handles.
-func jobHandle(h string) int {
-	id, _, _ := strings.Cut(h, "?")
-	n, err := strconv.Atoi(id)
-	if err != nil {
-		return 0
-	}
-	return n
-}
-
 // checkJobs checks that every Ganeti job the simulator received belongs to
 // exactly one step: the one whose journaled handle names it, or the one
 // left in doubt that the test found it was submitted by. Without an
@@ -369,7 +272,7 @@ func (r *cellRun) checkJobs(journal []journalRecord) {
 		owners[id][addr] = true
 	}
 	for _, rec := range journal {
-		if id := jobHandle(rec.Handle); rec.Kind == "step" && id > 0 {
+		if id := playtest.JobHandle(rec.Handle); rec.Kind == "step" && id > 0 {
 			own(id, rec.Addr)
 		}
 	}
@@ -379,7 +282,7 @@ func (r *cellRun) checkJobs(journal []journalRecord) {
 	jobs := simJobs(t, r.e)
 	for _, j := range jobs {
 		if len(owners[j.ID]) != 1 {
-			t.Errorf("Ganeti job %d %s belongs to %d steps %v; want exactly one", j.ID, j.summary(), len(owners[j.ID]), sortedSet(owners[j.ID]))
+			t.Errorf("Ganeti job %d %s belongs to %d steps %v; want exactly one", j.ID, strings.Join(j.Summary, ", "), len(owners[j.ID]), sortedSet(owners[j.ID]))
 		}
 	}
 	if r.cell.fail != nil {

@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rokflow/rokflow/cmd/rokflow/playtest"
 	"github.com/rokflow/rokflow/sim"
 )
 
@@ -82,20 +83,13 @@ func (p *planInstance) hostCommand() bool {
 	return len(p.Command) > 0 && p.Target != "" && p.Target != "local" && !strings.HasPrefix(p.Target, "(")
 }
 
-// The once-commands the simulator counts, by the kind that runs them, and
-// the Ganeti opcodes of the job-submitting kinds.
-var (
-	countedOps = map[string]string{
-		"rok.upgrade_cluster":  opUpgradeCluster,
-		"rok.upgrade_node":     opUpgradeNode,
-		"rok.enable_etcd_auth": opEnableEtcdAuth,
-		"rok.gateway_migrate":  opGatewayMigrate,
-	}
-	ganetiOps = map[string]string{
-		"ganeti.instance_migrate":   "INSTANCE_MIGRATE",
-		"ganeti.instance_reinstall": "INSTANCE_REINSTALL",
-	}
-)
+// The Ganeti opcodes of the job-submitting kinds. (The once-commands the
+// simulator counts are playtest.OnceCommand's: the record rokflow test
+// --crash decides doubts with.)
+var ganetiOps = map[string]string{
+	"ganeti.instance_migrate":   "INSTANCE_MIGRATE",
+	"ganeti.instance_reinstall": "INSTANCE_REINSTALL",
+}
 
 // jobSummary is how the simulator's Ganeti names the job of a
 // job-submitting step: INSTANCE_MIGRATE(vm1-1.gnt.sim); "" for other kinds.
@@ -368,7 +362,7 @@ func faultCells(t *testing.T, ref *faultRef) []faultCell {
 	// The wrong answers, on the first once-command of the plan: --retry
 	// after it acted, --done when it did not.
 	for _, inst := range ref.plan {
-		if inst.Once && inst.hostCommand() && countedOps[inst.Kind] != "" {
+		if inst.Once && inst.hostCommand() && playtest.OnceCommand(inst.Kind) != "" {
 			add(faultCell{point: atIntent, step: inst, acted: true, wrong: true})
 			add(faultCell{point: atIntent, step: inst, wrong: true})
 			break

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rokflow/rokflow/cmd/rokflow/playtest"
 )
 
 // undoCutShortPending marks a gap the matrix found in compensation: when
@@ -80,7 +82,7 @@ func actsOf(insts []*planInstance) func(line string) (string, bool) {
 		opEnableEtcdAuth: "enable-etcd-auth", opGatewayMigrate: "rok-gw-manage migrate"}
 	return func(line string) (string, bool) {
 		for _, p := range insts {
-			if op := countedOps[p.Kind]; op != "" && strings.Contains(line, " "+p.Target+": ") && strings.Contains(line, words[op]) {
+			if op := playtest.OnceCommand(p.Kind); op != "" && strings.Contains(line, " "+p.Target+": ") && strings.Contains(line, words[op]) {
 				return p.Address, true
 			}
 			if to := p.arg("target_node"); p.Kind == "ganeti.instance_migrate" && to != "" {

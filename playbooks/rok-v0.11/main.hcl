@@ -106,7 +106,7 @@ step "enable_etcd_auth" {
   description = "Once every node is on the new release."
   on          = local.master
   connection  = connection.nodes
-  depends_on  = [group.slaves, group.slaves_ganeti]
+  depends_on  = [module.gateway, group.slaves, group.slaves_ganeti]
 
   release = var.release
 }

@@ -1,0 +1,9 @@
+case "beside" {
+  simulator {
+    nodes = 1
+  }
+
+  expect {
+    outcome = "refused"
+  }
+}
