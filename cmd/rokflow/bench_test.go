@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rokflow/rokflow/internal/benchgen"
+	"github.com/rokflow/rokflow/sim"
 )
 
 // buildRokflow builds the rokflow command into a temporary directory: the
@@ -51,4 +52,44 @@ func BenchmarkValidateProcess1000x20(b *testing.B) {
 	}
 	b.ResetTimer()
 	benchProcess(b, bin, "validate", dir, "--var-file", filepath.Join(dir, "nodes.vars.hcl"))
+}
+
+// benchSim starts a simulated cluster for a process benchmark and returns
+// its var file and the environment holding its secrets.
+func benchSim(b *testing.B, spec sim.Spec) (vars string, env []string) {
+	b.Helper()
+	e := startSim(b, spec)
+	return e.vars, e.env
+}
+
+func benchProcessEnv(b *testing.B, bin string, env []string, args ...string) {
+	b.Helper()
+	for b.Loop() {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("rokflow %v: %v\n%s", args, err, out)
+		}
+	}
+}
+
+// BenchmarkPlanHop100 plans the v0.11 playbook with discovery against a
+// simulated cluster of 100 appliances, as a whole process; the chain's
+// bar is measured against it.
+func BenchmarkPlanHop100(b *testing.B) {
+	bin := buildRokflow(b)
+	vars, env := benchSim(b, sim.Spec{Nodes: 100, NoEtcd: true, Upgrades: []string{"0.11.0", "0.12.0"}})
+	b.ResetTimer()
+	benchProcessEnv(b, bin, env, "plan", shipped, "--var-file", vars, "--discover")
+}
+
+// BenchmarkPlanChain100 plans the two-hop chain 0.10 → 0.11 → 0.12 on the
+// same cluster: the catalogue loaded, the cluster's release discovered,
+// the first hop planned with discovery and the second as far as it can be
+// known (bar: at most twice BenchmarkPlanHop100).
+func BenchmarkPlanChain100(b *testing.B) {
+	bin := buildRokflow(b)
+	vars, env := benchSim(b, sim.Spec{Nodes: 100, NoEtcd: true, Upgrades: []string{"0.11.0", "0.12.0"}})
+	b.ResetTimer()
+	benchProcessEnv(b, bin, env, "plan", catalogue, "--to", "0.12.0", "--var-file", vars)
 }

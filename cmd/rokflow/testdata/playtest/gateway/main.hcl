@@ -17,9 +17,6 @@ variable "cluster_name" {
 variable "seed_node" {
   type = string
 }
-variable "release" {
-  type = string
-}
 variable "gate_check_interval" {
   type = string
 }
