@@ -65,7 +65,7 @@ func LoadCatalogue(dir string) ([]*lang.Playbook, map[string]*hcl.File, hcl.Diag
 			continue
 		}
 		sub := filepath.Join(dir, e.Name())
-		if info, err := os.Stat(sub); err != nil || !info.IsDir() || !hasPlaybookBlock(sub) {
+		if info, err := os.Stat(sub); err != nil || !info.IsDir() || !hasHCL(sub) {
 			continue
 		}
 		// A catalogue may link to playbooks kept elsewhere: their module
@@ -74,6 +74,9 @@ func LoadCatalogue(dir string) ([]*lang.Playbook, map[string]*hcl.File, hcl.Diag
 			sub = real
 		}
 		pb, ds := lang.Load(sub)
+		if pb.Meta == nil && !ds.HasErrors() {
+			continue // a module, not a playbook
+		}
 		for n, f := range pb.Files {
 			files[n] = f
 		}
@@ -93,30 +96,15 @@ func LoadCatalogue(dir string) ([]*lang.Playbook, map[string]*hcl.File, hcl.Diag
 	return out, files, diags
 }
 
-// hasPlaybookBlock reports, cheaply, whether a directory's .hcl files
-// have a playbook block (modules have none).
-func hasPlaybookBlock(dir string) bool {
+// hasHCL reports whether a directory has files of HCL code.
+func hasHCL(dir string) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if e.IsDir() || !strings.HasSuffix(n, ".hcl") || strings.HasSuffix(n, ".vars.hcl") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		if err == nil && containsBlock(string(b), "playbook") {
-			return true
-		}
-	}
-	return false
-}
-
-func containsBlock(src, name string) bool {
-	for _, line := range strings.Split(src, "\n") {
-		t := strings.TrimSpace(line)
-		if strings.HasPrefix(t, name+" {") || t == name+"{" || strings.HasPrefix(t, name+"{") {
+		if !e.IsDir() && (strings.HasSuffix(n, ".hcl") || strings.HasSuffix(n, ".hcl.json")) && !strings.HasSuffix(n, ".vars.hcl") {
 			return true
 		}
 	}
