@@ -500,7 +500,7 @@ func TestE2EMisorderedPlaybookRejected(t *testing.T) {
 		pb := copyPlaybooks(t)
 		lib := filepath.Join(pb, "..", "lib", "node-upgrade", "main.hcl")
 		editBlock(t, lib, `step "upgrade_cluster" {`, setDependsOn("step.upgrade_node"))
-		editBlock(t, lib, `step "upgrade_node" {`, setDependsOn("step.openstore_endpoints"))
+		editBlock(t, lib, `step "upgrade_node" {`, setDependsOn("hook.after_boot"))
 		e := startSim(t, sim.Spec{Nodes: 3, AutoOperator: true, OperatorDelay: sim.Duration(50 * time.Millisecond)})
 		code, out, stderr := e.apply(pb)
 		const refusal = "rok-cluster-upgrade-v0.11.0: error: the cluster's shared state is at 0.10.2; run upgrade-cluster on the master (rok1.sim) first"

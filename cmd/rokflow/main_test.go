@@ -329,13 +329,16 @@ func TestRokV011Order(t *testing.T) {
 	}
 	check(order("plan", "--json", pb, "--var-file", vars),
 		"step.members", "step.pin_master", "module.master.step.swap_boot_disk",
+		"module.master.hook.after_boot.step.openstore_endpoints",
 		"module.master.step.upgrade_cluster", "module.master.step.upgrade_node",
-		"group.slaves[*].module.node.step.swap_boot_disk", "group.slaves[*].module.node.step.upgrade_node",
+		"group.slaves[*].module.node.step.swap_boot_disk", "group.slaves[*].module.node.hook.after_boot.step.openstore_endpoints",
+		"group.slaves[*].module.node.step.upgrade_node",
 		"step.enable_etcd_auth", "step.check_etcd_auth", "step.restore_candidates")
 	check(order("plan", "--json", pb, "--var-file", vars, "--var", "platform=ganeti"),
 		"step.members", "step.pin_master", "module.master_ganeti.step.evacuate[*]", "module.master_ganeti.step.reinstall",
-		"module.master_ganeti.module.appliance.step.upgrade_cluster", "module.master_ganeti.module.appliance.step.upgrade_node",
-		"module.master_ganeti.step.packages", "module.master_ganeti.step.host_endpoints",
+		"module.master_ganeti.step.wait_reinstalled", "module.master_ganeti.hook.after_boot.step.openstore_endpoints",
+		"module.master_ganeti.step.upgrade_cluster", "module.master_ganeti.step.upgrade_node",
+		"module.master_ganeti.step.packages", "module.master_ganeti.hook.after_host_packages.step.host_endpoints",
 		"module.master_ganeti.step.confirm_return", "module.master_ganeti.step.migrate_back[*]",
 		"group.slaves_ganeti[*].module.host.step.evacuate[*]", "group.slaves_ganeti[*].module.host.step.migrate_back[*]",
 		"step.enable_etcd_auth")

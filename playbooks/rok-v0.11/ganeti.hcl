@@ -3,39 +3,15 @@
 # packages and endpoint files updated, and the guests migrated back. The
 # master's host goes first, then the others, one at a time.
 
-locals {
-  rapi = local.ganeti ? {
-    host          = var.ganeti.rapi_host
-    port          = var.ganeti.rapi_port
-    user          = var.ganeti.rapi_user
-    password      = var.rapi_password
-    ca_file       = var.ganeti.ca_file
-    pinned_sha256 = var.ganeti.pinned_sha256
-  } : null
-
-  # Which instance is each member's appliance (found by its address), and
-  # which host it runs on.
-  instances = local.ganeti ? step.instances.outputs.instances : []
-  appliance = {
-    for m in step.members.outputs.members : m.name => [for i in local.instances : i if contains(i.nic_ips, m.address)][0]
-    if local.ganeti
-  }
-  appliances = [for name, i in local.appliance : i.name]
-  guests = {
-    for name, i in local.appliance : name => [
-      for g in local.instances : g.name if g.pnode == i.pnode && !contains(local.appliances, g.name)
-    ]
-  }
-}
-
 # Find the current RokE master and its IP address, and where every
 # appliance and guest instance runs.
-step "instances" {
-  uses        = "ganeti.instances"
-  description = "Where every RokE appliance and guest instance runs."
-  when        = local.ganeti
+module "ganeti" {
+  source = "../lib/ganeti-cluster"
 
-  rapi = local.rapi
+  enabled       = local.ganeti
+  ganeti        = var.ganeti
+  rapi_password = var.rapi_password
+  members       = step.members.outputs.members
 }
 
 module "master_ganeti" {
@@ -44,20 +20,47 @@ module "master_ganeti" {
   depends_on = [step.pin_master]
 
   node                 = local.master
-  host                 = local.appliance[local.master].pnode
-  appliance            = local.appliance[local.master].name
-  guests               = local.guests[local.master]
+  host                 = module.ganeti.appliance[local.master].pnode
+  appliance            = module.ganeti.appliance[local.master].name
+  guests               = module.ganeti.guests[local.master]
   upgrade_cluster      = true
   release              = var.release
+  version_pattern      = var.version_pattern
   check_interval       = var.gate_check_interval
   rok_version          = var.ganeti.rok_version
   os                   = var.ganeti.os
   image_id             = var.ganeti.image_id
   roke_password        = var.roke_password
-  rapi                 = local.rapi
-  env_files            = var.env_files
+  rapi                 = module.ganeti.rapi
   appliance_connection = var.nodes
   host_connection      = var.ganeti.hosts
+
+  # 3. Login on the RokE master and run the steps of Upgrade the master
+  # node: ganeti-host does, with v0.11's endpoints as on any appliance.
+  hook "after_boot" {
+    step "openstore_endpoints" {
+      uses        = "rok.openstore_endpoints"
+      description = "v0.11 daemons take http:// endpoints with roles; --bind-http became --controller-listen role=slave."
+      on          = local.master
+      connection  = connection.nodes
+
+      env_files = var.env_files
+    }
+  }
+
+  # 4. sed -i 's/tcp:/http:/g' on the host's files.
+  hook "after_host_packages" {
+    step "host_endpoints" {
+      uses        = "file.replace"
+      description = "sed -i 's/tcp:/http:/g' on the host's KVM wrappers and Rok configuration."
+      on          = module.ganeti.appliance[local.master].pnode
+      connection  = connection.hosts
+
+      paths       = var.host_files
+      pattern     = "tcp:"
+      replacement = "http:"
+    }
+  }
 }
 
 group "slaves_ganeti" {
@@ -74,18 +77,42 @@ group "slaves_ganeti" {
     source = "../lib/ganeti-host"
 
     node                 = each.value
-    host                 = local.appliance[each.value].pnode
-    appliance            = local.appliance[each.value].name
-    guests               = local.guests[each.value]
+    host                 = module.ganeti.appliance[each.value].pnode
+    appliance            = module.ganeti.appliance[each.value].name
+    guests               = module.ganeti.guests[each.value]
     release              = var.release
+    version_pattern      = var.version_pattern
     check_interval       = var.gate_check_interval
     rok_version          = var.ganeti.rok_version
     os                   = var.ganeti.os
     image_id             = var.ganeti.image_id
     roke_password        = var.roke_password
-    rapi                 = local.rapi
-    env_files            = var.env_files
+    rapi                 = module.ganeti.rapi
     appliance_connection = var.nodes
     host_connection      = var.ganeti.hosts
+
+    hook "after_boot" {
+      step "openstore_endpoints" {
+        uses        = "rok.openstore_endpoints"
+        description = "v0.11 daemons take http:// endpoints with roles; --bind-http became --controller-listen role=slave."
+        on          = each.value
+        connection  = connection.nodes
+
+        env_files = var.env_files
+      }
+    }
+
+    hook "after_host_packages" {
+      step "host_endpoints" {
+        uses        = "file.replace"
+        description = "sed -i 's/tcp:/http:/g' on the host's KVM wrappers and Rok configuration."
+        on          = module.ganeti.appliance[each.value].pnode
+        connection  = connection.hosts
+
+        paths       = var.host_files
+        pattern     = "tcp:"
+        replacement = "http:"
+      }
+    }
   }
 }

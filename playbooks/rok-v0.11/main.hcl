@@ -1,6 +1,13 @@
 # The Rok v0.11 upgrade, for Rok appliances and for RokE on Ganeti.
 # README.md beside this file maps every line of the upgrade note to the
 # step that carries it out.
+#
+# The procedure every release shares is in ../lib: node-upgrade (BOOT
+# disk, upgrade-cluster, upgrade-node), gateway-migrate, ganeti-cluster
+# and ganeti-host. What only v0.11 needs is here: the OpenStore endpoint
+# rewrite, filled into the after_boot hook of every node's upgrade (and on
+# Ganeti the hosts' tcp: to http:, in ganeti-host's after_host_packages),
+# and enable-etcd-auth once every node runs v0.11.
 
 playbook {
   name             = "rok-v0.11"
@@ -20,7 +27,7 @@ locals {
 # Find the master node of the cluster: rok-cluster-ctl member-list.
 step "members" {
   uses        = "rok.member_list"
-  description = "Find the master and the members."
+  description = "Find the master and the members, and the release each runs."
   on          = var.seed_node
   connection  = connection.nodes
 }
@@ -66,8 +73,20 @@ module "master" {
   upgrade_cluster = true
   version_pattern = var.version_pattern
   check_interval  = var.gate_check_interval
-  env_files       = var.env_files
   connection      = var.nodes
+
+  # v0.11 daemons take http:// endpoints with roles: rewrite them on the
+  # new BOOT disk before upgrade-cluster and upgrade-node start them.
+  hook "after_boot" {
+    step "openstore_endpoints" {
+      uses        = "rok.openstore_endpoints"
+      description = "v0.11 daemons take http:// endpoints with roles; --bind-http became --controller-listen role=slave."
+      on          = local.master
+      connection  = connection.nodes
+
+      env_files = var.env_files
+    }
+  }
 }
 
 module "gateway" {
@@ -95,8 +114,18 @@ group "slaves" {
     release         = var.release
     version_pattern = var.version_pattern
     check_interval  = var.gate_check_interval
-    env_files       = var.env_files
     connection      = var.nodes
+
+    hook "after_boot" {
+      step "openstore_endpoints" {
+        uses        = "rok.openstore_endpoints"
+        description = "v0.11 daemons take http:// endpoints with roles; --bind-http became --controller-listen role=slave."
+        on          = each.value
+        connection  = connection.nodes
+
+        env_files = var.env_files
+      }
+    }
   }
 }
 

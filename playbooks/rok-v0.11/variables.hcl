@@ -61,6 +61,12 @@ variable "env_files" {
   description = "Environment files on each node that set OpenStore endpoints such as OPENSTORE_CONTROLLER."
 }
 
+variable "host_files" {
+  type        = list(string)
+  default     = ["/usr/bin/*kvm*", "/etc/ganeti/rok/rok.conf", "/etc/default/snf-image"]
+  description = "Files on each Ganeti host whose OpenStore endpoints change from tcp: to http: (platform = \"ganeti\")."
+}
+
 variable "nodes" {
   type = object({
     transport     = optional(string, "ssh")

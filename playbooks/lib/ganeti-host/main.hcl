@@ -1,11 +1,34 @@
-# ganeti-host: upgrade one RokE appliance and the Ganeti host it runs on.
+# ganeti-host: upgrade one Ganeti host under RokE and the RokE appliance
+# it runs, to any release.
 #
 # The guest instances leave the host, the RokE appliance instance is
 # re-imaged with the new release (its new BOOT disk), the appliance is
-# upgraded like any node, the host gets the new Rok packages and http://
-# endpoints, an operator confirms, and the guests come back. Once the
-# evacuation succeeded, migrating back is owed: it is the evacuation's undo,
-# run after a failure only while the host can still serve its guests.
+# upgraded as ../node-upgrade upgrades a Rok appliance (upgrade-cluster on
+# the master, upgrade-node), the host gets the new Rok packages, an
+# operator confirms, and the guests come back. Once the evacuation
+# succeeded, migrating back is owed: it is the evacuation's undo, run after
+# a failure only while the host can still serve its guests (and the undo
+# must be declared beside the evacuation, which is why this is one module
+# and not an evacuate and a return around a node-upgrade call).
+#
+# Hooks: the appliance's are node-upgrade's, at the same places, so that a
+# release fills them alike on appliances and on RokE; one more is the
+# host's. Fill one with `hook "NAME" { step "…" { … } }` in the module
+# call; the steps are the caller's, run at the hook's place.
+#
+#   after_boot           The appliance is re-imaged and answers on the new
+#                        release; nothing else has run on it yet (as in
+#                        node-upgrade).
+#   before_upgrade_node  After upgrade-cluster (on the master), before
+#                        upgrade-node (as in node-upgrade).
+#   after_upgrade_node   The appliance is upgraded (as in node-upgrade).
+#   after_host_packages  The host has the new Rok packages; its guests are
+#                        still away. For the release's changes on the host
+#                        (v0.11: tcp: to http: in its endpoint files) before
+#                        the operator lets the guests return.
+#
+# Nothing here names a release: release, rok_version and image_id are
+# inputs.
 
 variable "node" {
   type        = string
@@ -27,20 +50,38 @@ variable "guests" {
   description = "The guest instances whose primary node is the host, other than the appliance."
 }
 
+variable "release" {
+  type        = string
+  description = "The release the host and its appliance are upgraded to, such as 0.12.0 (a playbook passes playbook.to)."
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+(\\.[0-9]+)*$", var.release))
+    error_message = "The release must be a release number such as 0.12.0, without a leading v."
+  }
+}
+
 variable "upgrade_cluster" {
   type        = bool
   default     = false
   description = "This appliance is the RokE master: run upgrade-cluster on it."
 }
 
-variable "release" {
-  type    = string
-  default = "0.11.0"
+variable "version_pattern" {
+  type        = string
+  default     = null
+  nullable    = true
+  description = "Regular expression the appliance's rok-base version matches once it is re-imaged; by default the release's series, as in node-upgrade."
+}
+
+variable "check_interval" {
+  type        = string
+  default     = "10s"
+  description = "How often to check whether the re-imaged appliance is back on the new release."
 }
 
 variable "rok_version" {
   type        = string
-  description = "The Debian version of the RokE image and host packages, such as 0.11~rc1-22-gfc01058-1~6ad14b3~1.gbp6ad14b."
+  description = "The Debian version of the RokE image and of the host's Rok packages (the release's image, such as 0.12.0-1)."
 }
 
 variable "os" {
@@ -51,7 +92,7 @@ variable "os" {
 
 variable "image_id" {
   type        = string
-  description = "The appliance image snf-image writes (img_id)."
+  description = "The appliance image snf-image writes (img_id), such as roke-<rok_version>."
 }
 
 variable "roke_password" {
@@ -71,22 +112,6 @@ variable "rapi" {
     insecure_skip_verify = optional(bool, false)
   })
   description = "The Ganeti RAPI endpoint and its credentials; the password should come from a sensitive variable."
-}
-
-variable "check_interval" {
-  type    = string
-  default = "10s"
-}
-
-variable "env_files" {
-  type    = list(string)
-  default = []
-}
-
-variable "host_files" {
-  type        = list(string)
-  default     = ["/usr/bin/*kvm*", "/etc/ganeti/rok/rok.conf", "/etc/default/snf-image"]
-  description = "Files on the host whose OpenStore endpoints change from tcp: to http:."
 }
 
 variable "appliance_connection" {
@@ -141,9 +166,10 @@ step "appliance_state" {
 }
 
 locals {
-  # The release series being installed (0.11 for 0.11.0): an image such as
-  # 0.11~rc1 belongs to it, though dpkg sorts it before 0.11.0.
-  series = join(".", slice(split(".", var.release), 0, min(2, length(split(".", var.release)))))
+  # The release series being installed (0.12 for 0.12.0): an image such as
+  # 0.12~rc1 belongs to it, though dpkg sorts it before 0.12.0.
+  series          = join(".", slice(split(".", var.release), 0, 2))
+  version_pattern = var.version_pattern != null ? var.version_pattern : "^${replace(local.series, ".", "\\.")}([.~+-]|$)"
 }
 
 step "evacuate" {
@@ -184,17 +210,52 @@ step "reinstall" {
   }
 }
 
-module "appliance" {
-  source     = "../node-upgrade"
-  depends_on = [step.reinstall]
+step "wait_reinstalled" {
+  uses        = "wait"
+  description = "The re-imaged appliance is back and runs the new release."
+  on          = var.node
+  connection  = connection.appliance
+  depends_on  = [step.reinstall]
+  timeout     = "30m"
 
-  node            = var.node
-  release         = var.release
-  upgrade_cluster = var.upgrade_cluster
-  boot_disk       = "reinstalled"
-  check_interval  = var.check_interval
-  env_files       = var.env_files
-  connection      = var.appliance_connection
+  command       = ["dpkg-query", "--show", "--showformat=$${Version}", "rok-base"]
+  expect_stdout = local.version_pattern
+  interval      = var.check_interval
+}
+
+hook "after_boot" {
+  description = "The appliance runs the new image; before anything else runs on it."
+  depends_on  = [step.wait_reinstalled]
+}
+
+step "upgrade_cluster" {
+  uses        = "rok.upgrade_cluster"
+  description = "Upgrade the cluster's shared state; on the RokE master only."
+  when        = var.upgrade_cluster
+  on          = var.node
+  connection  = connection.appliance
+  depends_on  = [hook.after_boot]
+
+  release = var.release
+}
+
+hook "before_upgrade_node" {
+  description = "The cluster's shared state is upgraded; upgrade-node has not run."
+  depends_on  = [step.upgrade_cluster]
+}
+
+step "upgrade_node" {
+  uses       = "rok.upgrade_node"
+  on         = var.node
+  connection = connection.appliance
+  depends_on = [hook.before_upgrade_node]
+
+  release = var.release
+}
+
+hook "after_upgrade_node" {
+  description = "The appliance is upgraded."
+  depends_on  = [step.upgrade_node]
 }
 
 step "packages" {
@@ -202,28 +263,21 @@ step "packages" {
   description = "The host's Rok packages must match the appliance so guests can connect."
   on          = var.host
   connection  = connection.host
-  depends_on  = [module.appliance]
+  depends_on  = [hook.after_upgrade_node]
 
   packages     = ["rok-common", "rok-base"]
   dpkg_options = ["--force-confdef", "--force-confold"]
 }
 
-step "host_endpoints" {
-  uses        = "file.replace"
-  description = "sed -i 's/tcp:/http:/g' on the host's KVM wrappers and Rok configuration."
-  on          = var.host
-  connection  = connection.host
+hook "after_host_packages" {
+  description = "The host has the new Rok packages; its guests are still away."
   depends_on  = [step.packages]
-
-  paths       = var.host_files
-  pattern     = "tcp:"
-  replacement = "http:"
 }
 
 step "confirm_return" {
   uses        = "manual"
   description = "The operator confirms before guests return to the host."
-  depends_on  = [step.host_endpoints]
+  depends_on  = [hook.after_host_packages]
 
   instructions = <<-EOT
     The RokE appliance ${var.appliance} and the host ${var.host} are upgraded.

@@ -1,9 +1,35 @@
-# node-upgrade: bring one Rok appliance node to a new release.
+# node-upgrade: bring one Rok appliance node to a new release, any release.
 #
-# The BOOT disk swap comes first (an operator gate whose completion check
-# sees the node back on the new release, or, on Ganeti, a reinstall done by
-# the caller), then the OpenStore endpoints are rewritten for the new
-# daemons, then upgrade-cluster (master only) and upgrade-node.
+# The new BOOT disk arrives first: an operator swaps it, at a gate whose
+# completion check sees the node answer with a rok-base of the new
+# release. Then upgrade-cluster (on the master only) and upgrade-node,
+# both from the release's own script, rok-cluster-upgrade-v<release>.
+# (RokE appliances on Ganeti are re-imaged instead: ../ganeti-host runs
+# the same procedure, with the same hooks, around the re-image.)
+#
+# What a release needs beyond that goes into the module's hooks: fill one
+# with `hook "NAME" { step "…" { … } }` in the module call. The steps are
+# the caller's (its variables, locals, connections and each), run at the
+# hook's place for this node.
+#
+#   after_boot           The node runs the new BOOT disk and answers on the
+#                        new release; nothing else has run on it yet. For
+#                        what the new release's daemons need before they
+#                        can start: configuration they read in a new form
+#                        (v0.11's OpenStore endpoints, a new map-version),
+#                        then a restart.
+#   before_upgrade_node  After upgrade-cluster (on the master; on a slave
+#                        right after after_boot), before upgrade-node: for
+#                        what needs the cluster's shared state upgraded.
+#   after_upgrade_node   upgrade-node succeeded: the node runs the new
+#                        release. For per-node checks or changes; the
+#                        module, and so the next node of a rolling group,
+#                        waits for them.
+#
+# Nothing here names a release: release is an input (a playbook passes its
+# own, playbook.to), and the check that the new BOOT disk is in derives
+# from its series: for 0.12.0 it accepts rok-base 0.12.0-1, 0.12.3-1 and
+# the pre-release 0.12~rc1, not 0.120 or 0.11.
 
 variable "node" {
   type        = string
@@ -12,8 +38,12 @@ variable "node" {
 
 variable "release" {
   type        = string
-  default     = "0.11.0"
-  description = "The release to upgrade to; selects rok-cluster-upgrade-v<release>."
+  description = "The release to upgrade to, such as 0.12.0 (a playbook passes playbook.to); selects rok-cluster-upgrade-v<release>."
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+(\\.[0-9]+)*$", var.release))
+    error_message = "The release must be a release number such as 0.12.0, without a leading v."
+  }
 }
 
 variable "upgrade_cluster" {
@@ -22,33 +52,17 @@ variable "upgrade_cluster" {
   description = "Run upgrade-cluster before upgrade-node. Only for the master, and only once per cluster."
 }
 
-variable "boot_disk" {
-  type        = string
-  default     = "manual"
-  description = "How the new BOOT disk arrives: \"manual\" (an operator swaps it) or \"reinstalled\" (the caller re-imaged the node, as on Ganeti)."
-
-  validation {
-    condition     = contains(["manual", "reinstalled"], var.boot_disk)
-    error_message = "The boot_disk must be \"manual\" or \"reinstalled\"."
-  }
-}
-
 variable "version_pattern" {
   type        = string
-  default     = "^0\\.11"
-  description = "Regular expression the rok-base package version must match once the node runs the new BOOT disk."
+  default     = null
+  nullable    = true
+  description = "Regular expression the rok-base package version must match once the node runs the new BOOT disk; by default the release's series: ^0\\.12([.~+-]|$) for 0.12.0."
 }
 
 variable "check_interval" {
   type        = string
   default     = "10s"
   description = "How often the BOOT-disk gate checks whether the node is back on the new release."
-}
-
-variable "env_files" {
-  type        = list(string)
-  default     = []
-  description = "Environment files holding OpenStore endpoints (OPENSTORE_CONTROLLER=…) to rewrite beside /etc/rok/daemons.conf."
 }
 
 variable "connection" {
@@ -63,6 +77,13 @@ variable "connection" {
   description = "How to reach the node."
 }
 
+locals {
+  # The release series (0.12 for 0.12.0): a BOOT disk of 0.12~rc1 belongs
+  # to it, though dpkg sorts it before 0.12.0.
+  series          = join(".", slice(split(".", var.release), 0, 2))
+  version_pattern = var.version_pattern != null ? var.version_pattern : "^${replace(local.series, ".", "\\.")}([.~+-]|$)"
+}
+
 connection "node" {
   transport     = var.connection.transport
   user          = var.connection.user
@@ -75,44 +96,25 @@ connection "node" {
 step "swap_boot_disk" {
   uses        = "manual"
   description = "The new appliance image is on the BOOT disk."
-  when        = var.boot_disk == "manual"
   on          = var.node
   connection  = connection.node
 
   instructions = <<-EOT
     Power off ${var.node}, replace its BOOT disk with the Rok ${var.release} appliance image, and power it on.
-    The gate completes by itself once the node answers with rok-base matching ${var.version_pattern}.
+    The gate completes by itself once the node answers with rok-base matching ${local.version_pattern}.
   EOT
 
   check {
     command       = ["dpkg-query", "--show", "--showformat=$${Version}", "rok-base"]
-    expect_stdout = var.version_pattern
+    expect_stdout = local.version_pattern
     interval      = var.check_interval
     timeout       = "2h"
   }
 }
 
-step "wait_reinstalled" {
-  uses        = "wait"
-  description = "The re-imaged node is back and runs the new release."
-  when        = var.boot_disk == "reinstalled"
-  on          = var.node
-  connection  = connection.node
-
-  command       = ["dpkg-query", "--show", "--showformat=$${Version}", "rok-base"]
-  expect_stdout = var.version_pattern
-  interval      = var.check_interval
-  timeout       = "30m"
-}
-
-step "openstore_endpoints" {
-  uses        = "rok.openstore_endpoints"
-  description = "v0.11 daemons take http:// endpoints with roles; --bind-http became --controller-listen role=slave."
-  on          = var.node
-  connection  = connection.node
-  depends_on  = [step.swap_boot_disk, step.wait_reinstalled]
-
-  env_files = var.env_files
+hook "after_boot" {
+  description = "The node runs the new BOOT disk; before anything else runs on it."
+  depends_on  = [step.swap_boot_disk]
 }
 
 step "upgrade_cluster" {
@@ -121,18 +123,28 @@ step "upgrade_cluster" {
   when        = var.upgrade_cluster
   on          = var.node
   connection  = connection.node
-  depends_on  = [step.openstore_endpoints]
+  depends_on  = [hook.after_boot]
 
   release = var.release
+}
+
+hook "before_upgrade_node" {
+  description = "The cluster's shared state is upgraded; upgrade-node has not run."
+  depends_on  = [step.upgrade_cluster]
 }
 
 step "upgrade_node" {
   uses       = "rok.upgrade_node"
   on         = var.node
   connection = connection.node
-  depends_on = [step.upgrade_cluster]
+  depends_on = [hook.before_upgrade_node]
 
   release = var.release
+}
+
+hook "after_upgrade_node" {
+  description = "The node is upgraded."
+  depends_on  = [step.upgrade_node]
 }
 
 output "node" {
