@@ -18,9 +18,7 @@ etcd = {
 }
 
 ganeti = {
-  rapi_host   = "ganeti.prod"
-  rapi_user   = "rok-upgrade"
-  ca_file     = "/etc/rok/ganeti-rapi.pem"
-  rok_version = "0.11~rc1-22-gfc01058-1~6ad14b3~1.gbp6ad14b"
-  image_id    = "roke-0.11~rc1-22-gfc01058-1~6ad14b3~1.gbp6ad14b"
+  rapi_host = "ganeti.prod"
+  rapi_user = "rok-upgrade"
+  ca_file   = "/etc/rok/ganeti-rapi.pem"
 }

@@ -3,6 +3,13 @@
 # packages and endpoint files updated, and the guests migrated back. The
 # master's host goes first, then the others, one at a time.
 
+locals {
+  # The RokE image of v0.11.0: the note's --rok-version, and the image
+  # snf-image writes. The one place this playbook names a build.
+  rok_version = var.ganeti != null ? coalesce(var.ganeti.rok_version, "0.11~rc1-22-gfc01058-1~6ad14b3~1.gbp6ad14b") : null
+  image_id    = var.ganeti != null ? coalesce(var.ganeti.image_id, "roke-${local.rok_version}") : null
+}
+
 # Find the current RokE master and its IP address, and where every
 # appliance and guest instance runs.
 module "ganeti" {
@@ -17,6 +24,7 @@ module "ganeti" {
 module "master_ganeti" {
   source     = "../lib/ganeti-host"
   when       = local.ganeti
+  upgrades   = local.master
   depends_on = [step.pin_master]
 
   node                 = local.master
@@ -24,12 +32,11 @@ module "master_ganeti" {
   appliance            = module.ganeti.appliance[local.master].name
   guests               = module.ganeti.guests[local.master]
   upgrade_cluster      = true
-  release              = var.release
-  version_pattern      = var.version_pattern
+  release              = playbook.to
   check_interval       = var.gate_check_interval
-  rok_version          = var.ganeti.rok_version
+  rok_version          = local.rok_version
   os                   = var.ganeti.os
-  image_id             = var.ganeti.image_id
+  image_id             = local.image_id
   roke_password        = var.roke_password
   rapi                 = module.ganeti.rapi
   appliance_connection = var.nodes
@@ -66,6 +73,7 @@ module "master_ganeti" {
 group "slaves_ganeti" {
   for_each   = local.slaves
   when       = local.ganeti
+  upgrades   = each.value
   depends_on = [module.gateway]
 
   rolling {
@@ -80,12 +88,11 @@ group "slaves_ganeti" {
     host                 = module.ganeti.appliance[each.value].pnode
     appliance            = module.ganeti.appliance[each.value].name
     guests               = module.ganeti.guests[each.value]
-    release              = var.release
-    version_pattern      = var.version_pattern
+    release              = playbook.to
     check_interval       = var.gate_check_interval
-    rok_version          = var.ganeti.rok_version
+    rok_version          = local.rok_version
     os                   = var.ganeti.os
-    image_id             = var.ganeti.image_id
+    image_id             = local.image_id
     roke_password        = var.roke_password
     rapi                 = module.ganeti.rapi
     appliance_connection = var.nodes

@@ -15,6 +15,13 @@ playbook {
   to               = "0.11.0"
   description      = "Upgrade a Rok cluster to v0.11: master first, slaves rolling, then etcd auth."
   requires_rokflow = ">= 0.1"
+
+  # Where the cluster stands, read before anything changes: a member not
+  # on 0.10 or 0.11 refuses the run, a member already on 0.11 is skipped
+  # (upgrades below), and a cluster wholly on 0.11 has nothing to do.
+  release {
+    nodes = step.members.outputs.releases
+  }
 }
 
 locals {
@@ -22,6 +29,11 @@ locals {
   master  = step.members.outputs.master
   slaves  = step.members.outputs.slaves
   offline = [for m in step.members.outputs.members : m.name if m.state != "online"]
+
+  # The members still to be upgraded, as the release facts say (one that
+  # boots the new release before its upgrade-node counts): on a cluster
+  # already on 0.11 nothing changes, and there is nothing to check.
+  pending = [for name, r in step.members.outputs.releases : name if r == "" ? true : !release_at_least(r, playbook.to)]
 }
 
 # Find the master node of the cluster: rok-cluster-ctl member-list.
@@ -66,12 +78,12 @@ step "pin_master" {
 module "master" {
   source     = "../lib/node-upgrade"
   when       = !local.ganeti
+  upgrades   = local.master
   depends_on = [step.pin_master]
 
   node            = local.master
-  release         = var.release
+  release         = playbook.to
   upgrade_cluster = true
-  version_pattern = var.version_pattern
   check_interval  = var.gate_check_interval
   connection      = var.nodes
 
@@ -100,6 +112,7 @@ module "gateway" {
 group "slaves" {
   for_each   = local.slaves
   when       = !local.ganeti
+  upgrades   = each.value
   depends_on = [module.gateway]
 
   rolling {
@@ -110,11 +123,10 @@ group "slaves" {
   module "node" {
     source = "../lib/node-upgrade"
 
-    node            = each.value
-    release         = var.release
-    version_pattern = var.version_pattern
-    check_interval  = var.gate_check_interval
-    connection      = var.nodes
+    node           = each.value
+    release        = playbook.to
+    check_interval = var.gate_check_interval
+    connection     = var.nodes
 
     hook "after_boot" {
       step "openstore_endpoints" {
@@ -137,12 +149,13 @@ step "enable_etcd_auth" {
   connection  = connection.nodes
   depends_on  = [module.gateway, group.slaves, group.slaves_ganeti]
 
-  release = var.release
+  release = playbook.to
 }
 
 step "check_etcd_auth" {
   uses        = "etcd.auth_check"
   description = "Prove that etcd refuses anonymous clients and admits the cluster's certificate."
+  when        = length(local.pending) > 0
   depends_on  = [step.enable_etcd_auth]
 
   etcd = {

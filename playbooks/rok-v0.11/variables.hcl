@@ -19,18 +19,6 @@ variable "seed_node" {
   description = "Any member of the cluster, to ask for the member list."
 }
 
-variable "release" {
-  type        = string
-  default     = "0.11.0"
-  description = "The release to upgrade to."
-}
-
-variable "version_pattern" {
-  type        = string
-  default     = "^0\\.11"
-  description = "Regular expression the rok-base version of an upgraded node matches."
-}
-
 variable "gate_check_interval" {
   type        = string
   default     = "10s"
@@ -97,9 +85,9 @@ variable "ganeti" {
     rapi_user     = string
     ca_file       = optional(string)
     pinned_sha256 = optional(string)
-    rok_version   = string
+    rok_version   = optional(string)
     os            = optional(string, "snf-image+default")
-    image_id      = string
+    image_id      = optional(string)
     hosts = optional(object({
       transport     = optional(string, "ssh")
       user          = optional(string, "root")
@@ -111,7 +99,7 @@ variable "ganeti" {
   })
   default     = null
   nullable    = true
-  description = "The Ganeti cluster under RokE (platform = \"ganeti\" only)."
+  description = "The Ganeti cluster under RokE (platform = \"ganeti\" only). rok_version, the RokE image's version, defaults to v0.11.0's build (0.11~rc1-22-gfc01058-1~6ad14b3~1.gbp6ad14b), and image_id to roke-<rok_version>."
 }
 
 variable "rapi_password" {

@@ -24,8 +24,8 @@
 #   after_upgrade_node   The appliance is upgraded (as in node-upgrade).
 #   after_host_packages  The host has the new Rok packages; its guests are
 #                        still away. For the release's changes on the host
-#                        (v0.11: tcp: to http: in its endpoint files) before
-#                        the operator lets the guests return.
+#                        (files whose endpoint syntax changed) before the
+#                        operator lets the guests return.
 #
 # Nothing here names a release: release, rok_version and image_id are
 # inputs.
@@ -52,11 +52,11 @@ variable "guests" {
 
 variable "release" {
   type        = string
-  description = "The release the host and its appliance are upgraded to, such as 0.12.0 (a playbook passes playbook.to)."
+  description = "The release the host and its appliance are upgraded to, such as 1.2.0 (a playbook passes playbook.to)."
 
   validation {
     condition     = can(regex("^[0-9]+\\.[0-9]+(\\.[0-9]+)*$", var.release))
-    error_message = "The release must be a release number such as 0.12.0, without a leading v."
+    error_message = "The release must be a release number such as 1.2.0, without a leading v."
   }
 }
 
@@ -81,7 +81,7 @@ variable "check_interval" {
 
 variable "rok_version" {
   type        = string
-  description = "The Debian version of the RokE image and of the host's Rok packages (the release's image, such as 0.12.0-1)."
+  description = "The Debian version of the RokE image and of the host's Rok packages (the release's image, such as 1.2.0-1)."
 }
 
 variable "os" {
@@ -166,8 +166,8 @@ step "appliance_state" {
 }
 
 locals {
-  # The release series being installed (0.12 for 0.12.0): an image such as
-  # 0.12~rc1 belongs to it, though dpkg sorts it before 0.12.0.
+  # The release series being installed (1.2 for 1.2.0): an image such as
+  # 1.2~rc1 belongs to it, though dpkg sorts it before 1.2.0.
   series          = join(".", slice(split(".", var.release), 0, 2))
   version_pattern = var.version_pattern != null ? var.version_pattern : "^${replace(local.series, ".", "\\.")}([.~+-]|$)"
 }

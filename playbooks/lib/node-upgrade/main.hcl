@@ -16,7 +16,7 @@
 #                        new release; nothing else has run on it yet. For
 #                        what the new release's daemons need before they
 #                        can start: configuration they read in a new form
-#                        (v0.11's OpenStore endpoints, a new map-version),
+#                        (endpoints in a new syntax, a new map format),
 #                        then a restart.
 #   before_upgrade_node  After upgrade-cluster (on the master; on a slave
 #                        right after after_boot), before upgrade-node: for
@@ -28,8 +28,8 @@
 #
 # Nothing here names a release: release is an input (a playbook passes its
 # own, playbook.to), and the check that the new BOOT disk is in derives
-# from its series: for 0.12.0 it accepts rok-base 0.12.0-1, 0.12.3-1 and
-# the pre-release 0.12~rc1, not 0.120 or 0.11.
+# from its series: for 1.2.0 it accepts rok-base 1.2.0-1, 1.2.3-1 and the
+# pre-release 1.2~rc1, not 1.20 or 1.1.
 
 variable "node" {
   type        = string
@@ -38,11 +38,11 @@ variable "node" {
 
 variable "release" {
   type        = string
-  description = "The release to upgrade to, such as 0.12.0 (a playbook passes playbook.to); selects rok-cluster-upgrade-v<release>."
+  description = "The release to upgrade to, such as 1.2.0 (a playbook passes playbook.to); selects rok-cluster-upgrade-v<release>."
 
   validation {
     condition     = can(regex("^[0-9]+\\.[0-9]+(\\.[0-9]+)*$", var.release))
-    error_message = "The release must be a release number such as 0.12.0, without a leading v."
+    error_message = "The release must be a release number such as 1.2.0, without a leading v."
   }
 }
 
@@ -56,7 +56,7 @@ variable "version_pattern" {
   type        = string
   default     = null
   nullable    = true
-  description = "Regular expression the rok-base package version must match once the node runs the new BOOT disk; by default the release's series: ^0\\.12([.~+-]|$) for 0.12.0."
+  description = "Regular expression the rok-base package version must match once the node runs the new BOOT disk; by default the release's series: ^1\\.2([.~+-]|$) for 1.2.0."
 }
 
 variable "check_interval" {
@@ -78,8 +78,8 @@ variable "connection" {
 }
 
 locals {
-  # The release series (0.12 for 0.12.0): a BOOT disk of 0.12~rc1 belongs
-  # to it, though dpkg sorts it before 0.12.0.
+  # The release series (1.2 for 1.2.0): a BOOT disk of 1.2~rc1 belongs to
+  # it, though dpkg sorts it before 1.2.0.
   series          = join(".", slice(split(".", var.release), 0, 2))
   version_pattern = var.version_pattern != null ? var.version_pattern : "^${replace(local.series, ".", "\\.")}([.~+-]|$)"
 }
