@@ -344,6 +344,71 @@ func TestRokV011Order(t *testing.T) {
 		"step.enable_etcd_auth")
 }
 
+// TestRokV012Order checks the test-only next release built from the lib
+// (playbooks/testdata/rok-v0.12), with the v0.11 example's var-file: the
+// 0.12 map-version rewrite and daemon restart sit in every node's
+// after_boot hook, between its BOOT disk and its upgrade; finalize comes
+// once every node is upgraded; nothing runs enable-etcd-auth, and the
+// scripts are 0.12.0's.
+func TestRokV012Order(t *testing.T) {
+	const pb = "../../playbooks/testdata/rok-v0.12"
+	vars := "../../playbooks/rok-v0.11/example.vars.hcl"
+	if code, _, stderr := run(t, nil, "validate", pb); code != 0 {
+		t.Fatalf("validate exited %d:\n%s", code, stderr)
+	}
+	for _, platform := range []string{"appliance", "ganeti"} {
+		code, out, stderr := run(t, nil, "plan", "--json", pb, "--var-file", vars, "--var", "platform="+platform)
+		if code != 0 {
+			t.Fatalf("plan (%s) exited %d:\n%s", platform, code, stderr)
+		}
+		var doc struct {
+			Instances []struct {
+				Address, Action, Kind string
+				Command               []string
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		pos := map[string]int{}
+		for i, inst := range doc.Instances {
+			if inst.Action == "skip" {
+				continue
+			}
+			pos[inst.Address] = i
+			if inst.Kind == "rok.enable_etcd_auth" {
+				t.Errorf("%s: %s runs enable-etcd-auth", platform, inst.Address)
+			}
+			if c := strings.Join(inst.Command, " "); strings.HasPrefix(c, "rok-cluster-upgrade-v") && !strings.HasPrefix(c, "rok-cluster-upgrade-v0.12.0 ") {
+				t.Errorf("%s: %s runs %s", platform, inst.Address, c)
+			}
+		}
+		order := map[string][]string{
+			"appliance": {"step.members", "step.pin_master", "module.master.step.swap_boot_disk",
+				"module.master.hook.after_boot.step.map_version", "module.master.hook.after_boot.step.restart_daemons",
+				"module.master.step.upgrade_cluster", "module.master.step.upgrade_node", "module.gateway.step.migrate",
+				"group.slaves[*].module.node.step.swap_boot_disk", "group.slaves[*].module.node.hook.after_boot.step.map_version",
+				"group.slaves[*].module.node.hook.after_boot.step.restart_daemons", "group.slaves[*].module.node.step.upgrade_node",
+				"step.finalize", "step.check_finalized", "step.restore_candidates"},
+			"ganeti": {"step.members", "step.pin_master", "module.master_ganeti.step.reinstall",
+				"module.master_ganeti.hook.after_boot.step.map_version", "module.master_ganeti.hook.after_boot.step.restart_daemons",
+				"module.master_ganeti.step.upgrade_cluster", "module.master_ganeti.step.upgrade_node",
+				"module.master_ganeti.step.migrate_back[*]", "module.gateway.step.migrate",
+				"group.slaves_ganeti[*].module.host.hook.after_boot.step.map_version", "group.slaves_ganeti[*].module.host.step.upgrade_node",
+				"step.finalize", "step.restore_candidates"},
+		}[platform]
+		for i, a := range order {
+			p, ok := pos[a]
+			if !ok {
+				t.Fatalf("%s: %s is not planned to run", platform, a)
+			}
+			if i > 0 && p <= pos[order[i-1]] {
+				t.Errorf("%s: %s comes before %s", platform, a, order[i-1])
+			}
+		}
+	}
+}
+
 // TestSeedCommandsCarriedOut checks that every command of the Rok v0.11
 // upgrade note is carried out by a step of the shipped playbook: the plans
 // of both platforms, taken together, run each of them.
