@@ -163,21 +163,23 @@ func (l *loader) loadModule(dir string, files []string, path []string, pb *Playb
 
 func (l *loader) loadCalls(m *Module, pb *Playbook) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	load := func(call *ModuleCall) {
-		diags = append(diags, l.loadCall(m, call, pb)...)
-	}
-	for _, it := range m.Order {
-		switch {
-		case it.Call != nil:
-			load(it.Call)
-		case it.Group != nil:
-			for _, git := range it.Group.Order {
-				if git.Call != nil {
-					load(git.Call)
+	var items func([]Item)
+	items = func(its []Item) {
+		for _, it := range its {
+			switch {
+			case it.Call != nil:
+				diags = append(diags, l.loadCall(m, it.Call, pb)...)
+				// A hook block's calls are written in m, so their sources
+				// are relative to m.
+				for _, name := range keys(it.Call.Hooks) {
+					items(it.Call.Hooks[name].Order)
 				}
+			case it.Group != nil:
+				items(it.Group.Order)
 			}
 		}
 	}
+	items(m.Order)
 	return diags
 }
 

@@ -42,6 +42,8 @@ func IsCatalogue(dir string) bool {
 		}
 		if e.IsDir() {
 			sub = true
+		} else if info, err := os.Stat(filepath.Join(dir, n)); err == nil && info.IsDir() {
+			sub = true // a link to a playbook kept elsewhere
 		}
 	}
 	return sub

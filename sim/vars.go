@@ -80,12 +80,9 @@ func WriteVars(dir string) error {
 		fmt.Fprintf(&b, "  rapi_port   = %d\n", st.Ports.RAPI)
 		fmt.Fprintf(&b, "  rapi_user   = %s\n", hclString(st.Spec.RAPIUser))
 		fmt.Fprintf(&b, "  ca_file     = %s\n", path(RAPIPEMFile))
-		// The image of the first upgrade target, for a playbook that does
-		// not default it from its own release.
-		image := imageVersion(st.Spec.Upgrades[0])
-		fmt.Fprintf(&b, "  rok_version = %s\n", hclString(image))
+		// The image (rok_version, image_id) is each playbook's own: a
+		// chain re-images with each release's in turn.
 		fmt.Fprintf(&b, "  os          = \"snf-image+default\"\n")
-		fmt.Fprintf(&b, "  image_id    = %s\n", hclString(imageID(image)))
 		b.WriteString("  hosts = {\n")
 		connection(&b, "    ", st.hosts())
 		b.WriteString("  }\n}\n")
