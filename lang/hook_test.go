@@ -65,4 +65,3 @@ module "node" {
 		t.Fatalf("a misspelt hook: %v", diags)
 	}
 }
-
