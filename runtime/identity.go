@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -92,6 +93,13 @@ func (e *executor) sameRun(run *state.Run) hcl.Diagnostics {
 	}}
 }
 
+// How long a resumed run keeps asking a target that does not answer for
+// its identity, and how often.
+const (
+	verifyPatience = 30 * time.Second
+	verifyRetry    = time.Second
+)
+
 // verifyTarget reads the identity of a resumed run's target again, before
 // anything acts, by running the read-only steps that read it the first
 // time. Their outputs are not kept: the run goes on with the values it
@@ -118,6 +126,19 @@ func (e *executor) verifyTarget() hcl.Diagnostics {
 		}
 		e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Summary: "reading the target's identity again: " + inst.Summary})
 		r := e.runStep(inst, x, "", e.state(inst.Address).attempts)
+		// A target that does not answer may be rebooting (a resume while a
+		// node is powered off for its BOOT-disk swap): ask again for a
+		// while before giving up.
+		for deadline := e.opts.Now().Add(verifyPatience); r.diags.HasErrors() && !e.alreadyDone && e.opts.Now().Before(deadline); {
+			select {
+			case <-e.ctx.Done():
+			case <-e.stopCh():
+			case <-time.After(verifyRetry):
+				r = e.runStep(inst, x, "", e.state(inst.Address).attempts)
+				continue
+			}
+			break
+		}
 		if r.diags.HasErrors() && e.alreadyDone {
 			// A finished run acts no more: whether the system is reachable
 			// changes nothing it says.
