@@ -10,10 +10,8 @@ import (
 )
 
 // shippedCases are the cases of playbooks/rok-v0.11/tests that make test
-// runs. from_0_9_refused and already_upgraded wait for the release model
-// (a playbook refuses a cluster outside its from, skips nodes at its to):
-// until it is merged they fail, and are left out here.
-const shippedCases = `^(appliance|appliance_single|ganeti|failing_slave)$`
+// runs: every one.
+const shippedCases = `^(appliance|appliance_single|ganeti|failing_slave|from_0_9_refused|already_upgraded)$`
 
 // TestPlaybookTests runs `rokflow test` on the shipped playbook's tests, as
 // an operator would: rokflow starts a simulator per case and runs apply
