@@ -264,11 +264,15 @@ func (p *planner) planCall(s *scope, call *lang.ModuleCall) val {
 	first := p.nextIndex()
 	outs := p.walkModule(child)
 	attrs := make(map[string]cty.Value, len(outs))
+	// Depending on a module means depending on every step in it, and on
+	// what its outputs carry from its inputs (an output that passes an
+	// input through depends on whatever the input did).
+	d := p.instancesSince(first)
 	for name, o := range outs {
 		attrs[name] = o.value()
+		d = d.union(o.deps)
 	}
-	// Depending on a module means depending on every step in it.
-	return val{v: cty.ObjectVal(attrs), deps: p.instancesSince(first)}
+	return val{v: cty.ObjectVal(attrs), deps: d}
 }
 
 // planHook plans a module's extension point: after what its depends_on

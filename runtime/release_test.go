@@ -168,3 +168,51 @@ func TestPlaybookBlockChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestModuleOutputCarriesInputDependencies: a module output that passes an
+// input through depends on what the input came from, so a step using it
+// comes after that step even when the module has no step of its own.
+func TestModuleOutputCarriesInputDependencies(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"main.hcl": `
+step "members" {
+  uses    = "exec"
+  command = ["echo", "rok1"]
+}
+module "discovery" {
+  source = "./discovery"
+  master = step.members.outputs.stdout
+}
+step "pin" {
+  uses    = "exec"
+  command = ["echo", module.discovery.master]
+}
+`,
+		"discovery/main.hcl": `
+variable "master" {
+  type = string
+}
+output "master" {
+  value = var.master
+}
+`,
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, diags := planPath(t, dir, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, inst := range p.Instances {
+		if inst.Address == "step.pin" && !slices.Contains(inst.DependsOn, "step.members") {
+			t.Fatalf("step.pin depends on %v, not on step.members", inst.DependsOn)
+		}
+	}
+}
