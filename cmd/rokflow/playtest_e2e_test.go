@@ -19,18 +19,18 @@ const shippedCases = `^(appliance|appliance_single|ganeti|failing_slave|from_0_9
 // rokflow).
 func TestPlaybookTests(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the playbook's tests run the v0.11 upgrade four times")
+		t.Skip("the playbook's tests run the v0.11 upgrade on six simulated clusters")
 	}
 	code, out, stderr := runChild(t, rokflowCmd("test", shipped, "--run", shippedCases), 5*time.Minute)
 	if code != 0 {
 		t.Fatalf("rokflow test exited %d:\n%s\n%s", code, out, stderr)
 	}
-	for _, name := range []string{"appliance", "appliance_single", "ganeti", "failing_slave"} {
+	for _, name := range []string{"appliance", "appliance_single", "ganeti", "failing_slave", "from_0_9_refused", "already_upgraded"} {
 		if !strings.Contains(out, "PASS  "+name+" ") {
 			t.Errorf("no PASS line for %s:\n%s", name, out)
 		}
 	}
-	if !strings.Contains(out, "\n4 passed in ") || strings.Contains(out, "FAIL") {
+	if !strings.Contains(out, "\n6 passed in ") || strings.Contains(out, "FAIL") {
 		t.Errorf("the summary:\n%s", out)
 	}
 }

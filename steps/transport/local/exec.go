@@ -72,12 +72,19 @@ func (h *Host) Exec(ctx context.Context, cmd steps.Command) (steps.ExecResult, e
 	// command was waited for (lockThread says why); the group is guarded
 	// meanwhile against rokflow's death.
 	unlock := lockThread()
+	// Nothing the command prints is passed on before its group is
+	// guarded: whoever acts on its output (and may kill rokflow) acts on a
+	// command the watcher already knows. The writers wait on mu.
+	mu.Lock()
 	err := c.Start()
 	if err == nil {
 		pgid := c.Process.Pid
 		guard.add(pgid)
+		mu.Unlock()
 		err = c.Wait()
 		guard.remove(pgid)
+	} else {
+		mu.Unlock()
 	}
 	unlock()
 	stdout.flush()
