@@ -473,7 +473,7 @@ func (e *executor) replan() {
 		if r.refused {
 			e.refused = r.diag
 		}
-		e.event(Event{Type: EventRelease, Run: e.run, Status: r.plan.Status, Summary: PathText(r.plan)})
+		e.event(Event{Type: EventRelease, Run: e.run, Status: r.plan.Status, Summary: r.plan.Text()})
 	}
 }
 

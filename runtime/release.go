@@ -318,7 +318,3 @@ func (p *planner) doneSkip(readOnly bool) string {
 	}
 	return "the cluster already runs " + p.release.to + ": nothing to do"
 }
-
-// PathText says where a plan's release path stands, for people (see
-// plan.Release.Text).
-func PathText(r *plan.Release) string { return r.Text() }

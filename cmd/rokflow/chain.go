@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/rokflow/rokflow/cmd/rokflow/views"
 	"github.com/rokflow/rokflow/lang"
@@ -39,18 +38,8 @@ func (a *App) loadChain(dir string, in InputFlags, target string) (*chain, error
 	if diags.HasErrors() {
 		return nil, a.report(files, diags)
 	}
-	raw := lang.NewInputSet()
-	raw.AddEnv(a.Environ())
-	p := hclparse.NewParser()
-	for _, f := range in.VarFile {
-		diags = append(diags, raw.AddFile(f, p)...)
-	}
-	for _, v := range in.Var {
-		diags = append(diags, raw.AddFlag(v)...)
-	}
-	for name, f := range p.Files() {
-		files[name] = f
-	}
+	raw, ds := a.rawInputs(in, files)
+	diags = append(diags, ds...)
 	declared := map[string]bool{}
 	for _, pb := range pbs {
 		for name := range pb.Root.Variables {

@@ -36,18 +36,8 @@ func (a *App) load(path string, in InputFlags, allowMissing bool) (*loaded, erro
 	if diags.HasErrors() {
 		return nil, a.report(files, diags)
 	}
-	raw := lang.NewInputSet()
-	raw.AddEnv(a.Environ())
-	p := hclparse.NewParser()
-	for _, f := range in.VarFile {
-		diags = append(diags, raw.AddFile(f, p)...)
-	}
-	for _, v := range in.Var {
-		diags = append(diags, raw.AddFlag(v)...)
-	}
-	for name, f := range p.Files() {
-		files[name] = f
-	}
+	raw, ds := a.rawInputs(in, files)
+	diags = append(diags, ds...)
 	if diags.HasErrors() {
 		return nil, a.report(files, diags)
 	}
@@ -60,6 +50,26 @@ func (a *App) load(path string, in InputFlags, allowMissing bool) (*loaded, erro
 		return nil, err
 	}
 	return &loaded{pb: pb, inputs: vals, raw: raw, files: files}, nil
+}
+
+// rawInputs gathers the inputs as given, in the order later ones win:
+// the environment, then variable files, then --var flags. The variable
+// files join files, for diagnostics.
+func (a *App) rawInputs(in InputFlags, files map[string]*hcl.File) (*lang.InputSet, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	raw := lang.NewInputSet()
+	raw.AddEnv(a.Environ())
+	p := hclparse.NewParser()
+	for _, f := range in.VarFile {
+		diags = append(diags, raw.AddFile(f, p)...)
+	}
+	for _, v := range in.Var {
+		diags = append(diags, raw.AddFlag(v)...)
+	}
+	for name, f := range p.Files() {
+		files[name] = f
+	}
+	return raw, diags
 }
 
 // plan plans a loaded playbook and reports its diagnostics.
