@@ -55,6 +55,10 @@ type App struct {
 	Stop     <-chan struct{}
 	promptMu sync.Mutex
 	resolver *connect.Resolver
+	// lines reads the operator's answers (prompt.go).
+	lines lineReader
+	// status is the live status area of apply on a terminal, or nil.
+	status statusArea
 }
 
 // CLI is the command line.

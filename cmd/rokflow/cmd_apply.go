@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -259,16 +258,6 @@ func (a *App) promptGate(ctx context.Context, g runtime.Gate) (bool, error) {
 	for _, l := range strings.Split(strings.TrimSpace(g.Instructions), "\n") {
 		fmt.Fprintf(a.Stdout, "    %s\n", l)
 	}
-	fmt.Fprintf(a.Stdout, "  Done? Type yes to continue: ")
-	answer := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(a.Stdin).ReadString('\n')
-		answer <- strings.TrimSpace(line)
-	}()
-	select {
-	case <-ctx.Done():
-		return false, ctx.Err()
-	case s := <-answer:
-		return s == "yes", nil
-	}
+	fmt.Fprintf(a.Stdout, "  Done? [y/n]: ")
+	return a.yesNo(ctx, "  Please answer yes or no: ")
 }

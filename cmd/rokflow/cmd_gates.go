@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -181,7 +182,7 @@ func (c *UnlockCmd) Run(a *App) error {
 		return nil
 	}
 	fmt.Fprintf(a.Stdout, "Locked by %s@%s pid %d since %s (%s).\n", h.User, h.Host, h.PID, h.Since.Local().Format(time.RFC3339), h.Operation)
-	question := "Break it? A run still holding it will stop writing and acting. Type yes: "
+	question := "Break it? A run still holding it will stop writing and acting. [y/n]: "
 	switch l, err := state.HolderLease(a.Ctx, b); {
 	case err != nil:
 		fmt.Fprintf(a.Stderr, "rokflow: warning: cannot tell whether the holder is alive: %s\n", err)
@@ -191,7 +192,7 @@ func (c *UnlockCmd) Run(a *App) error {
 			"  Breaking the lock stops that run: it can write nothing more to the journal and starts nothing more,\n"+
 			"  and a step it is running may be left in doubt. Stop that process on %s instead if you can.\n",
 			l.ID, l.Remaining, l.TTL, h.Since.Local().Format(time.RFC3339), h.Host, h.PID, h.Operation, h.Host)
-		question = "Break the lock of a holder that looks alive? Type yes: "
+		question = "Break the lock of a holder that looks alive? [y/n]: "
 	case l != nil:
 		fmt.Fprintf(a.Stdout, "Its etcd lease %s has not been renewed for %s: the holder looks gone, and the lease ends by itself in %s.\n", l.ID, (l.TTL - l.Remaining).Round(time.Second), l.Remaining)
 	}
@@ -199,7 +200,7 @@ func (c *UnlockCmd) Run(a *App) error {
 		if !a.interactive() {
 			return usageError("breaking a lock needs --force when there is no terminal to confirm on")
 		}
-		ok, err := a.confirm(question)
+		ok, err := a.confirm(a.Ctx, question)
 		if err != nil || !ok {
 			return &exitError{code: exitFailed, msg: "the lock was left in place"}
 		}
@@ -211,9 +212,13 @@ func (c *UnlockCmd) Run(a *App) error {
 	return nil
 }
 
-func (a *App) confirm(question string) (bool, error) {
+// confirm asks a yes/no question on the terminal: y or yes confirms.
+func (a *App) confirm(ctx context.Context, question string) (bool, error) {
+	defer a.suspendStatus()()
 	fmt.Fprint(a.Stdout, question)
-	var answer string
-	_, err := fmt.Fscanln(a.Stdin, &answer)
-	return answer == "yes", err
+	ok, err := a.yesNo(ctx, "Please answer yes or no: ")
+	if err != nil {
+		fmt.Fprintln(a.Stdout)
+	}
+	return ok, err
 }
