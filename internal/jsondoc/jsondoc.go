@@ -130,13 +130,18 @@ type VersionError struct {
 	// Source names the document: a file, or the command that printed it.
 	Source string
 	Doc    Doc
-	// Found is the format_version found, "" when there was none.
-	Found string
+	// Found is the format_version found, "" when there was none; when
+	// NotString, the JSON text of a format_version that is not a string.
+	Found     string
+	NotString bool
 }
 
 func (e *VersionError) Error() string {
 	if e.Found == "" {
 		return fmt.Sprintf("%s is not a rokflow %s: it has no format_version", e.Source, e.Doc.Name)
+	}
+	if e.NotString {
+		return fmt.Sprintf("%s is not a rokflow %s: its format_version is %s, not a string \"MAJOR.MINOR\"", e.Source, e.Doc.Name, e.Found)
 	}
 	v, ok := ParseVersion(e.Found)
 	if !ok {
@@ -165,7 +170,7 @@ func (d Doc) Check(source string, data []byte) (Version, error) {
 	}
 	var found string
 	if err := json.Unmarshal(*head.FormatVersion, &found); err != nil {
-		return Version{}, &VersionError{Source: source, Doc: d, Found: string(*head.FormatVersion)}
+		return Version{}, &VersionError{Source: source, Doc: d, Found: string(*head.FormatVersion), NotString: true}
 	}
 	return d.CheckVersion(source, found)
 }

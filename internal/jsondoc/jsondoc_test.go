@@ -36,7 +36,7 @@ func TestCheck(t *testing.T) {
 		"too old a minor": {`{"format_version": "1.0"}`, Version{}, "reads formats 1.1 to 1.3"},
 		"missing":         {`{"hash": "x"}`, Version{}, "f.json is not a rokflow plan: it has no format_version"},
 		"empty":           {`{"format_version": ""}`, Version{}, "it has no format_version"},
-		"a number":        {`{"format_version": 1}`, Version{}, `its format_version "1" is not MAJOR.MINOR`},
+		"a number":        {`{"format_version": 1.3}`, Version{}, `f.json is not a rokflow plan: its format_version is 1.3, not a string "MAJOR.MINOR"`},
 		"not MAJOR.MINOR": {`{"format_version": "1.2.3"}`, Version{}, `its format_version "1.2.3" is not MAJOR.MINOR`},
 		"not an object":   {`[1, 2]`, Version{}, "f.json is not a rokflow plan: json: cannot unmarshal array"},
 		"not JSON":        {`format_version: 1.3`, Version{}, "f.json is not a rokflow plan: invalid character"},
