@@ -383,3 +383,54 @@ func TestApplyJSONPrintsOnlyJSON(t *testing.T) {
 		t.Fatalf("apply --json of a finished run exited %d; stdout %q, stderr %q: want nothing on stdout and the sentence on stderr", code, out, stderr)
 	}
 }
+
+// TestSchemaPlaybookJSON holds the .hcl.json playbooks of the repository
+// to the playbook schema, checks that rokflow plans the one written to
+// show every block, and that a misspelt block is refused by both.
+func TestSchemaPlaybookJSON(t *testing.T) {
+	var files []string
+	for _, root := range []string{"../../examples", "../../playbooks", "../../lang/testdata", "testdata"} {
+		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".hcl.json") && !strings.HasSuffix(path, ".vars.hcl.json") {
+				files = append(files, path)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(files) < 3 {
+		t.Fatalf("found only %v", files)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := schemaErrors(t, playbookSchema, data); e != "" {
+			t.Errorf("%s does not hold to %s:\n%s", f, playbookSchema, e)
+		}
+	}
+	pb := filepath.Join("testdata", "json-playbook")
+	code, out, stderr := run(t, nil, "plan", pb, "--json")
+	if code != 0 {
+		t.Fatalf("plan of the JSON playbook exited %d:\n%s", code, stderr)
+	}
+	validDoc(t, jsondoc.Plan, "plan --json of "+pb, []byte(out))
+
+	data, err := os.ReadFile(filepath.Join(pb, "main.hcl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "typo")
+	misspelt := strings.Replace(string(data), `"group": {`, `"groups": {`, 1)
+	writeTestFile(t, filepath.Join(dir, "main.hcl.json"), misspelt)
+	writeTestFile(t, filepath.Join(dir, "lib", "main.hcl.json"), "{}")
+	if code, _, stderr := run(t, nil, "validate", dir); code != 1 || !strings.Contains(stderr, "groups") {
+		t.Errorf("validate of a misspelt block exited %d:\n%s", code, stderr)
+	}
+	if schemaErrors(t, playbookSchema, []byte(misspelt)) == "" {
+		t.Error("the playbook schema accepts a misspelt block")
+	}
+}
