@@ -157,6 +157,9 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 		Discovered: opts.Discover,
 		Variables:  map[string]plan.Value{},
 		Outputs:    map[string]plan.Value{},
+		// Empty, not null, in JSON: the plan schema says arrays.
+		Instances: []*plan.Instance{},
+		Groups:    []*plan.Group{},
 	}
 	p.diags = append(p.diags, checkMeta(pb.Meta, opts.Version)...)
 	root := newModuleScope(pb.Root, "")

@@ -141,8 +141,8 @@ type stepView struct {
 	Address   string          `json:"address"`
 	Status    string          `json:"status"`
 	Attempts  int             `json:"attempts"`
-	Started   time.Time       `json:"started,omitempty"`
-	Finished  time.Time       `json:"finished,omitempty"`
+	Started   time.Time       `json:"started,omitzero"`
+	Finished  time.Time       `json:"finished,omitzero"`
 	Handle    string          `json:"handle,omitempty"`
 	Error     string          `json:"error,omitempty"`
 	Outputs   json.RawMessage `json:"outputs,omitempty"`

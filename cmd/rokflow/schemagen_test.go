@@ -294,7 +294,7 @@ func (g *schemaGen) fields(t reflect.Type, props object, required *[]string) {
 			}
 		}
 		props[name] = s
-		if !strings.Contains(opts, "omitempty") {
+		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 			*required = append(*required, name)
 		}
 	}
