@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -50,7 +51,7 @@ type ApplyOptions struct {
 	// read-only step finds something else at run time, the cluster moved
 	// since the plan, and the step fails with the difference before
 	// anything that depends on it runs.
-	Facts map[string]string
+	Facts map[string]json.RawMessage
 }
 
 // Gate is what an operator is asked at a gate.
@@ -799,7 +800,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 				}
 			}
 			if want, ok := e.opts.Facts[inst.Address]; ok && inst.ReadOnly && !r.diags.HasErrors() {
-				if got := factText(r.outputs); got != want {
+				if want, got := canonicalFact(want), factText(r.outputs); got != want {
 					r.diags = append(r.diags, &hcl.Diagnostic{
 						Severity: hcl.DiagError,
 						Summary:  "The cluster changed since the plan",

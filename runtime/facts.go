@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -17,7 +18,26 @@ func factText(v cty.Value) string {
 	if v == cty.NilVal {
 		return "null"
 	}
-	return string(PlanValue(v).JSON)
+	return canonicalFact(PlanValue(v).JSON)
+}
+
+// canonicalFact is the one text of a fact's JSON that apply compares: a
+// saved plan file holds facts indented, and whatever else a JSON encoder
+// may change (spacing, the order of keys, escapes) must not make a fact
+// look changed. Numbers keep their text. JSON that does not decode is
+// compared as it is.
+func canonicalFact(raw json.RawMessage) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return string(raw)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return string(raw)
+	}
+	return string(b)
 }
 
 // factDiff lists, attribute by attribute, how two facts differ:

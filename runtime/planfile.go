@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/internal/jsondoc"
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/lang/marks"
 	"github.com/rokflow/rokflow/runtime/plan"
@@ -77,16 +79,17 @@ func writeInputs(w io.Writer, inputs map[string]cty.Value, withSensitive bool) m
 // owner.
 func SavePlan(path string, p *plan.Plan) error {
 	EncodeArgs(p)
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
+	var out bytes.Buffer
+	if err := jsondoc.Plan.Write(&out, p); err != nil {
 		return err
 	}
+	b := out.Bytes()
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -100,9 +103,16 @@ func SavePlan(path string, p *plan.Plan) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// LoadPlan reads a plan file written by SavePlan.
+// LoadPlan reads a plan file written by SavePlan, refusing one of a
+// format this rokflow does not read (jsondoc.Plan.Check). Facts of a
+// plan file before 1.3, JSON text in strings, are read as the JSON
+// values they hold.
 func LoadPlan(path string) (*plan.Plan, error) {
 	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	v, err := jsondoc.Plan.Check(path, b)
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +120,17 @@ func LoadPlan(path string) (*plan.Plan, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("%s is not a rokflow plan file: %w", path, err)
 	}
-	if p.FormatVersion == "" || p.Hash == "" {
-		return nil, fmt.Errorf("%s is not a rokflow plan file (no format version or hash)", path)
+	if v.Minor < 3 {
+		for addr, raw := range p.Facts {
+			var text string
+			if err := json.Unmarshal(raw, &text); err != nil {
+				return nil, fmt.Errorf("%s is not a rokflow plan file: the fact of %s is not JSON text in a string, as format %s has it", path, addr, v)
+			}
+			p.Facts[addr] = json.RawMessage(text)
+		}
+	}
+	if p.Hash == "" {
+		return nil, fmt.Errorf("%s is not a rokflow plan file: it has no hash", path)
 	}
 	return &p, nil
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	ctyfunc "github.com/zclconf/go-cty/cty/function"
 
+	"github.com/rokflow/rokflow/internal/jsondoc"
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/lang/marks"
 	"github.com/rokflow/rokflow/runtime/addrs"
@@ -146,7 +148,7 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 		"to":   cty.StringVal(meta.To),
 	})
 	p.plan = &plan.Plan{
-		FormatVersion: plan.FormatVersion,
+		FormatVersion: jsondoc.Plan.Version.String(),
 		Rokflow:       opts.Version,
 		Playbook: plan.Playbook{
 			Name: meta.Name, From: meta.From, To: meta.To, Description: meta.Description,
@@ -155,6 +157,9 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 		Discovered: opts.Discover,
 		Variables:  map[string]plan.Value{},
 		Outputs:    map[string]plan.Value{},
+		// Empty, not null, in JSON: the plan schema says arrays.
+		Instances: []*plan.Instance{},
+		Groups:    []*plan.Group{},
 	}
 	p.diags = append(p.diags, checkMeta(pb.Meta, opts.Version)...)
 	root := newModuleScope(pb.Root, "")
@@ -741,9 +746,9 @@ func (p *planner) planInstance(s *scope, st *lang.Step, cs *cstep, addr, key str
 		if ok {
 			inst.Action = plan.Read
 			if p.plan.Facts == nil {
-				p.plan.Facts = map[string]string{}
+				p.plan.Facts = map[string]json.RawMessage{}
 			}
-			p.plan.Facts[addr] = factText(out)
+			p.plan.Facts[addr] = json.RawMessage(factText(out))
 			inst.Outputs = map[string]plan.Value{}
 			raw, _ := out.Unmark()
 			for it := raw.ElementIterator(); it.Next(); {

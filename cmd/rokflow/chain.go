@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/rokflow/rokflow/cmd/rokflow/views"
+	"github.com/rokflow/rokflow/internal/jsondoc"
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime"
 	"github.com/rokflow/rokflow/runtime/plan"
@@ -185,11 +186,11 @@ func plural(n int, one, many string) string {
 
 // chainJSON is the JSON form of a chain's plans (docs/plan-json.md).
 type chainJSON struct {
-	FormatVersion string            `json:"format_version"`
-	Current       string            `json:"current"`
-	To            string            `json:"to"`
-	Hops          []chainHopJSON    `json:"hops"`
-	Plans         []json.RawMessage `json:"plans"`
+	jsondoc.Header
+	Current string            `json:"current"`
+	To      string            `json:"to"`
+	Hops    []chainHopJSON    `json:"hops"`
+	Plans   []json.RawMessage `json:"plans"`
 }
 
 type chainHopJSON struct {
@@ -200,7 +201,7 @@ type chainHopJSON struct {
 }
 
 func writeChainJSON(w io.Writer, ch *chain, plans []*plan.Plan) error {
-	doc := chainJSON{FormatVersion: plan.FormatVersion, Current: ch.current, To: ch.target, Hops: []chainHopJSON{}, Plans: []json.RawMessage{}}
+	doc := chainJSON{Header: jsondoc.Plan.Header(), Current: ch.current, To: ch.target, Hops: []chainHopJSON{}, Plans: []json.RawMessage{}}
 	for i, h := range ch.hops {
 		doc.Hops = append(doc.Hops, chainHopJSON{Playbook: h.pb.Meta.Name, Path: ch.hopPath(h), From: h.pb.Meta.From, To: h.pb.Meta.To})
 		runtime.EncodeArgs(plans[i])
@@ -210,9 +211,7 @@ func writeChainJSON(w io.Writer, ch *chain, plans []*plan.Plan) error {
 		}
 		doc.Plans = append(doc.Plans, json.RawMessage(b.String()))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return jsondoc.Plan.Write(w, doc)
 }
 
 // chainMode tells a catalogue with --to from a playbook path; a catalogue
@@ -241,7 +240,7 @@ func (c *ApplyCmd) applyChain(a *App) error {
 		return err
 	}
 	if len(ch.hops) == 0 {
-		fmt.Fprintf(a.Stdout, "The cluster runs %s, already at %s: nothing to do.\n", ch.current, ch.target)
+		fmt.Fprintf(c.say(a), "The cluster runs %s, already at %s: nothing to do.\n", ch.current, ch.target)
 		return nil
 	}
 	backend, err := a.backend(a.Ctx, c.StateFlags, ch.dir)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -137,7 +138,7 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 	case runtime.RunSucceeded:
 		return nil
 	case runtime.RunAlreadyDone:
-		fmt.Fprintf(a.Stdout, "The last run (%s) finished; nothing to do. Use --new-run to start over.\n", res.Run)
+		fmt.Fprintf(c.say(a), "The last run (%s) finished; nothing to do. Use --new-run to start over.\n", res.Run)
 		return nil
 	case runtime.RunPaused:
 		if !c.JSON {
@@ -154,6 +155,15 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 	default:
 		return &exitError{code: exitFailed, msg: fmt.Sprintf("the run failed; see rokflow state show%s %s", c.StateFlags.hint(), shellQuote(path))}
 	}
+}
+
+// say is where apply's sentences go: stdout, unless it carries JSON lines
+// (--json), which nothing else may interrupt.
+func (c *ApplyCmd) say(a *App) io.Writer {
+	if c.JSON {
+		return a.Stderr
+	}
+	return a.Stdout
 }
 
 func short(h string) string {
@@ -191,7 +201,7 @@ func (c *ApplyCmd) planFile() (string, *savedPlan, error) {
 type savedPlan struct {
 	Hash  string
 	Vars  map[string]json.RawMessage
-	Facts map[string]string
+	Facts map[string]json.RawMessage
 }
 
 // loadForApply loads the playbook and its inputs; for a saved plan, the

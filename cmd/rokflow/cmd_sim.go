@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rokflow/rokflow/internal/jsondoc"
 	"github.com/rokflow/rokflow/sim"
 )
 
@@ -364,11 +364,21 @@ func (c *SimStatusCmd) Run(a *App) error {
 		return err
 	}
 	if c.JSON {
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return jsondoc.SimStatus.Write(a.Stdout, simStatusJSON{jsondoc.SimStatus.Header(), st})
 	}
 	return st.WriteText(a.Stdout)
+}
+
+// simStatusJSON is what sim status --json prints (docs/json.md).
+type simStatusJSON struct {
+	jsondoc.Header
+	*sim.Status
+}
+
+// simFaultsJSON is what sim fault --json prints (docs/json.md).
+type simFaultsJSON struct {
+	jsondoc.Header
+	sim.Faults
 }
 
 // simStatus asks the running simulator, or reads the state on disk.
@@ -493,9 +503,7 @@ func (c *SimFaultCmd) Run(a *App) error {
 		}
 	}
 	if c.JSON {
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(f)
+		return jsondoc.SimFaults.Write(a.Stdout, simFaultsJSON{jsondoc.SimFaults.Header(), f})
 	}
 	fmt.Fprintf(a.Stdout, "Faults: %s\n", f.String())
 	return nil

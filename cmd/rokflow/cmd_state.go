@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rokflow/rokflow/internal/jsondoc"
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime/addrs"
 	"github.com/rokflow/rokflow/runtime/state"
@@ -50,6 +51,12 @@ type StateListCmd struct {
 	JSON bool `help:"Print JSON." name:"json"`
 }
 
+// stateListJSON is what state list --json prints (docs/json.md).
+type stateListJSON struct {
+	jsondoc.Header
+	Runs []*runSummary `json:"runs"`
+}
+
 type runSummary struct {
 	Run      string         `json:"run"`
 	Playbook string         `json:"playbook"`
@@ -88,9 +95,7 @@ func (c *StateListCmd) Run(a *App) error {
 	}
 	runs := summarizeRuns(state.Fold(recs))
 	if c.JSON {
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(runs)
+		return jsondoc.StateList.Write(a.Stdout, stateListJSON{jsondoc.StateList.Header(), runs})
 	}
 	if len(runs) == 0 {
 		fmt.Fprintf(a.Stdout, "No runs recorded in %s.\n", b)
@@ -136,8 +141,8 @@ type stepView struct {
 	Address   string          `json:"address"`
 	Status    string          `json:"status"`
 	Attempts  int             `json:"attempts"`
-	Started   time.Time       `json:"started,omitempty"`
-	Finished  time.Time       `json:"finished,omitempty"`
+	Started   time.Time       `json:"started,omitzero"`
+	Finished  time.Time       `json:"finished,omitzero"`
 	Handle    string          `json:"handle,omitempty"`
 	Error     string          `json:"error,omitempty"`
 	Outputs   json.RawMessage `json:"outputs,omitempty"`
@@ -147,6 +152,15 @@ type stepView struct {
 	UndoState string          `json:"undo_status,omitempty"` // owed, held or unmet
 	UndoWhy   string          `json:"undo_reason,omitempty"` // why it is held or unmet
 	firstSeen int
+}
+
+// stateShowJSON is what state show --json prints (docs/json.md): the run
+// ("" when none is recorded) and its steps.
+type stateShowJSON struct {
+	jsondoc.Header
+	Run       string            `json:"run"`
+	Steps     []*stepView       `json:"steps"`
+	Approvals []patternApproval `json:"pattern_approvals,omitempty"`
 }
 
 // patternApproval is an approval given for an address pattern.
@@ -184,8 +198,7 @@ func (c *StateShowCmd) Run(a *App) error {
 	}
 	if r == nil {
 		if c.JSON {
-			fmt.Fprintln(a.Stdout, `{"run": "", "steps": []}`)
-			return nil
+			return jsondoc.StateShow.Write(a.Stdout, stateShowJSON{Header: jsondoc.StateShow.Header(), Steps: []*stepView{}})
 		}
 		fmt.Fprintf(a.Stdout, "No runs recorded in %s.\n", b)
 		return nil
@@ -244,13 +257,7 @@ func (c *StateShowCmd) Run(a *App) error {
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].firstSeen < list[j].firstSeen })
 	if c.JSON {
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Run       string            `json:"run"`
-			Steps     []*stepView       `json:"steps"`
-			Approvals []patternApproval `json:"pattern_approvals,omitempty"`
-		}{run, list, patterns})
+		return jsondoc.StateShow.Write(a.Stdout, stateShowJSON{jsondoc.StateShow.Header(), run, list, patterns})
 	}
 	fmt.Fprintf(a.Stdout, "Run %s (%s)\n", run, b)
 	defer func() {

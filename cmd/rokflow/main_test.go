@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rokflow/rokflow/internal/jsondoc"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -139,7 +141,7 @@ func TestPlanJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("not one JSON document: %v", err)
 	}
-	if doc.FormatVersion != "1.2" || len(doc.Instances) != 21 || len(doc.Groups) != 1 {
+	if doc.FormatVersion != jsondoc.Plan.Version.String() || len(doc.Instances) != 21 || len(doc.Groups) != 1 {
 		t.Fatalf("format %q, %d instances, %d groups", doc.FormatVersion, len(doc.Instances), len(doc.Groups))
 	}
 	for _, inst := range doc.Instances {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rokflow/rokflow/internal/jsondoc"
 )
 
 // shippedCases are the cases of playbooks/rok-v0.11/tests that make test
@@ -86,6 +88,7 @@ func TestPlaybookTestFails(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("rokflow test --json: %v\n%s", err, out)
 	}
+	validDoc(t, jsondoc.TestReport, "rokflow test --json", []byte(out))
 	if doc.Passed || len(doc.Cases) != 2 {
 		t.Fatalf("the document: %+v", doc)
 	}
@@ -139,6 +142,7 @@ func TestPlaybookTestsCrash(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Cases) != 1 {
 		t.Fatalf("rokflow test --json: %v\n%s", err, out)
 	}
+	validDoc(t, jsondoc.TestReport, "rokflow test --crash --json", []byte(out))
 	k := doc.Cases[0].Crash
 	// members, the two stops, migrate, the two starts: six steps that
 	// start and end.

@@ -14,23 +14,24 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// FormatVersion is the version of the JSON plan document. The minor number
-// grows when fields are added; the major number when a field changes meaning
-// or goes away.
-const FormatVersion = "1.2"
-
 // Plan is the result of planning a playbook.
 type Plan struct {
-	FormatVersion string            `json:"format_version"`
-	Rokflow       string            `json:"rokflow_version"`
-	Playbook      Playbook          `json:"playbook"`
-	Hash          string            `json:"hash"`
-	Discovered    bool              `json:"discovered"`
-	Variables     map[string]Value  `json:"variables"`
-	Instances     []*Instance       `json:"instances"`
-	Groups        []*Group          `json:"groups"`
-	Outputs       map[string]Value  `json:"outputs"`
-	Facts         map[string]string `json:"facts,omitempty"`
+	// FormatVersion is the version of the JSON plan document; the planner
+	// fills it (internal/jsondoc owns the versions).
+	FormatVersion string           `json:"format_version"`
+	Rokflow       string           `json:"rokflow_version"`
+	Playbook      Playbook         `json:"playbook"`
+	Hash          string           `json:"hash"`
+	Discovered    bool             `json:"discovered"`
+	Variables     map[string]Value `json:"variables"`
+	Instances     []*Instance      `json:"instances"`
+	Groups        []*Group         `json:"groups"`
+	Outputs       map[string]Value `json:"outputs"`
+	// Facts are what discovery found that a saved plan is bound to: the
+	// outputs of read-only instances read before any change, by address,
+	// as JSON values with secrets masked. Apply reads each again before
+	// the instances after it and stops when it differs.
+	Facts map[string]json.RawMessage `json:"facts,omitempty"`
 	// Release is the upgrade path the plan takes, for a playbook with a
 	// release block.
 	Release *Release `json:"release,omitempty"`
@@ -110,6 +111,7 @@ type Instance struct {
 	Key   string `json:"key,omitempty"`
 	Batch int    `json:"batch,omitempty"`
 
+	// Description is the step's description, as written.
 	Description  string   `json:"description,omitempty"`
 	Summary      string   `json:"summary"`
 	Command      []string `json:"command,omitempty"`

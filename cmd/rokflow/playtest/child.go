@@ -13,20 +13,23 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/rokflow/rokflow/internal/jsondoc"
 )
 
 // event is the part of an `apply --json` event the runner reads
 // (docs/events-json.md).
 type event struct {
-	Type    string    `json:"type"`
-	Time    time.Time `json:"time"`
-	Address string    `json:"address"`
-	Kind    string    `json:"kind"`
-	Target  string    `json:"target"`
-	Status  string    `json:"status"`
-	Attempt int       `json:"attempt"`
-	Handle  string    `json:"handle"`
-	Error   string    `json:"error"`
+	FormatVersion string    `json:"format_version"`
+	Type          string    `json:"type"`
+	Time          time.Time `json:"time"`
+	Address       string    `json:"address"`
+	Kind          string    `json:"kind"`
+	Target        string    `json:"target"`
+	Status        string    `json:"status"`
+	Attempt       int       `json:"attempt"`
+	Handle        string    `json:"handle"`
+	Error         string    `json:"error"`
 }
 
 // Boundary is a point between steps of a run where crash testing kills
@@ -156,11 +159,19 @@ func (x *caseRun) apply(ctx context.Context, kill *Boundary) (*applied, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	var other strings.Builder
+	var format error // an event stream of a format the runner does not read
 	for sc.Scan() {
 		var e event
 		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Type == "" {
 			other.Write(sc.Bytes())
 			other.WriteByte('\n')
+			continue
+		}
+		if _, err := jsondoc.Events.CheckVersion("the output of rokflow apply --json", e.FormatVersion); err != nil {
+			if format == nil {
+				format = err
+				killGroup(cmd)
+			}
 			continue
 		}
 		a.events = append(a.events, e)
@@ -176,6 +187,9 @@ func (x *caseRun) apply(ctx context.Context, kill *Boundary) (*applied, error) {
 	if stop(); timedOut.Load() {
 		return a, fmt.Errorf("apply did not end within %s (the case's timeout); it was killed", x.c.Timeout)
 	}
+	if format != nil {
+		return a, format
+	}
 	return a, err
 }
 
@@ -188,6 +202,9 @@ func (x *caseRun) showSteps(ctx context.Context) ([]shownStep, error) {
 	}
 	if code != 0 {
 		return nil, fmt.Errorf("rokflow state show exited %d: %s", code, strings.TrimSpace(stderr))
+	}
+	if _, err := jsondoc.StateShow.Check("the output of rokflow state show --json", []byte(out)); err != nil {
+		return nil, err
 	}
 	var doc struct {
 		Steps []shownStep `json:"steps"`

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -9,30 +8,35 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rokflow/rokflow/internal/jsondoc"
 	"github.com/rokflow/rokflow/runtime"
 )
 
-// EventSchemaVersion is the version of the JSON lines apply --json prints
-// (docs/events-json.md).
-const EventSchemaVersion = 1
+// EventLine is one line of apply --json (docs/events-json.md): the
+// event, after the format version of the event stream.
+type EventLine struct {
+	jsondoc.Header
+	runtime.Event
+}
 
 // JSONEvents writes each event as one JSON line.
 type JSONEvents struct {
-	mu  sync.Mutex
-	enc *json.Encoder
+	mu sync.Mutex
+	w  io.Writer
 }
 
 // NewJSONEvents returns a hook writing JSON lines to w.
-func NewJSONEvents(w io.Writer) *JSONEvents { return &JSONEvents{enc: json.NewEncoder(w)} }
+func NewJSONEvents(w io.Writer) *JSONEvents { return &JSONEvents{w: w} }
 
 // Event writes one line.
 func (j *JSONEvents) Event(ev runtime.Event) {
+	b, err := jsondoc.Events.Marshal(EventLine{jsondoc.Events.Header(), ev})
+	if err != nil {
+		return // an event is plain data: it always encodes
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	_ = j.enc.Encode(struct {
-		Schema int `json:"schema"`
-		runtime.Event
-	}{EventSchemaVersion, ev})
+	_, _ = j.w.Write(append(b, '\n'))
 }
 
 // Progress shows a run to people: one line per start, end, gate, batch

@@ -1,16 +1,14 @@
 package views
 
 import (
-	"encoding/json"
 	"io"
 
+	"github.com/rokflow/rokflow/internal/jsondoc"
 	"github.com/rokflow/rokflow/runtime/plan"
 )
 
 // PlanJSON writes the plan as one JSON document (docs/plan-json.md). The
 // caller fills instance arguments first (runtime.EncodeArgs).
 func PlanJSON(w io.Writer, p *plan.Plan) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(p)
+	return jsondoc.Plan.Write(w, p)
 }

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,11 +9,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/rokflow/rokflow/cmd/rokflow/playtest"
+	"github.com/rokflow/rokflow/internal/jsondoc"
 )
-
-// TestReportFormatVersion is the version of the document `rokflow test
-// --json` prints.
-const TestReportFormatVersion = "1.0"
 
 // TestReport shows the results of `rokflow test`: one line per case as it
 // ends, with the diagnostics of a failed one, and a summary; or, as JSON,
@@ -184,15 +180,19 @@ type jsonCase struct {
 	Kept     []string   `json:"kept,omitempty"`
 }
 
+// TestReportJSON is the document `rokflow test --json` prints
+// (docs/test-json.md).
+type TestReportJSON struct {
+	jsondoc.Header
+	Playbook string     `json:"playbook"`
+	Crash    bool       `json:"crash"`
+	Passed   bool       `json:"passed"`
+	Duration int64      `json:"duration_ns"`
+	Cases    []jsonCase `json:"cases"`
+}
+
 func (t *TestReport) writeJSON(playbook string, results []*playtest.Result, elapsed time.Duration, ok bool) {
-	doc := struct {
-		Format   string     `json:"format_version"`
-		Playbook string     `json:"playbook"`
-		Crash    bool       `json:"crash"`
-		Passed   bool       `json:"passed"`
-		Duration int64      `json:"duration_ns"`
-		Cases    []jsonCase `json:"cases"`
-	}{TestReportFormatVersion, playbook, t.crash, ok, elapsed.Nanoseconds(), []jsonCase{}}
+	doc := TestReportJSON{jsondoc.TestReport.Header(), playbook, t.crash, ok, elapsed.Nanoseconds(), []jsonCase{}}
 	for _, r := range results {
 		jc := jsonCase{Name: r.Case.Name, File: r.Case.File, Passed: r.Passed, NotRun: r.NotRun, Outcome: string(r.Outcome),
 			Expected: string(r.Case.Expect.Outcome), Duration: r.Duration.Nanoseconds(), Failures: []jsonDiag{}, Kept: r.Kept}
@@ -212,9 +212,9 @@ func (t *TestReport) writeJSON(playbook string, results []*playtest.Result, elap
 		}
 		doc.Cases = append(doc.Cases, jc)
 	}
-	enc := json.NewEncoder(t.s.Out)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(doc)
+	if err := jsondoc.TestReport.Write(t.s.Out, doc); err != nil {
+		fmt.Fprintf(t.s.Err, "rokflow: cannot write the report: %s\n", err)
+	}
 }
 
 // count is "1 kill", "2 kills", "3 applies".

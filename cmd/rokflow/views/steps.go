@@ -9,6 +9,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
+	"github.com/rokflow/rokflow/internal/jsondoc"
 	"github.com/rokflow/rokflow/lang/schema"
 	"github.com/rokflow/rokflow/steps"
 )
@@ -222,15 +223,19 @@ func kindDoc(s *steps.Schema) kindJSON {
 	return out
 }
 
+// StepsJSON is the document steps --json prints (docs/json.md): kinds,
+// and blocks such as connection documented from their schemas.
+type StepsJSON struct {
+	jsondoc.Header
+	Kinds  []kindJSON           `json:"kinds"`
+	Blocks map[string]topicJSON `json:"blocks,omitempty"`
+}
+
 // KindsJSON writes the documentation of the given kinds and topics as one
 // JSON document: {"format_version": "1.0", "kinds": [...], "blocks":
 // {"connection": {...}}}.
 func KindsJSON(w io.Writer, schemas []*steps.Schema, topics ...Topic) error {
-	doc := struct {
-		FormatVersion string               `json:"format_version"`
-		Kinds         []kindJSON           `json:"kinds"`
-		Blocks        map[string]topicJSON `json:"blocks,omitempty"`
-	}{FormatVersion: "1.0", Kinds: []kindJSON{}}
+	doc := StepsJSON{Header: jsondoc.Steps.Header(), Kinds: []kindJSON{}}
 	for _, s := range schemas {
 		doc.Kinds = append(doc.Kinds, kindDoc(s))
 	}
@@ -240,9 +245,7 @@ func KindsJSON(w io.Writer, schemas []*steps.Schema, topics ...Topic) error {
 		}
 		doc.Blocks[t.Name] = topicDoc(t)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return jsondoc.Steps.Write(w, doc)
 }
 
 func nonNil(list []string) []string {
