@@ -12,8 +12,10 @@ import (
 
 // InputFlags are the options that give a playbook its inputs.
 type InputFlags struct {
-	Var     []string `help:"Set a variable: NAME=VALUE (repeatable). Lists and maps are HCL: --var 'nodes=[\"a\",\"b\"]'." short:"v" placeholder:"NAME=VALUE"`
-	VarFile []string `help:"Read variables from an HCL (or .json) file of NAME = VALUE lines (repeatable)." name:"var-file" type:"existingfile" placeholder:"FILE"`
+	// sep:"none": a value is one flag's whole text; HCL lists and maps
+	// hold commas.
+	Var     []string `help:"Set a variable: NAME=VALUE (repeatable). Lists and maps are HCL: --var 'nodes=[\"a\",\"b\"]'." short:"v" placeholder:"NAME=VALUE" sep:"none"`
+	VarFile []string `help:"Read variables from a file of NAME = VALUE lines: HCL (.hcl) or a JSON object (.json) (repeatable)." name:"var-file" placeholder:"FILE" sep:"none"`
 }
 
 // loaded is a playbook with its bound inputs.
