@@ -20,10 +20,6 @@ import (
 	"github.com/rokflow/rokflow/steps/transport/connect"
 )
 
-// Version is rokflow's version, set at build time with
-// -ldflags "-X main.Version=…".
-var Version = "0.1.0-dev"
-
 // Exit codes, the contract of DESIGN §8.
 const (
 	exitOK     = 0
@@ -59,7 +55,9 @@ type App struct {
 
 // CLI is the command line.
 type CLI struct {
-	NoColor bool `help:"Never color output (NO_COLOR in the environment does the same)." name:"no-color"`
+	NoColor     bool             `help:"Never color output (NO_COLOR in the environment does the same)." name:"no-color"`
+	Chdir       string           `help:"Switch to DIR before anything else, as if rokflow were started there (also -chdir=DIR)." placeholder:"DIR"`
+	ShowVersion kong.VersionFlag `help:"Print rokflow's version." name:"version"`
 
 	Validate ValidateCmd `cmd:"" help:"Check a playbook: syntax, references, kinds, arguments, cycles."`
 	Plan     PlanCmd     `cmd:"" help:"Show what a run would do, step by step and node by node."`
@@ -75,6 +73,9 @@ type CLI struct {
 	Sim      SimCmd      `cmd:"" help:"Run a simulated Rok cluster to plan and apply playbooks against."`
 	Test     TestCmd     `cmd:"" help:"Run a playbook's tests: cases against simulated clusters, with --crash killed and resumed at every step."`
 	Version  VersionCmd  `cmd:"" help:"Print rokflow's version."`
+
+	Completion CompletionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish."`
+	Help       HelpCmd       `cmd:"" help:"Show the help of a command, as COMMAND --help does."`
 }
 
 // exitError carries an exit code out of a command; its message, if any,
@@ -105,6 +106,7 @@ func Main(args []string, env Env) (code int) {
 			code = exitFailed
 		}
 	}()
+	resolveVersion()
 	var cli CLI
 	exitCode := -1
 	parser, err := kong.New(&cli,
@@ -114,11 +116,19 @@ func Main(args []string, env Env) (code int) {
 		kong.Exit(func(code int) { exitCode = code }),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"pattern_help": patternHelp},
+		kong.Vars{"pattern_help": patternHelp, "version": versionLine()},
 	)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
 		return exitFailed
+	}
+	if len(args) > 0 && args[0] == completeCommand {
+		return complete(parser.Model, args[1:], env)
+	}
+	args, _, err = chdir(args)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
+		return exitUsage
 	}
 	kctx, err := parser.Parse(args)
 	if exitCode >= 0 {
