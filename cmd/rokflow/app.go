@@ -190,6 +190,12 @@ func Main(args []string, env Env) (code int) {
 		},
 		ErrColor: views.WantColor(env.Stderr, cli.NoColor, env.Getenv),
 	}
+	endLog, err := app.startLog(kctx.Command())
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
+		return exitFailed
+	}
+	defer func() { endLog(code) }()
 	err = kctx.Run(app)
 	if app.resolver != nil {
 		app.resolver.Close()

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"time"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/internal/debuglog"
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime"
 	"github.com/rokflow/rokflow/runtime/plan"
@@ -45,6 +48,9 @@ func (a *App) load(path string, in InputFlags, allowMissing bool) (*loaded, erro
 	}
 	vals, ds := lang.BindInputs(pb.Root, raw, allowMissing)
 	diags = append(diags, ds...)
+	if names := lang.UndeclaredEnv(pb.Root, raw); len(names) > 0 {
+		debuglog.From(a.Ctx).Debug("ignoring environment variables for undeclared variables", "names", names)
+	}
 	if diags.HasErrors() {
 		return nil, a.report(files, diags)
 	}
@@ -78,7 +84,11 @@ func (a *App) rawInputs(in InputFlags, files map[string]*hcl.File) (*lang.InputS
 func (a *App) plan(l *loaded, opts runtime.Options) (*plan.Plan, error) {
 	opts.Inputs = l.inputs
 	opts.Version = Version
+	start := time.Now()
 	p, diags := runtime.Plan(a.Ctx, l.pb, a.Registry, opts)
+	if p != nil {
+		debuglog.From(a.Ctx).Debug("planned", "playbook", l.pb.Meta.Name, "instances", len(p.Instances), "discover", opts.Discover, "elapsed", time.Since(start))
+	}
 	if err := a.report(l.files, diags); err != nil {
 		return nil, err
 	}
