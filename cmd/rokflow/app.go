@@ -51,6 +51,9 @@ type App struct {
 	Stop     <-chan struct{}
 	promptMu sync.Mutex
 	resolver *connect.Resolver
+	// diags, when set, collects the diagnostics report would print
+	// (validate --json puts them in its document).
+	diags *hcl.Diagnostics
 }
 
 // CLI is the command line.
@@ -216,6 +219,13 @@ func Main(args []string, env Env) (code int) {
 
 // report prints diagnostics and returns failed when any is an error.
 func (a *App) report(files map[string]*hcl.File, diags hcl.Diagnostics) error {
+	if a.diags != nil {
+		*a.diags = append(*a.diags, diags...)
+		if diags.HasErrors() {
+			return failed
+		}
+		return nil
+	}
 	s := a.Streams
 	s.Color = a.ErrColor
 	if views.Diagnostics(s, files, diags) > 0 {

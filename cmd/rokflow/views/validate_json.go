@@ -1,0 +1,106 @@
+package views
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// ValidateFormatVersion is the version of the document validate --json
+// writes (docs/validate-json.md): MAJOR.MINOR, the minor number raised
+// for additions, the major for changes a reader must know of.
+const ValidateFormatVersion = "1.0"
+
+// ValidateDoc is the document validate --json writes: whether the
+// playbook is valid, its diagnostics, and when it is, what it plans to.
+type ValidateDoc struct {
+	FormatVersion string           `json:"format_version"`
+	Valid         bool             `json:"valid"`
+	ErrorCount    int              `json:"error_count"`
+	WarningCount  int              `json:"warning_count"`
+	Diagnostics   []JSONDiagnostic `json:"diagnostics"`
+	// Counts is set for a valid playbook.
+	Counts *ValidateCounts `json:"counts,omitempty"`
+}
+
+// ValidateCounts says what a valid playbook plans to without inputs.
+type ValidateCounts struct {
+	// Steps counts the playbook's steps as its modules and groups
+	// instantiate them, each for_each element aside.
+	Steps int `json:"steps"`
+	// Instances counts the step instances known without inputs.
+	Instances int `json:"instances"`
+	// Templates counts the instances that stand for the elements of a
+	// for_each known only at run time ([*] in their address).
+	Templates int `json:"templates"`
+}
+
+// JSONDiagnostic is one diagnostic in a JSON document.
+type JSONDiagnostic struct {
+	Severity string     `json:"severity"` // "error" or "warning"
+	Summary  string     `json:"summary"`
+	Detail   string     `json:"detail,omitempty"`
+	Range    *JSONRange `json:"range,omitempty"`
+}
+
+// JSONRange is where in a file a diagnostic points.
+type JSONRange struct {
+	Filename string  `json:"filename"`
+	Start    JSONPos `json:"start"`
+	End      JSONPos `json:"end"`
+}
+
+// JSONPos is a position in a file: line and column from 1, byte from 0.
+type JSONPos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Byte   int `json:"byte"`
+}
+
+// NewValidateDoc builds the document for diags; counts is nil when the
+// playbook is not valid.
+func NewValidateDoc(diags hcl.Diagnostics, counts *ValidateCounts) *ValidateDoc {
+	doc := &ValidateDoc{FormatVersion: ValidateFormatVersion, Diagnostics: JSONDiagnostics(diags)}
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			doc.ErrorCount++
+		} else {
+			doc.WarningCount++
+		}
+	}
+	doc.Valid = doc.ErrorCount == 0
+	if doc.Valid {
+		doc.Counts = counts
+	}
+	return doc
+}
+
+// JSONDiagnostics converts diagnostics for a JSON document; never nil, so
+// that none encodes as [].
+func JSONDiagnostics(diags hcl.Diagnostics) []JSONDiagnostic {
+	out := make([]JSONDiagnostic, 0, len(diags))
+	for _, d := range diags {
+		jd := JSONDiagnostic{Severity: "warning", Summary: d.Summary, Detail: d.Detail}
+		if d.Severity == hcl.DiagError {
+			jd.Severity = "error"
+		}
+		if d.Subject != nil {
+			r := *d.Subject
+			jd.Range = &JSONRange{
+				Filename: r.Filename,
+				Start:    JSONPos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
+				End:      JSONPos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte},
+			}
+		}
+		out = append(out, jd)
+	}
+	return out
+}
+
+// WriteJSON writes v as one indented JSON document.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
