@@ -149,3 +149,28 @@ func TestChdir(t *testing.T) {
 		}
 	}
 }
+
+// TestNotAPlaybook: a file that is no playbook is refused as one, with
+// what a playbook is, and never read as HCL.
+func TestNotAPlaybook(t *testing.T) {
+	binary := filepath.Join(t.TempDir(), "rokflow")
+	if err := os.WriteFile(binary, []byte("\x7fELF\x02\x01\x01\x00\x00"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	notes := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notes, []byte("step one: drain\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const what = "a playbook is a directory of .hcl and .hcl.json files, or one such file"
+	for _, path := range []string{"../../README.md", notes, binary} {
+		for _, cmd := range []string{"validate", "plan", "graph", "apply"} {
+			code, _, stderr := run(t, nil, cmd, path)
+			if flat := strings.Join(strings.Fields(stderr), " "); code != 1 || !strings.Contains(strings.ToLower(flat), what) {
+				t.Errorf("%s %s: exit %d, want 1 saying %q:\n%s", cmd, path, code, what, stderr)
+			}
+			if strings.Contains(stderr, "Invalid character") || strings.Contains(stderr, "looking for beginning of value") {
+				t.Errorf("%s %s read the file as HCL or JSON:\n%s", cmd, path, stderr)
+			}
+		}
+	}
+}
