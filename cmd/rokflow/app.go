@@ -114,7 +114,7 @@ func Main(args []string, env Env) (code int) {
 	exitCode := -1
 	parser, err := kong.New(&cli,
 		kong.Name("rokflow"),
-		kong.Description("rokflow runs cluster upgrades written as HCL playbooks: validate, plan, then apply, step by step, resumably."),
+		kong.Description(description),
 		kong.Writers(env.Stdout, env.Stderr),
 		kong.Exit(func(code int) { exitCode = code }),
 		kong.UsageOnError(),

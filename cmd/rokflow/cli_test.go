@@ -86,7 +86,7 @@ func TestHelpCommand(t *testing.T) {
 		t.Errorf("help state frob: exit %d, want 2 and the command named\n%s", code, stderr)
 	}
 	_, top, _ := run(t, nil, "--help")
-	for _, want := range []string{"help", "completion", "--chdir=DIR", "--version"} {
+	for _, want := range []string{"help", "completion", "--chdir=DIR", "--version", "ROKFLOW_LOG=debug", "ROKFLOW_LOG_PATH"} {
 		if !strings.Contains(top, want) {
 			t.Errorf("rokflow --help does not show %s:\n%s", want, top)
 		}

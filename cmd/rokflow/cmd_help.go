@@ -6,6 +6,11 @@ import (
 	"github.com/alecthomas/kong"
 )
 
+// description opens rokflow --help.
+const description = `rokflow runs cluster upgrades written as HCL playbooks: validate, plan, then apply, step by step, resumably.
+
+Environment: ROKFLOW_VAR_NAME gives the input NAME; ROKFLOW_LOG=debug (or error, warn, info) writes a debug log to stderr, or appends it to the file ROKFLOW_LOG_PATH; NO_COLOR turns colors off.`
+
 // HelpCmd explains a command, as COMMAND --help does.
 type HelpCmd struct {
 	Command []string `arg:"" optional:"" help:"The command to explain, such as: state show." placeholder:"COMMAND"`
