@@ -62,7 +62,7 @@ func (c *ValidateCmd) runJSON(a *App) error {
 		return err
 	}
 	doc := views.NewValidateDoc(diags, counts)
-	if werr := views.WriteJSON(a.Stdout, doc); werr != nil {
+	if werr := views.ValidateJSON(a.Stdout, doc); werr != nil {
 		return werr
 	}
 	if !doc.Valid {

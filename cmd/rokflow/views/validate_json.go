@@ -19,7 +19,7 @@ type ValidateDoc struct {
 	Valid         bool             `json:"valid"`
 	ErrorCount    int              `json:"error_count"`
 	WarningCount  int              `json:"warning_count"`
-	Diagnostics   []JSONDiagnostic `json:"diagnostics"`
+	Diagnostics   []DiagnosticJSON `json:"diagnostics"`
 	// Counts is set for a valid playbook.
 	Counts *ValidateCounts `json:"counts,omitempty"`
 }
@@ -36,23 +36,23 @@ type ValidateCounts struct {
 	Templates int `json:"templates"`
 }
 
-// JSONDiagnostic is one diagnostic in a JSON document.
-type JSONDiagnostic struct {
+// DiagnosticJSON is one diagnostic in a JSON document.
+type DiagnosticJSON struct {
 	Severity string     `json:"severity"` // "error" or "warning"
 	Summary  string     `json:"summary"`
 	Detail   string     `json:"detail,omitempty"`
-	Range    *JSONRange `json:"range,omitempty"`
+	Range    *RangeJSON `json:"range,omitempty"`
 }
 
-// JSONRange is where in a file a diagnostic points.
-type JSONRange struct {
+// RangeJSON is where in a file a diagnostic points.
+type RangeJSON struct {
 	Filename string  `json:"filename"`
-	Start    JSONPos `json:"start"`
-	End      JSONPos `json:"end"`
+	Start    PosJSON `json:"start"`
+	End      PosJSON `json:"end"`
 }
 
-// JSONPos is a position in a file: line and column from 1, byte from 0.
-type JSONPos struct {
+// PosJSON is a position in a file: line and column from 1, byte from 0.
+type PosJSON struct {
 	Line   int `json:"line"`
 	Column int `json:"column"`
 	Byte   int `json:"byte"`
@@ -61,7 +61,7 @@ type JSONPos struct {
 // NewValidateDoc builds the document for diags; counts is nil when the
 // playbook is not valid.
 func NewValidateDoc(diags hcl.Diagnostics, counts *ValidateCounts) *ValidateDoc {
-	doc := &ValidateDoc{FormatVersion: ValidateFormatVersion, Diagnostics: JSONDiagnostics(diags)}
+	doc := &ValidateDoc{FormatVersion: ValidateFormatVersion, Diagnostics: DiagnosticsJSON(diags)}
 	for _, d := range diags {
 		if d.Severity == hcl.DiagError {
 			doc.ErrorCount++
@@ -76,21 +76,21 @@ func NewValidateDoc(diags hcl.Diagnostics, counts *ValidateCounts) *ValidateDoc 
 	return doc
 }
 
-// JSONDiagnostics converts diagnostics for a JSON document; never nil, so
+// DiagnosticsJSON converts diagnostics for a JSON document; never nil, so
 // that none encodes as [].
-func JSONDiagnostics(diags hcl.Diagnostics) []JSONDiagnostic {
-	out := make([]JSONDiagnostic, 0, len(diags))
+func DiagnosticsJSON(diags hcl.Diagnostics) []DiagnosticJSON {
+	out := make([]DiagnosticJSON, 0, len(diags))
 	for _, d := range diags {
-		jd := JSONDiagnostic{Severity: "warning", Summary: d.Summary, Detail: d.Detail}
+		jd := DiagnosticJSON{Severity: "warning", Summary: d.Summary, Detail: d.Detail}
 		if d.Severity == hcl.DiagError {
 			jd.Severity = "error"
 		}
 		if d.Subject != nil {
 			r := *d.Subject
-			jd.Range = &JSONRange{
+			jd.Range = &RangeJSON{
 				Filename: r.Filename,
-				Start:    JSONPos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
-				End:      JSONPos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte},
+				Start:    PosJSON{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
+				End:      PosJSON{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte},
 			}
 		}
 		out = append(out, jd)
@@ -98,9 +98,9 @@ func JSONDiagnostics(diags hcl.Diagnostics) []JSONDiagnostic {
 	return out
 }
 
-// WriteJSON writes v as one indented JSON document.
-func WriteJSON(w io.Writer, v any) error {
+// ValidateJSON writes the document of validate --json.
+func ValidateJSON(w io.Writer, doc *ValidateDoc) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return enc.Encode(doc)
 }
