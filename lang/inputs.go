@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -26,6 +27,10 @@ type RawInput struct {
 	Text   string
 	Expr   hcl.Expression
 	Source string // "-var", "environment", or the file name
+	// Env marks a value from a ROKFLOW_VAR_ environment variable, which
+	// may be meant for another playbook: one the playbook does not
+	// declare is ignored, not refused (see BindInputs).
+	Env bool
 }
 
 // InputSet collects raw inputs; later additions override earlier ones, so
@@ -49,7 +54,7 @@ func (in *InputSet) AddEnv(environ []string) {
 		}
 		name, val, ok := strings.Cut(strings.TrimPrefix(kv, VarsEnvPrefix), "=")
 		if ok && name != "" {
-			in.Values[name] = RawInput{Text: val, Source: "environment variable " + VarsEnvPrefix + name}
+			in.Values[name] = RawInput{Text: val, Source: "environment variable " + VarsEnvPrefix + name, Env: true}
 		}
 	}
 }
@@ -69,15 +74,31 @@ func (in *InputSet) AddFlag(arg string) hcl.Diagnostics {
 	return nil
 }
 
-// AddFile adds every attribute of a variable file (HCL, or JSON when the
-// name ends in .json).
+// AddFile adds every attribute of a variable file: HCL when its name ends
+// in .hcl, JSON when it ends in .json. Any other name is refused, so that
+// a playbook's README or a plan file given by mistake is not read as HCL.
 func (in *InputSet) AddFile(path string, p interface {
 	ParseHCL([]byte, string) (*hcl.File, hcl.Diagnostics)
 	ParseJSON([]byte, string) (*hcl.File, hcl.Diagnostics)
 }) hcl.Diagnostics {
+	if !strings.HasSuffix(path, ".hcl") && !strings.HasSuffix(path, ".json") {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Not a variable file",
+			Detail:   fmt.Sprintf("%s is not a variable file: give --var-file a file of NAME = VALUE lines in HCL, named *.hcl, or a JSON object, named *.json.", path),
+		}}
+	}
+	info, err := os.Stat(path)
+	if err == nil && info.IsDir() {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read variable file",
+			Detail:   fmt.Sprintf("%s is a directory; give --var-file a file of NAME = VALUE lines.", path),
+		}}
+	}
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read variable file", Detail: cleanErr(err)}}
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read variable file", Detail: cleanErr(err) + "."}}
 	}
 	var f *hcl.File
 	var diags hcl.Diagnostics
@@ -107,11 +128,28 @@ func (in *InputSet) AddFile(path string, p interface {
 // validate), a required variable without a value is an unknown of its type.
 // The result holds a value for every declared variable even when there are
 // errors (unknown where the input was bad).
+//
+// A value for a variable the playbook does not declare is an error when a
+// flag or a file gives it, and is ignored when it comes from the
+// environment, which holds values for other playbooks too (the
+// simulator's sim.env, a shell profile); only an environment variable
+// that looks like a misspelling of a declared one draws a warning
+// (UndeclaredEnv).
 func BindInputs(m *Module, in *InputSet, allowMissing bool) (map[string]cty.Value, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	vals := make(map[string]cty.Value, len(m.Variables))
 	for _, name := range sortedInputNames(in) {
 		if _, ok := m.Variables[name]; !ok {
+			if in.Values[name].Env {
+				if near := nearEnvName(name, keys(m.Variables)); near != "" {
+					diags = append(diags, &hcl.Diagnostic{
+						Severity: hcl.DiagWarning,
+						Summary:  "Environment variable for undeclared variable",
+						Detail:   fmt.Sprintf("%s%s is set, but the playbook declares no variable named %q, so it is ignored. Did you mean %s%s?", VarsEnvPrefix, name, name, VarsEnvPrefix, near),
+					})
+				}
+				continue
+			}
 			var subj *hcl.Range
 			if r, ok := in.Ranges[name]; ok {
 				subj = r.Ptr()
@@ -152,6 +190,42 @@ func BindInputs(m *Module, in *InputSet, allowMissing bool) (map[string]cty.Valu
 		diags = append(diags, ValidateVariable(m.Variables[name], vals[name], nil)...)
 	}
 	return vals, diags
+}
+
+// UndeclaredEnv returns, sorted, the names the environment gives a value
+// for that m does not declare: the ones BindInputs ignores.
+func UndeclaredEnv(m *Module, in *InputSet) []string {
+	var out []string
+	for _, name := range sortedInputNames(in) {
+		if _, ok := m.Variables[name]; !ok && in.Values[name].Env {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// nearEnvName returns the declared variable an undeclared environment
+// variable's name looks like a misspelling of: the same but for case, or
+// at most two edits away. It is stricter than Nearest because the
+// environment legitimately holds other playbooks' variables, whose names
+// often differ from this one's by three letters (rapi_password and
+// roke_password).
+func nearEnvName(name string, declared []string) string {
+	for _, d := range declared {
+		if strings.EqualFold(d, name) {
+			return d
+		}
+	}
+	if len(name) < 4 {
+		return ""
+	}
+	best, bestDist := "", 3
+	for _, d := range declared {
+		if dist := levenshtein.Distance(name, d, nil); dist < bestDist {
+			best, bestDist = d, dist
+		}
+	}
+	return best
 }
 
 func sortedInputNames(in *InputSet) []string {

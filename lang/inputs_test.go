@@ -1,9 +1,12 @@
 package lang_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 
@@ -225,11 +228,6 @@ func TestBindInputsErrors(t *testing.T) {
 			detail:  []string{`"nodez"`, "undeclared.vars.hcl", `Did you mean "nodes"?`},
 			subject: "undeclared.vars.hcl",
 		},
-		"undeclared variable from the environment": {
-			in:      inputs{env: []string{"ROKFLOW_VAR_name=n", "ROKFLOW_VAR_zzz=1"}},
-			summary: "Value for undeclared variable",
-			detail:  []string{`"zzz"`, "ROKFLOW_VAR_zzz"},
-		},
 		"number flag that is not a number": {
 			in:      inputs{flags: []string{"name=n", "replicas=many"}},
 			summary: "Invalid value for variable",
@@ -330,6 +328,53 @@ func TestBindInputsErrors(t *testing.T) {
 	}
 }
 
+// TestBindInputsUndeclaredEnv checks that the environment may hold
+// values for variables the playbook does not declare (sim.env sets two
+// passwords every playbook may not take): they are ignored, and only a
+// name that looks like a misspelling of a declared one draws a warning.
+func TestBindInputsUndeclaredEnv(t *testing.T) {
+	m := inputsModule(t)
+	tests := map[string]struct {
+		env []string
+		// warning is the variable a warning must suggest, "" for none.
+		warning string
+	}{
+		"another playbook's variable": {env: []string{"ROKFLOW_VAR_roke_password=x", "ROKFLOW_VAR_zzz=1"}},
+		"a misspelling":               {env: []string{"ROKFLOW_VAR_replica=2"}, warning: "replicas"},
+		"another case":                {env: []string{"ROKFLOW_VAR_Owner=me"}, warning: "owner"},
+		"three edits away":            {env: []string{"ROKFLOW_VAR_pasword_x=1"}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			set := inputs{env: tt.env, flags: []string{"name=n"}}.set(t)
+			vals, diags := lang.BindInputs(m, set, false)
+			if diags.HasErrors() {
+				t.Fatalf("BindInputs refused an undeclared environment variable:\n%s", diagText(diags))
+			}
+			if got := vals["name"]; !got.RawEquals(cty.StringVal("n")) {
+				t.Errorf("name = %#v, want the flag's value", got)
+			}
+			if len(lang.UndeclaredEnv(m, set)) != len(tt.env) {
+				t.Errorf("UndeclaredEnv = %v, want every one of %v", lang.UndeclaredEnv(m, set), tt.env)
+			}
+			if tt.warning == "" {
+				if len(diags) != 0 {
+					t.Errorf("want no diagnostics, got:\n%s", diagText(diags))
+				}
+				return
+			}
+			if len(diags) != 1 || diags[0].Severity != hcl.DiagWarning || diags[0].Summary != "Environment variable for undeclared variable" ||
+				!strings.Contains(diags[0].Detail, "ROKFLOW_VAR_"+tt.warning+"?") {
+				t.Errorf("want one warning suggesting ROKFLOW_VAR_%s, got:\n%s", tt.warning, diagText(diags))
+			}
+		})
+	}
+	t.Run("a flag still may not", func(t *testing.T) {
+		_, diags := lang.BindInputs(m, inputs{flags: []string{"name=n", "zzz=1"}}.set(t), false)
+		findDiag(t, diags, "Value for undeclared variable")
+	})
+}
+
 func TestBindInputsAllowMissing(t *testing.T) {
 	m := inputsModule(t)
 	vals, diags := lang.BindInputs(m, lang.NewInputSet(), true)
@@ -362,8 +407,10 @@ func TestAddFileErrors(t *testing.T) {
 		file    string
 		summary string
 	}{
-		"missing file": {file: "nope.vars.hcl", summary: "Cannot read variable file"},
-		"syntax error": {file: "syntax.vars.hcl", summary: "Unterminated template string"},
+		"missing file":   {file: "nope.vars.hcl", summary: "Cannot read variable file"},
+		"wrong name":     {file: "../../../README.md", summary: "Not a variable file"},
+		"no name ending": {file: "main", summary: "Not a variable file"},
+		"syntax error":   {file: "syntax.vars.hcl", summary: "Unterminated template string"},
 		"blocks, not attributes": {
 			file:    "../load/single.hcl",
 			summary: "Unexpected \"playbook\" block",
@@ -376,6 +423,16 @@ func TestAddFileErrors(t *testing.T) {
 			findDiag(t, diags, tt.summary)
 		})
 	}
+	t.Run("a directory", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "x.vars.hcl")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		d := findDiag(t, lang.NewInputSet().AddFile(dir, hclparse.NewParser()), "Cannot read variable file")
+		if !strings.Contains(d.Detail, "is a directory") {
+			t.Errorf("detail %q does not say it is a directory", d.Detail)
+		}
+	})
 }
 
 // TestSensitiveInputs checks that a sensitive variable's value is marked

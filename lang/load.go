@@ -56,6 +56,9 @@ func LoadWith(path string, opts LoadOptions) (*Playbook, hcl.Diagnostics) {
 		}
 	} else {
 		pb.Dir = filepath.Dir(abs)
+		if d := notPlaybookFile(path); d != nil {
+			return pb, hcl.Diagnostics{d}
+		}
 		files = []string{abs}
 	}
 	// The directory, not the file: a single-file playbook whose module calls
@@ -70,6 +73,28 @@ func LoadWith(path string, opts LoadOptions) (*Playbook, hcl.Diagnostics) {
 		pb.Meta = &Meta{Name: filepath.Base(pb.Dir)}
 	}
 	return pb, diags
+}
+
+// notPlaybookFile refuses a file given as a playbook whose name says it is
+// something else: a playbook is a directory of .hcl and .hcl.json files,
+// or one such file, and reading a README or a binary as HCL would only
+// bury the mistake under dozens of syntax errors.
+func notPlaybookFile(path string) *hcl.Diagnostic {
+	base := filepath.Base(path)
+	var detail string
+	switch {
+	case strings.HasSuffix(base, ".vars.hcl") || strings.HasSuffix(base, ".vars.hcl.json"):
+		detail = fmt.Sprintf("%s is a variable file, which gives a playbook its inputs: pass it with --var-file, and name the playbook's directory or .hcl file.", path)
+	case strings.HasSuffix(base, TestFileSuffix):
+		detail = fmt.Sprintf("%s is a playbook test file: run it with rokflow test and the playbook's directory.", path)
+	case base == modsrc.LockFile:
+		detail = fmt.Sprintf("%s is the lock file of git module sources, not playbook code: name the playbook's directory.", path)
+	case strings.HasSuffix(base, ".hcl") || strings.HasSuffix(base, ".hcl.json"):
+		return nil
+	default:
+		detail = fmt.Sprintf("%s is not a playbook file. A playbook is a directory of .hcl and .hcl.json files, or one such file.", path)
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Not a playbook", Detail: detail}
 }
 
 func cleanErr(err error) string {

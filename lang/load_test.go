@@ -143,6 +143,10 @@ func TestLoadErrors(t *testing.T) {
 	if err := os.Symlink(filepath.Join(empty, "nowhere.hcl"), unreadable); err != nil {
 		t.Fatal(err)
 	}
+	binary := filepath.Join(t.TempDir(), "rokflow")
+	if err := os.WriteFile(binary, []byte("\x7fELF\x02\x01\x01\x00"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	tests := map[string]struct {
 		path    string
 		summary string
@@ -162,6 +166,26 @@ func TestLoadErrors(t *testing.T) {
 			path:    "testdata/load/only-vars",
 			summary: "No playbook files",
 			detail:  "testdata/load/only-vars",
+		},
+		"a text file": {
+			path:    "../README.md",
+			summary: "Not a playbook",
+			detail:  "A playbook is a directory of .hcl and .hcl.json files, or one such file.",
+		},
+		"a binary": {
+			path:    binary,
+			summary: "Not a playbook",
+			detail:  "rokflow is not a playbook file",
+		},
+		"a variable file": {
+			path:    "testdata/inputs/prod.vars.hcl",
+			summary: "Not a playbook",
+			detail:  "pass it with --var-file",
+		},
+		"a test file": {
+			path:    "../playbooks/rok-v0.11/tests/appliance.rftest.hcl",
+			summary: "Not a playbook",
+			detail:  "run it with rokflow test",
 		},
 		"dangling symlink": {
 			path:    unreadable,

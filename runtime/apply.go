@@ -103,6 +103,7 @@ func Apply(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts App
 	if opts.Hook == nil {
 		opts.Hook = NopHook{}
 	}
+	opts.Hook = logHook(ctx, opts.Hook)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

@@ -6,5 +6,7 @@
 // the step that will make them known. The result is a plan.Plan.
 //
 // The engine never prints; it does not parse files (package lang) nor define
-// step kinds (package steps).
+// step kinds (package steps). It reports a run through a Hook, and writes
+// the same events, without their lines and errors, to the debug log its
+// context carries (internal/debuglog; ROKFLOW_LOG).
 package runtime

@@ -20,10 +20,6 @@ import (
 	"github.com/rokflow/rokflow/steps/transport/connect"
 )
 
-// Version is rokflow's version, set at build time with
-// -ldflags "-X main.Version=…".
-var Version = "0.1.0-dev"
-
 // Exit codes, the contract of DESIGN §8.
 const (
 	exitOK     = 0
@@ -59,11 +55,16 @@ type App struct {
 	lines lineReader
 	// status is the live status area of apply on a terminal, or nil.
 	status statusArea
+	// diags, when set, collects the diagnostics report would print
+	// (validate --json puts them in its document).
+	diags *hcl.Diagnostics
 }
 
 // CLI is the command line.
 type CLI struct {
-	NoColor bool `help:"Never color output (NO_COLOR in the environment does the same)." name:"no-color"`
+	NoColor     bool             `help:"Never color output (NO_COLOR in the environment does the same)." name:"no-color"`
+	Chdir       string           `help:"Switch to DIR before anything else, as if rokflow were started there (also -chdir=DIR)." placeholder:"DIR"`
+	ShowVersion kong.VersionFlag `help:"Print rokflow's version." name:"version"`
 
 	Validate ValidateCmd `cmd:"" help:"Check a playbook: syntax, references, kinds, arguments, cycles."`
 	Plan     PlanCmd     `cmd:"" help:"Show what a run would do, step by step and node by node."`
@@ -79,6 +80,9 @@ type CLI struct {
 	Sim      SimCmd      `cmd:"" help:"Run a simulated Rok cluster to plan and apply playbooks against."`
 	Test     TestCmd     `cmd:"" help:"Run a playbook's tests: cases against simulated clusters, with --crash killed and resumed at every step."`
 	Version  VersionCmd  `cmd:"" help:"Print rokflow's version."`
+
+	Completion CompletionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish."`
+	Help       HelpCmd       `cmd:"" help:"Show the help of a command, as COMMAND --help does."`
 }
 
 // exitError carries an exit code out of a command; its message, if any,
@@ -109,20 +113,29 @@ func Main(args []string, env Env) (code int) {
 			code = exitFailed
 		}
 	}()
+	resolveVersion()
 	var cli CLI
 	exitCode := -1
 	parser, err := kong.New(&cli,
 		kong.Name("rokflow"),
-		kong.Description("rokflow runs cluster upgrades written as HCL playbooks: validate, plan, then apply, step by step, resumably."),
+		kong.Description(description),
 		kong.Writers(env.Stdout, env.Stderr),
 		kong.Exit(func(code int) { exitCode = code }),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"pattern_help": patternHelp},
+		kong.Vars{"pattern_help": patternHelp, "version": versionLine()},
 	)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
 		return exitFailed
+	}
+	if len(args) > 0 && args[0] == completeCommand {
+		return complete(parser.Model, args[1:], env)
+	}
+	args, _, err = chdir(args)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
+		return exitUsage
 	}
 	kctx, err := parser.Parse(args)
 	if exitCode >= 0 {
@@ -184,6 +197,12 @@ func Main(args []string, env Env) (code int) {
 		},
 		ErrColor: views.WantColor(env.Stderr, cli.NoColor, env.Getenv),
 	}
+	endLog, err := app.startLog(kctx.Command())
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
+		return exitFailed
+	}
+	defer func() { endLog(code) }()
 	err = kctx.Run(app)
 	if app.resolver != nil {
 		app.resolver.Close()
@@ -204,6 +223,13 @@ func Main(args []string, env Env) (code int) {
 
 // report prints diagnostics and returns failed when any is an error.
 func (a *App) report(files map[string]*hcl.File, diags hcl.Diagnostics) error {
+	if a.diags != nil {
+		*a.diags = append(*a.diags, diags...)
+		if diags.HasErrors() {
+			return failed
+		}
+		return nil
+	}
 	s := a.Streams
 	s.Color = a.ErrColor
 	if views.Diagnostics(s, files, diags) > 0 {

@@ -32,8 +32,9 @@ type chain struct {
 
 // loadChain loads a catalogue, binds the inputs to each playbook (each
 // takes the variables it declares; a variable no playbook declares is an
-// error), reads the cluster's release through the first playbook whose
-// release facts can be read, and finds the chain to target.
+// error, unless the environment gives it), reads the cluster's release
+// through the first playbook whose release facts can be read, and finds
+// the chain to target.
 func (a *App) loadChain(dir string, in InputFlags, target string) (*chain, error) {
 	pbs, files, diags := runtime.LoadCatalogue(dir)
 	if diags.HasErrors() {
@@ -53,7 +54,9 @@ func (a *App) loadChain(dir string, in InputFlags, target string) (*chain, error
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if !declared[name] {
+		// The environment may hold other playbooks' variables: each hop
+		// takes what it declares of it, and the rest is ignored.
+		if !declared[name] && !raw.Values[name].Env {
 			var subj *hcl.Range
 			if r, ok := raw.Ranges[name]; ok {
 				subj = r.Ptr()

@@ -27,7 +27,7 @@ type ApplyCmd struct {
 	InputFlags
 	StateFlags
 	AutoApprove bool     `help:"Pass every gate that has no completion check, recording the approval." name:"auto-approve"`
-	Approve     []string `help:"Approve gates by address or pattern before they are reached (repeatable; each must match a gate of the playbook). ${pattern_help}" placeholder:"ADDRESS"`
+	Approve     []string `help:"Approve gates by address or pattern before they are reached (repeatable; each must match a gate of the playbook). ${pattern_help}" placeholder:"ADDRESS" sep:"none"`
 	Parallelism int      `help:"How many steps may run at once." default:"10"`
 	NewRun      bool     `help:"Start a new run instead of resuming or reporting the last one." name:"new-run"`
 	Abandon     bool     `help:"With --new-run: begin although the last run left steps in doubt or undos owed (apply lists them first)."`

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+
+	udiff "github.com/aymanbagabas/go-udiff"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -15,7 +19,7 @@ import (
 
 // FmtCmd rewrites .hcl files in canonical style.
 type FmtCmd struct {
-	Paths []string `arg:"" optional:"" help:"Files or directories (searched recursively); the current directory when none." type:"path"`
+	Paths []string `arg:"" optional:"" help:"Files or directories (searched recursively); the current directory when none; - for standard input, formatted to standard output."`
 	Check bool     `help:"Change nothing; list the files that are not formatted and exit 1 if any."`
 	Diff  bool     `help:"Show what would change, as a unified diff, instead of writing."`
 }
@@ -25,6 +29,12 @@ func (c *FmtCmd) Run(a *App) error {
 	paths := c.Paths
 	if len(paths) == 0 {
 		paths = []string{"."}
+	}
+	if slices.Contains(paths, "-") {
+		if len(paths) > 1 {
+			return usageError("fmt - formats standard input alone; give files and directories in another command")
+		}
+		return c.stdin(a)
 	}
 	files, err := hclFiles(paths)
 	if err != nil {
@@ -68,6 +78,36 @@ func (c *FmtCmd) Run(a *App) error {
 		return &exitError{code: exitFailed, msg: fmt.Sprintf("%d file(s) need formatting; run \"rokflow fmt\" to fix them", unformatted)}
 	}
 	return nil
+}
+
+// stdinName names standard input in diagnostics and diffs, as gofmt does.
+const stdinName = "<standard input>"
+
+// stdin formats standard input: to standard output; with --check, only
+// the exit code says whether it was formatted; with --diff, as a diff.
+func (c *FmtCmd) stdin(a *App) error {
+	src, err := io.ReadAll(a.Stdin)
+	if err != nil {
+		return &exitError{code: exitFailed, msg: "cannot read standard input: " + err.Error()}
+	}
+	if _, diags := hclsyntax.ParseConfig(src, stdinName, hcl.InitialPos); diags.HasErrors() {
+		return a.report(map[string]*hcl.File{stdinName: {Bytes: src}}, diags)
+	}
+	out := hclwrite.Format(src)
+	switch {
+	case c.Check:
+		if !bytes.Equal(src, out) {
+			return &exitError{code: exitFailed, msg: "standard input needs formatting"}
+		}
+		return nil
+	case c.Diff:
+		if !bytes.Equal(src, out) {
+			fmt.Fprint(a.Stdout, udiff.Unified(stdinName, stdinName, string(src), string(out)))
+		}
+		return nil
+	}
+	_, err = a.Stdout.Write(out)
+	return err
 }
 
 // hclFiles expands paths to the .hcl files they name, sorted.

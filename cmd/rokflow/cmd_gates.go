@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/runtime/addrs"
 	"github.com/rokflow/rokflow/runtime/state"
 )
 
@@ -98,7 +99,15 @@ type ResolveCmd struct {
 }
 
 // Run records the decision. It takes the run lock, so no run is active.
+// It refuses, recording nothing, an address that is not one step
+// instance of the last run left in doubt, and says which are.
 func (c *ResolveCmd) Run(a *App) error {
+	if strings.Contains(c.Address, "*") {
+		return usageError("resolve decides one step instance at a time: give the address of a step in doubt, not the pattern %s", c.Address)
+	}
+	if _, err := addrs.ParsePattern(c.Address); err != nil {
+		return usageError("%s", err)
+	}
 	b, err := a.openState(c.Path, c.StateFlags)
 	if err != nil {
 		return err
@@ -109,15 +118,15 @@ func (c *ResolveCmd) Run(a *App) error {
 		return &exitError{code: exitFailed, msg: err.Error()}
 	}
 	if r == nil {
-		return &exitError{code: exitFailed, msg: "no run is recorded for this playbook"}
+		return &exitError{code: exitFailed, msg: "no run is recorded for this playbook, so no step is in doubt"}
 	}
 	run := r.ID
 	s := r.Step(c.Address)
 	if s == nil {
-		return &exitError{code: exitFailed, msg: fmt.Sprintf("run %s has no step %s%s", run, c.Address, inDoubtHint(r))}
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("no step %s in run %s (the last run of this playbook).%s%s", c.Address, run, nearestStep(r, c.Address), inDoubtHint(r))}
 	}
 	if s.Status != state.InDoubt && s.Status != state.Running {
-		return &exitError{code: exitFailed, msg: fmt.Sprintf("%s is not in doubt in run %s (its last status is %q)%s", c.Address, run, s.Status, inDoubtHint(r))}
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("%s is not in doubt in run %s (its last status is %q).%s", c.Address, run, s.Status, inDoubtHint(r))}
 	}
 	h := holder("resolve")
 	sess, err := b.Lock(a.Ctx, h)
@@ -141,19 +150,38 @@ func (c *ResolveCmd) Run(a *App) error {
 	return nil
 }
 
-// inDoubtHint names the steps of run r that are in doubt, for an error
-// about another address.
+// inDoubtHint names the steps of run r that resolve can decide, for an
+// error about another address: those in doubt, and once steps its
+// rokflow stopped in the middle of, which the next apply finds in doubt.
 func inDoubtHint(r *state.Run) string {
-	var addrs []string
+	var doubt []string
 	for _, s := range r.Steps {
-		if s.Status == state.InDoubt {
-			addrs = append(addrs, s.Addr)
+		switch s.Status {
+		case state.InDoubt:
+			doubt = append(doubt, s.Addr)
+		case state.Running:
+			doubt = append(doubt, s.Addr+" (cut short while running)")
 		}
 	}
-	if len(addrs) == 0 {
-		return "; no step is in doubt"
+	if len(doubt) == 0 {
+		return " No step of it is in doubt, so there is nothing to resolve."
 	}
-	return "; in doubt: " + strings.Join(addrs, ", ")
+	return " Steps in doubt are: " + strings.Join(doubt, ", ") + "."
+}
+
+// nearestStep suggests the step of run r that resolve can decide whose
+// address is nearest addr.
+func nearestStep(r *state.Run, addr string) string {
+	var names []string
+	for _, s := range r.Steps {
+		if s.Status == state.InDoubt || s.Status == state.Running {
+			names = append(names, s.Addr)
+		}
+	}
+	if n := nearest(addr, names); n != "" {
+		return fmt.Sprintf(" Did you mean %s?", n)
+	}
+	return ""
 }
 
 // UnlockCmd breaks a lock.

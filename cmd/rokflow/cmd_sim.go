@@ -403,7 +403,7 @@ type SimOperatorCmd struct {
 	SimDirFlag
 	Action  string `arg:"" enum:"swap,power-off,power-on,replace-disk,repair" help:"swap (power off, new BOOT disk, power on), power-off, power-on, replace-disk (the node must be off), repair (clear a cluster error)."`
 	Node    string `arg:"" optional:"" help:"The member, e.g. rok1.sim (not for repair)."`
-	Version string `help:"The rok-base version of the new BOOT disk (default: that of the cluster's lowest upgrade target newer than the node's BOOT disk)."`
+	Version string `help:"The rok-base version of the new BOOT disk (default: that of the cluster's lowest upgrade target newer than the node's BOOT disk)." name:"boot-version" placeholder:"VERSION"`
 	Now     bool   `help:"Swap at once, without the operator's delays."`
 }
 

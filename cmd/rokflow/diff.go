@@ -10,10 +10,12 @@ import (
 	"github.com/rokflow/rokflow/lang"
 )
 
-// lineDiff is a unified diff of a file's old and new text.
+// lineDiff is a unified diff of a file's old and new text, both headers
+// naming the file as it is found from here (as gofmt -d does: a path, not
+// git's a/ and b/, which name no file).
 func lineDiff(name, before, after string) string {
 	name = relPath(name)
-	return udiff.Unified("a/"+name, "b/"+name, before, after)
+	return udiff.Unified(name, name, before, after)
 }
 
 // relPath shows a path relative to the working directory when it is below

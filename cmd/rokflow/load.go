@@ -1,10 +1,13 @@
 package main
 
 import (
+	"time"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/internal/debuglog"
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime"
 	"github.com/rokflow/rokflow/runtime/plan"
@@ -12,8 +15,10 @@ import (
 
 // InputFlags are the options that give a playbook its inputs.
 type InputFlags struct {
-	Var     []string `help:"Set a variable: NAME=VALUE (repeatable). Lists and maps are HCL: --var 'nodes=[\"a\",\"b\"]'." short:"v" placeholder:"NAME=VALUE"`
-	VarFile []string `help:"Read variables from an HCL (or .json) file of NAME = VALUE lines (repeatable)." name:"var-file" type:"existingfile" placeholder:"FILE"`
+	// sep:"none": a value is one flag's whole text; HCL lists and maps
+	// hold commas.
+	Var     []string `help:"Set a variable: NAME=VALUE (repeatable). Lists and maps are HCL: --var 'nodes=[\"a\",\"b\"]'." short:"v" placeholder:"NAME=VALUE" sep:"none"`
+	VarFile []string `help:"Read variables from a file of NAME = VALUE lines: HCL (.hcl) or a JSON object (.json) (repeatable)." name:"var-file" placeholder:"FILE" sep:"none"`
 }
 
 // loaded is a playbook with its bound inputs.
@@ -43,6 +48,9 @@ func (a *App) load(path string, in InputFlags, allowMissing bool) (*loaded, erro
 	}
 	vals, ds := lang.BindInputs(pb.Root, raw, allowMissing)
 	diags = append(diags, ds...)
+	if names := lang.UndeclaredEnv(pb.Root, raw); len(names) > 0 {
+		debuglog.From(a.Ctx).Debug("ignoring environment variables for undeclared variables", "names", names)
+	}
 	if diags.HasErrors() {
 		return nil, a.report(files, diags)
 	}
@@ -76,7 +84,11 @@ func (a *App) rawInputs(in InputFlags, files map[string]*hcl.File) (*lang.InputS
 func (a *App) plan(l *loaded, opts runtime.Options) (*plan.Plan, error) {
 	opts.Inputs = l.inputs
 	opts.Version = Version
+	start := time.Now()
 	p, diags := runtime.Plan(a.Ctx, l.pb, a.Registry, opts)
+	if p != nil {
+		debuglog.From(a.Ctx).Debug("planned", "playbook", l.pb.Meta.Name, "instances", len(p.Instances), "discover", opts.Discover, "elapsed", time.Since(start))
+	}
 	if err := a.report(l.files, diags); err != nil {
 		return nil, err
 	}

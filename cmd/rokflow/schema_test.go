@@ -191,8 +191,8 @@ func clipText(s string, n int) string {
 // schema name exactly the event types the runtime declares.
 func TestSchemaEventRulesCoverEveryType(t *testing.T) {
 	src := newGoSource(t)
-	src.load(module + "/runtime")
-	declared := src.consts[module+"/runtime.EventType"]
+	src.load(modulePath + "/runtime")
+	declared := src.consts[modulePath+"/runtime.EventType"]
 	if len(declared) < 10 {
 		t.Fatalf("found %d event types in runtime", len(declared))
 	}

@@ -28,9 +28,9 @@ import (
 	"github.com/rokflow/rokflow/internal/jsondoc"
 )
 
-// module is this repository's module path; a package's directory is
+// modulePath is this repository's module path; a package's directory is
 // found from its import path.
-const module = "github.com/rokflow/rokflow"
+const modulePath = "github.com/rokflow/rokflow"
 
 // schemaBase is where the schemas are published, for their $id.
 const schemaBase = "https://rokflow.dev/schemas/"
@@ -51,11 +51,11 @@ func newGoSource(tb testing.TB) *goSource {
 
 // load parses the package at import path pkg once.
 func (g *goSource) load(pkg string) {
-	if g.parsed[pkg] || !strings.HasPrefix(pkg, module) {
+	if g.parsed[pkg] || !strings.HasPrefix(pkg, modulePath) {
 		return
 	}
 	g.parsed[pkg] = true
-	dir := filepath.Join("..", "..", strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/"))
+	dir := filepath.Join("..", "..", strings.TrimPrefix(strings.TrimPrefix(pkg, modulePath), "/"))
 	if pkg == "main" {
 		dir = "."
 	}

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/rokflow/rokflow/internal/debuglog"
 	"github.com/rokflow/rokflow/runtime/state"
 	"github.com/rokflow/rokflow/steps"
 )
@@ -52,6 +54,7 @@ func (a *App) backend(ctx context.Context, f StateFlags, playbookDir string) (st
 	if err != nil {
 		return nil, usageError("--state-timeout: %s", err)
 	}
+	start := time.Now()
 	b, err := state.Open(ctx, url, state.Options{
 		CAFile:      f.StateCA,
 		CertFile:    f.StateCert,
@@ -60,10 +63,16 @@ func (a *App) backend(ctx context.Context, f StateFlags, playbookDir string) (st
 		Password:    a.Getenv("ROKFLOW_STATE_PASSWORD"),
 		DialTimeout: timeout,
 	})
+	log := debuglog.From(ctx)
 	if err != nil {
+		log.Warn("state not opened", "state", redactURL(url), "error", err.Error())
 		return nil, &exitError{code: exitFailed, msg: fmt.Sprintf("cannot open the state at %s: %s", redactURL(url), err)}
 	}
-	return b, nil
+	if !log.Enabled(ctx, slog.LevelError) {
+		return b, nil
+	}
+	log.Info("state opened", "state", b.String(), "elapsed", time.Since(start))
+	return state.Logged(b, log), nil
 }
 
 func redactURL(u string) string {

@@ -2,9 +2,12 @@ package connect
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/internal/debuglog"
 	"github.com/rokflow/rokflow/steps"
 	"github.com/rokflow/rokflow/steps/transport/local"
 	"github.com/rokflow/rokflow/steps/transport/ssh"
@@ -39,7 +42,27 @@ func (r *Resolver) Host(ctx context.Context, target string, conn cty.Value) (ste
 	if route == Local {
 		return local.New(), nil
 	}
-	return r.pool.Host(ctx, target, s.sshConfig())
+	start := time.Now()
+	h, err := r.pool.Host(ctx, target, s.sshConfig())
+	logConnect(ctx, target, s, time.Since(start), err)
+	return h, err
+}
+
+// logConnect writes to the debug log that a step's SSH host was reached
+// (a new connection, or one of the pool's, which takes microseconds) or
+// not: the target, the user and port, and how long it took. Nothing of the
+// connection's credentials is written.
+func logConnect(ctx context.Context, target string, s *Settings, elapsed time.Duration, err error) {
+	log := debuglog.From(ctx)
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("target", target), slog.String("user", s.User), slog.Int("port", s.Port), slog.Duration("elapsed", elapsed)}
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "ssh connect failed", append(attrs, slog.String("error", err.Error()))...)
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, "ssh host ready", attrs...)
 }
 
 // Close closes the SSH connections.

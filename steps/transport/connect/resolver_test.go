@@ -1,8 +1,10 @@
 package connect_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/internal/debuglog"
 	"github.com/rokflow/rokflow/sim"
 	"github.com/rokflow/rokflow/steps"
 	"github.com/rokflow/rokflow/steps/transport/connect"
@@ -117,9 +120,14 @@ func TestResolverSSH(t *testing.T) {
 	r := connect.NewResolver()
 	defer r.Close()
 	node := st.Nodes[0].Name
-	h, err := r.Host(context.Background(), node, c)
+	var log bytes.Buffer
+	ctx := debuglog.With(context.Background(), slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	h, err := r.Host(ctx, node, c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), `msg="ssh host ready" target=`+node+" user=root") {
+		t.Errorf("the debug log does not say the host was reached:\n%s", log.String())
 	}
 	res, err := h.Exec(context.Background(), steps.Command{Argv: []string{"cat", "/etc/rok/daemons.conf"}})
 	if err != nil || res.ExitStatus != 0 || !strings.Contains(string(res.Stdout), "tcp://") {
@@ -127,5 +135,31 @@ func TestResolverSSH(t *testing.T) {
 	}
 	if h.Name() != node {
 		t.Errorf("host name %q, want %q", h.Name(), node)
+	}
+}
+
+// TestResolverLogsNoPassword: a connection that fails is in the debug log
+// with its target and error, and without the password it was given.
+func TestResolverLogsNoPassword(t *testing.T) {
+	const password = "hunter2-XYZZY"
+	c := conn(map[string]cty.Value{
+		"transport":                cty.StringVal("ssh"),
+		"user":                     cty.StringVal("root"),
+		"password":                 cty.StringVal(password),
+		"insecure_ignore_host_key": cty.True,
+		"addresses":                cty.MapVal(map[string]cty.Value{"rok9.test": cty.StringVal("127.0.0.1:1")}),
+	})
+	r := connect.NewResolver()
+	defer r.Close()
+	var log bytes.Buffer
+	ctx := debuglog.With(context.Background(), slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if _, err := r.Host(ctx, "rok9.test", c); err == nil {
+		t.Fatal("a connection to a closed port succeeded")
+	}
+	if !strings.Contains(log.String(), `msg="ssh connect failed" target=rok9.test`) {
+		t.Errorf("the debug log does not say the connection failed:\n%s", log.String())
+	}
+	if strings.Contains(log.String(), password) {
+		t.Errorf("the debug log holds the password:\n%s", log.String())
 	}
 }
