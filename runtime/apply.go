@@ -39,9 +39,19 @@ type ApplyOptions struct {
 	AutoApprove bool
 	// Approve lists the address patterns approved up front.
 	Approve []addrs.Pattern
-	// Prompt asks an operator at a gate, on a terminal. Nil means the run
-	// pauses at a gate instead (exit code 3).
+	// Prompt asks an operator at a gate, on a terminal; it returns when
+	// answered, or when ctx ends (the gate was approved from elsewhere, or
+	// its timeout ended), or with ErrPromptInterrupted. Nil means no one
+	// is asked: the run waits at a gate only as WaitGates or the gate's
+	// timeout say, and otherwise pauses there (exit code 3).
 	Prompt func(ctx context.Context, g Gate) (bool, error)
+	// WaitGates, when positive, makes the run wait that long at a gate
+	// for approvals from elsewhere before it pauses there.
+	WaitGates time.Duration
+	// Identity is who runs the apply, for the approvals it gives and for
+	// gates that refuse self-approval: the state backend's user, else
+	// user@host (Holder's, when empty).
+	Identity string
 	// Stop is closed at the first interrupt: nothing new is started.
 	Stop <-chan struct{}
 	Hook Hook
@@ -57,6 +67,16 @@ type ApplyOptions struct {
 // Gate is what an operator is asked at a gate.
 type Gate struct {
 	Addr, Target, Instructions string
+	// Needed is how many approvals from distinct identities the gate
+	// requires; Approvals how many it has.
+	Needed, Approvals int
+	// SelfAllowed: the operator's yes counts, as Self's approval. When it
+	// does not, the question can only decline; approvals come from others.
+	SelfAllowed bool
+	Self        string
+	// Deadline is when the wait ends by the gate's timeout or the apply's
+	// wait bound; zero for none.
+	Deadline time.Time
 }
 
 // RunStatus is how a run ended.
@@ -181,16 +201,12 @@ type result struct {
 	diags      hcl.Diagnostics
 	handle     string
 	elapsed    time.Duration
-	gate       *approval
+	// answer ends a question asked at a gate.
+	answer *promptAnswer
 	// newTarget is the identity a step read for the first time in this
 	// run; wrongTarget says it differs from the one the run recorded.
 	newTarget   string
 	wrongTarget bool
-}
-
-type approval struct {
-	who string
-	at  time.Time
 }
 
 type executor struct {
@@ -224,9 +240,17 @@ type executor struct {
 	// wrongTarget: a re-read identity differs; the run acts no more.
 	wrongTarget bool
 	alreadyDone bool
-	approvals   map[string]approval
-	resolutions map[string]string
-	owed        obligations
+	// approvals are those recorded for the run, approvalKeys their
+	// keys; approvalsStale: some came while no gate waited, and are read
+	// again when one does. gates are the gates reached that have not
+	// passed; approvalCh notifies of new approvals.
+	approvals      []approval
+	approvalKeys   map[string]bool
+	approvalsStale bool
+	gates          map[string]*gateWait
+	approvalCh     <-chan struct{}
+	resolutions    map[string]string
+	owed           obligations
 
 	p     *planner
 	sc    *sched
@@ -276,7 +300,7 @@ func (e *executor) load() hcl.Diagnostics {
 		return journalDiags("Cannot read the journal", err)
 	}
 	h := state.Fold(recs)
-	e.approvals = map[string]approval{}
+	e.gates = map[string]*gateWait{}
 	e.resolutions = map[string]string{}
 	last := h.Last()
 	if last != nil && last.Ended == state.Succeeded && !e.opts.NewRun && e.c.release != nil {
@@ -326,18 +350,12 @@ func (e *executor) load() hcl.Diagnostics {
 		e.target = last.Identity
 	} else {
 		e.run = newRunID(e.opts.Now())
-		if err := e.journal.append(e.ctx, state.Record{Kind: state.KindRun, Run: e.run, PlanHash: e.opts.PlanHash, Playbook: e.pb.Meta.Name, Holder: &e.opts.Holder, Identity: e.identity}); err != nil {
+		if err := e.journal.append(e.ctx, state.Record{Kind: state.KindRun, Run: e.run, PlanHash: e.opts.PlanHash, Playbook: e.pb.Meta.Name, Holder: &e.opts.Holder, Identity: e.identity, By: e.self()}); err != nil {
 			return journalDiags("Cannot write the journal", err)
 		}
 		e.event(Event{Type: EventRunStart, Run: e.run})
 	}
-	for _, a := range h.ApprovalsFor(e.run) {
-		who := ""
-		if a.Holder != nil {
-			who = a.Holder.User
-		}
-		e.approvals[a.Addr] = approval{who: who, at: a.Time}
-	}
+	e.loadApprovals(h.ApprovalsFor(e.run))
 	if !resume {
 		return nil
 	}
@@ -480,6 +498,7 @@ func (e *executor) replan() {
 }
 
 func (e *executor) loop() (*Result, hcl.Diagnostics) {
+	defer e.watchApprovals()()
 	e.replan()
 	if errs := globalErrors(e.p); errs.HasErrors() {
 		return nil, errs
@@ -510,7 +529,7 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 			e.replan()
 			e.schedule()
 		}
-		if e.running == 0 && (e.wake == nil || e.stopped || e.lost) {
+		if e.running == 0 && (e.wake == nil || e.stopped || e.lost) && (!e.gatesActive() || e.stopped || e.lost) {
 			// Nothing runs and no timer is due: either a new plan makes
 			// more instances ready, or the run is over.
 			if e.stopped || e.lost || e.ctx.Err() != nil || !e.replanHelps() {
@@ -525,17 +544,22 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 		select {
 		case r := <-e.done:
 			e.complete(r)
+		case _, ok := <-e.approvalCh:
+			e.approvalsChanged(ok)
 		case <-e.stopCh():
 			e.stopped = true
+			e.interruptGates()
 			e.event(Event{Type: EventStopping, Run: e.run, Summary: "interrupted: starting nothing new; waiting for running steps"})
 		case <-e.lostCh():
 			e.lost = true
 		case <-wake:
 			e.wake = nil
+			e.gateDeadlines()
 		case <-e.cancelCh():
 			// Cancelled (a second interrupt, SIGTERM): running steps end
 			// with the context; nothing waits for a pause.
 			e.stopped = true
+			e.interruptGates()
 		}
 	}
 	return e.finish()
@@ -660,29 +684,10 @@ func (e *executor) start(i int, inst *plan.Instance) {
 		}
 		return
 	}
-	if inst.Gate {
-		if a, ok := e.approvalFor(inst.Address); ok {
-			e.record(inst, state.Succeeded, "", gateOutputs(a), "")
-			return
-		}
-		if !hasCheck(inst) {
-			switch {
-			case e.opts.AutoApprove:
-				a := approval{who: e.opts.Holder.User + " (--auto-approve)", at: e.opts.Now()}
-				e.writeApproval(inst.Address, a)
-				e.record(inst, state.Succeeded, "", gateOutputs(a), "")
-				return
-			case e.opts.Prompt != nil:
-				e.launch(inst, x, true)
-				return
-			default:
-				st.waiting = true
-				e.event(Event{Type: EventGateWait, Run: e.run, Addr: inst.Address, Target: inst.Target, Summary: inst.Instructions})
-				return
-			}
-		}
+	if inst.Gate && e.startGate(inst) {
+		return
 	}
-	e.launch(inst, x, false)
+	e.launch(inst, x)
 }
 
 func hasCheck(inst *plan.Instance) bool {
@@ -692,45 +697,6 @@ func hasCheck(inst *plan.Instance) bool {
 	}
 	v := args.GetAttr("check")
 	return !v.IsNull()
-}
-
-func gateOutputs(a approval) cty.Value {
-	return cty.ObjectVal(map[string]cty.Value{
-		"approved_by": cty.StringVal(a.who),
-		"approved_at": cty.StringVal(a.at.UTC().Format(time.RFC3339)),
-	})
-}
-
-// approvalFor finds an approval for addr: recorded in the journal for it
-// or for a pattern covering it, or given on the command line. Recorded
-// patterns were checked when given; they match as they matched then.
-func (e *executor) approvalFor(addr string) (approval, bool) {
-	if a, ok := e.approvals[addr]; ok {
-		return a, true
-	}
-	for _, pattern := range sortedKeys(e.approvals) {
-		if addrs.Compile(pattern).Match(addr) {
-			return e.approvals[pattern], true
-		}
-	}
-	for _, pattern := range e.opts.Approve {
-		if pattern.Match(addr) {
-			a := approval{who: e.opts.Holder.User + " (--approve)", at: e.opts.Now()}
-			e.writeApproval(addr, a)
-			return a, true
-		}
-	}
-	return approval{}, false
-}
-
-func (e *executor) writeApproval(addr string, a approval) {
-	h := e.opts.Holder
-	h.User = a.who
-	rec := state.Record{Kind: state.KindApproval, Run: e.run, Addr: addr, PlanHash: e.opts.PlanHash, Holder: &h, Time: a.at}
-	if err := e.opts.Backend.Approve(e.ctx, rec); err != nil {
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot record the approval", Detail: err.Error()})
-	}
-	e.approvals[addr] = a
 }
 
 func errorsOnly(diags hcl.Diagnostics) hcl.Diagnostics {
@@ -744,7 +710,7 @@ func errorsOnly(diags hcl.Diagnostics) hcl.Diagnostics {
 }
 
 // launch runs an instance in its own goroutine.
-func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
+func (e *executor) launch(inst *plan.Instance, x instExtra) {
 	st := e.state(inst.Address)
 	// A handle belongs to one attempt: only an attempt that a crash cut
 	// short re-attaches to the job it started; any other attempt (after a
@@ -764,7 +730,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	// again after a crash, so their start is journaled together with their
 	// end, in one write, still before any dependent starts.
 	rec := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Attempt: st.attempts, Handle: st.handle, Time: e.opts.Now()}
-	if inst.Once || prompt {
+	if inst.Once {
 		if err := e.journal.append(context.WithoutCancel(e.ctx), rec); err != nil {
 			st.running = false
 			e.running--
@@ -775,7 +741,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	} else {
 		st.startRec = &rec
 	}
-	e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary})
+	e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary, Instructions: inst.Instructions})
 	handle, attempts, startRec := st.handle, st.attempts, st.startRec
 	wantTarget, hadTarget := e.targetFacts[inst.Address]
 	// Only what a step reads before any change identifies the system: a
@@ -785,9 +751,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	go func() {
 		start := time.Now()
 		var r result
-		if prompt {
-			r = e.prompt(inst)
-		} else {
+		{
 			r = e.runStep(inst, x, handle, attempts)
 			if idf, ok := x.kind.(steps.Identifier); ok && identifies && !r.diags.HasErrors() {
 				if got, ok := idf.Identity(r.outputs); ok {
@@ -839,17 +803,6 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 		r.elapsed = time.Since(start)
 		e.done <- r
 	}()
-}
-
-func (e *executor) prompt(inst *plan.Instance) result {
-	ok, err := e.opts.Prompt(e.ctx, Gate{Addr: inst.Address, Target: inst.Target, Instructions: inst.Instructions})
-	if err != nil {
-		return result{diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Gate not answered", Detail: err.Error()}}}
-	}
-	if !ok {
-		return result{diags: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Gate declined", Detail: "The operator answered no at " + inst.Address + "."}}}
-	}
-	return result{gate: &approval{who: e.opts.Holder.User, at: e.opts.Now()}}
 }
 
 // runStep runs an instance's kind with its timeout and retry policy.
@@ -934,6 +887,10 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string, step
 
 // complete takes the result of a finished instance.
 func (e *executor) complete(r result) {
+	if r.answer != nil {
+		e.answered(r.addr, *r.answer)
+		return
+	}
 	e.running--
 	i, ok := e.index[r.addr]
 	st := e.state(r.addr)
@@ -942,11 +899,6 @@ func (e *executor) complete(r result) {
 		return
 	}
 	inst := e.p.plan.Instances[i]
-	if r.gate != nil {
-		e.writeApproval(inst.Address, *r.gate)
-		e.record(inst, state.Succeeded, "", gateOutputs(*r.gate), "")
-		return
-	}
 	if r.handle != "" {
 		st.handle = r.handle
 	}
@@ -972,6 +924,7 @@ func (e *executor) complete(r result) {
 		}
 		e.settleRecord(inst, state.Succeeded, r.outputs, r.handle)
 		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Succeeded), Attempt: st.attempts, Elapsed: r.elapsed})
+		e.checkPassed(inst, r.outputs)
 		return
 	}
 	diags := r.diags
@@ -986,6 +939,7 @@ func (e *executor) complete(r result) {
 		if !diags.HasErrors() {
 			e.record(inst, state.Succeeded, "", out, r.handle)
 			e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Status: string(state.Succeeded), Attempt: st.attempts, Elapsed: r.elapsed})
+			e.checkPassed(inst, out)
 			return
 		}
 	}

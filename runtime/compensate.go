@@ -313,8 +313,9 @@ func (e *executor) runUndo(o *obligation, addr string) string {
 		return addr + " cannot run: " + diagText(errs)
 	}
 	if inst.Gate {
-		if a, ok := e.approvalFor(addr); ok {
-			e.record(inst, state.Succeeded, "", gateOutputs(a), "")
+		g := &gateWait{inst: inst, rule: gateRuleOf(inst), evented: map[string]bool{}}
+		if got := e.counted(g); len(got) >= g.rule.Needed {
+			e.record(inst, state.Succeeded, "", gateOutputs(got), "")
 			return ""
 		}
 		return addr + " is a gate: approve it (rokflow approve), then apply again"
@@ -347,7 +348,7 @@ func (e *executor) runUndo(o *obligation, addr string) string {
 	if !reattach {
 		st.status = state.Pending
 	}
-	e.launch(inst, e.p.extras[j], false)
+	e.launch(inst, e.p.extras[j])
 	if st.running {
 		e.complete(<-e.done)
 	}

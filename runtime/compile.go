@@ -24,7 +24,10 @@ type compiled struct {
 	modules map[*lang.Module]*cmodule
 	groups  map[*lang.Group]*cgroup
 	steps   map[*lang.Step]*cstep
-	conns   map[*lang.Connection]*cconn
+	// rules, when set, collects the literal rules of the gates moduleGates
+	// lists (GateRules).
+	rules map[string]GateRule
+	conns map[*lang.Connection]*cconn
 	// consts holds, by source range, whether each expression evaluated so
 	// far is constant (refers to nothing and calls no function, as a long
 	// for_each literal) and its value; walks share it.
@@ -306,6 +309,9 @@ func (c *compiled) compileStep(m *lang.Module, s *lang.Step) ([]lang.Ref, hcl.Di
 		var ds hcl.Diagnostics
 		cs.body, ds = compileBody(s.Config, cs.schema.Args, s.DeclRange)
 		diags = append(diags, ds...)
+		if cs.schema.Gate {
+			diags = append(diags, c.gateArgs(s)...)
+		}
 		cs.once = s.Once || cs.schema.Effect == steps.Once
 		if s.OnceSet && !s.Once && cs.schema.Effect == steps.Once {
 			diags = append(diags, &hcl.Diagnostic{

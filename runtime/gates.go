@@ -63,12 +63,23 @@ func (c *compiled) itemGates(it lang.Item, prefix string, out *[]string) {
 			return
 		}
 		base := prefix + "step." + it.Step.Name
+		var rule GateRule
+		known := false
+		if c.rules != nil {
+			rule, known = c.literalRule(it.Step.Config)
+		}
+		add := func(addr string) {
+			*out = append(*out, addr)
+			if known {
+				c.rules[addr] = rule
+			}
+		}
 		if it.Step.ForEach == nil {
-			*out = append(*out, base)
+			add(base)
 			return
 		}
 		for _, key := range c.staticKeys(it.Step.ForEach) {
-			*out = append(*out, base+key)
+			add(base + key)
 		}
 	case it.Call != nil && it.Call.Module != nil:
 		mp := prefix + "module." + it.Call.Name + "."
@@ -81,6 +92,102 @@ func (c *compiled) itemGates(it lang.Item, prefix string, out *[]string) {
 			}
 		}
 	}
+}
+
+// GateRules returns the rule of each gate whose approvals and
+// allow_self_approval are literals, keyed by the gate's address as
+// GateAddresses gives it before element keys are spelled out (a template
+// stands for its elements). A gate whose rule depends on inputs or earlier
+// steps is absent: only the run knows it. With errors the map is nil.
+func GateRules(pb *lang.Playbook, reg *steps.Registry) (map[string]GateRule, hcl.Diagnostics) {
+	c, diags := compile(pb, reg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	c.rules = map[string]GateRule{}
+	var templates []string
+	c.moduleGates(pb.Root, "", &templates)
+	return c.rules, diags
+}
+
+// RuleOf returns the rule of gate addr (an address or a template) from
+// rules (GateRules), and whether it is known.
+func RuleOf(rules map[string]GateRule, addr string) (GateRule, bool) {
+	if r, ok := rules[addr]; ok {
+		return r, true
+	}
+	for _, t := range sortedKeys(rules) {
+		if addrs.IsTemplate(t) && addrs.Compile(t).Match(addr) {
+			return rules[t], true
+		}
+	}
+	return GateRule{}, false
+}
+
+// literalRule reads a gate's rule from its body when it is written as
+// literals.
+func (c *compiled) literalRule(body hcl.Body) (GateRule, bool) {
+	r := GateRule{Needed: 1, OnTimeout: "fail"}
+	content, _, _ := body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "approvals"}, {Name: "allow_self_approval"}}})
+	if content == nil {
+		return r, false
+	}
+	if a := content.Attributes["approvals"]; a != nil {
+		v, ok := c.constant(a.Expr)
+		if !ok || !v.IsKnown() || v.IsNull() || v.Type() != cty.Number {
+			return r, false
+		}
+		if n, acc := v.AsBigFloat().Int64(); acc == 0 && n >= 1 {
+			r.Needed = int(n)
+		}
+	}
+	r.AllowSelf = r.Needed <= 1
+	if a := content.Attributes["allow_self_approval"]; a != nil {
+		v, ok := c.constant(a.Expr)
+		if !ok || !v.IsKnown() || v.IsNull() || v.Type() != cty.Bool {
+			return r, false
+		}
+		r.AllowSelf = v.True()
+	}
+	return r, true
+}
+
+// gateArgs checks a gate's approval rule where it is written as literals,
+// with each diagnostic on its attribute: approvals a whole number from 1,
+// on_timeout "fail" or "pause" (and with a timeout to act on). Values
+// known only at run time are checked by the kind's plan.
+func (c *compiled) gateArgs(s *lang.Step) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	content, _, _ := s.Config.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "approvals"}, {Name: "on_timeout"}}})
+	if content == nil {
+		return nil
+	}
+	if a := content.Attributes["approvals"]; a != nil {
+		if v, ok := c.constant(a.Expr); ok && v.IsKnown() && !v.IsNull() && v.Type() == cty.Number {
+			if n, acc := v.AsBigFloat().Int64(); acc != 0 || n < 1 {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid approvals",
+					Detail:  fmt.Sprintf("approvals is how many distinct people must approve the gate: a whole number from 1, not %s.", v.AsBigFloat().Text('g', -1)),
+					Subject: a.Expr.Range().Ptr()})
+			}
+		}
+	}
+	if a := content.Attributes["on_timeout"]; a != nil {
+		if v, ok := c.constant(a.Expr); ok && v.IsKnown() && !v.IsNull() && v.Type() == cty.String {
+			switch v.AsString() {
+			case "fail", "pause":
+				if s.Timeout == nil {
+					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "on_timeout without a timeout",
+						Detail:  "on_timeout says what happens when the gate's timeout ends, and this gate has none: set timeout (for example timeout = \"30m\"), or remove on_timeout.",
+						Subject: a.Expr.Range().Ptr()})
+				}
+			default:
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid on_timeout",
+					Detail:  fmt.Sprintf("on_timeout is \"fail\" (the run fails at the gate) or \"pause\" (it pauses there, exit 3), not %q.%s", v.AsString(), didYouMean(v.AsString(), []string{"fail", "pause"})),
+					Subject: a.Expr.Range().Ptr()})
+			}
+		}
+	}
+	return diags
 }
 
 // staticKeys returns the element keys of a for_each, as address parts,

@@ -19,6 +19,12 @@ const (
 	EventStepOutput EventType = "step_output"
 	EventStepEnd    EventType = "step_end"
 	EventGateWait   EventType = "gate_wait"
+	// EventGateApproval: one approval of a waiting gate was recorded (By,
+	// How, Approvals of Needed).
+	EventGateApproval EventType = "gate_approval"
+	// EventGateEnd: a gate stopped waiting. Status is approved, declined,
+	// timed_out or interrupted; Summary says what the run does next.
+	EventGateEnd    EventType = "gate_end"
 	EventBatchStart EventType = "batch_start"
 	EventGroupStop  EventType = "group_stop"
 	EventUndoStart  EventType = "undo_start"
@@ -66,7 +72,36 @@ type Event struct {
 	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
 	// Counts summarises a run at its end: instances per status.
 	Counts map[string]int `json:"counts,omitempty"`
+	// Instructions are a gate's, on its step_start and gate_wait.
+	Instructions string `json:"instructions,omitempty"`
+	// By is who approved a gate (gate_approval, gate_end), How the way:
+	// one of the GateHow constants.
+	By  string `json:"by,omitempty"`
+	How string `json:"how,omitempty"`
+	// Approvals counts the distinct approvals a gate has, of the Needed
+	// it requires.
+	Approvals int `json:"approvals,omitempty"`
+	Needed    int `json:"needed,omitempty"`
+	// Deadline is when a waiting gate times out (its timeout), if it does.
+	Deadline time.Time `json:"deadline,omitzero"`
 }
+
+// The ways a gate is approved (Event.How).
+const (
+	HowPrompt      = "prompt"       // the operator answered yes at apply's prompt
+	HowAutoApprove = "auto-approve" // apply --auto-approve
+	HowApproveFlag = "approve-flag" // apply --approve PATTERN
+	HowApprove     = "approve"      // rokflow approve, from any terminal
+	HowCheck       = "check"        // the gate's automated check passed
+)
+
+// The ends of a gate wait (Event.Status of gate_end).
+const (
+	GateApproved    = "approved"
+	GateDeclined    = "declined"
+	GateTimedOut    = "timed_out"
+	GateInterrupted = "interrupted"
+)
 
 // NopHook discards events.
 type NopHook struct{}

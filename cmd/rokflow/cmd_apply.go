@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -26,13 +27,14 @@ type ApplyCmd struct {
 	To   string `help:"With a catalogue: the release to reach; the playbooks from the cluster's discovered release run one after another, resumably." placeholder:"RELEASE"`
 	InputFlags
 	StateFlags
-	AutoApprove bool     `help:"Pass every gate that has no completion check, recording the approval." name:"auto-approve"`
-	Approve     []string `help:"Approve gates by address or pattern before they are reached (repeatable; each must match a gate of the playbook). ${pattern_help}" placeholder:"ADDRESS" sep:"none"`
-	Parallelism int      `help:"How many steps may run at once." default:"10"`
-	NewRun      bool     `help:"Start a new run instead of resuming or reporting the last one." name:"new-run"`
-	Abandon     bool     `help:"With --new-run: begin although the last run left steps in doubt or undos owed (apply lists them first)."`
-	JSON        bool     `help:"Print events as JSON lines (see docs/events-json.md)." name:"json"`
-	Verbose     bool     `help:"Show the output lines of every step." short:"V"`
+	AutoApprove bool          `help:"Pass every gate that has no completion check, recording the approval; a gate that refuses self-approval (approvals > 1 by default) is not passed by it." name:"auto-approve"`
+	WaitGates   time.Duration `help:"Without a terminal to ask on: wait this long at a gate for approvals given with rokflow approve before pausing there (exit 3). A gate with a timeout waits for it in any case." name:"wait-gates" placeholder:"DURATION"`
+	Approve     []string      `help:"Approve gates by address or pattern before they are reached (repeatable; each must match a gate of the playbook). ${pattern_help}" placeholder:"ADDRESS" sep:"none"`
+	Parallelism int           `help:"How many steps may run at once." default:"10"`
+	NewRun      bool          `help:"Start a new run instead of resuming or reporting the last one." name:"new-run"`
+	Abandon     bool          `help:"With --new-run: begin although the last run left steps in doubt or undos owed (apply lists them first)."`
+	JSON        bool          `help:"Print events as JSON lines (see docs/events-json.md)." name:"json"`
+	Verbose     bool          `help:"Show the output lines of every step." short:"V"`
 }
 
 // Run applies the playbook.
@@ -118,6 +120,8 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 		Abandon:     c.Abandon,
 		AutoApprove: c.AutoApprove,
 		Approve:     approve,
+		WaitGates:   c.WaitGates,
+		Identity:    identity(backend, h),
 		Stop:        a.Stop,
 		Hook:        hook,
 	}
@@ -254,20 +258,4 @@ func (a *App) interactive() bool {
 	}
 	out, ok := a.Stdout.(*os.File)
 	return ok && isatty.IsTerminal(in.Fd()) && isatty.IsTerminal(out.Fd())
-}
-
-// promptGate asks the operator at a gate.
-func (a *App) promptGate(ctx context.Context, g runtime.Gate) (bool, error) {
-	a.promptMu.Lock()
-	defer a.promptMu.Unlock()
-	fmt.Fprintf(a.Stdout, "\n  Gate %s", g.Addr)
-	if g.Target != "" && g.Target != "local" {
-		fmt.Fprintf(a.Stdout, " (%s)", g.Target)
-	}
-	fmt.Fprintf(a.Stdout, ":\n")
-	for _, l := range strings.Split(strings.TrimSpace(g.Instructions), "\n") {
-		fmt.Fprintf(a.Stdout, "    %s\n", l)
-	}
-	fmt.Fprintf(a.Stdout, "  Done? [y/n]: ")
-	return a.yesNo(ctx, "  Please answer yes or no: ")
 }

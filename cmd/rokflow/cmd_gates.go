@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/runtime"
 	"github.com/rokflow/rokflow/runtime/addrs"
 	"github.com/rokflow/rokflow/runtime/state"
 )
@@ -77,17 +78,78 @@ func (c *ApproveCmd) Run(a *App) error {
 	}
 	run, hash := last.ID, last.PlanHash
 	h := holder("approve")
+	by := identity(b, h)
+	if err := c.checkSelf(a, pb, matches, last, by); err != nil {
+		return err
+	}
+	given := approvedBy(a.Ctx, b, run, by)
 	for _, m := range matches {
 		addr := m.Pattern.String()
-		rec := state.Record{Schema: state.SchemaVersion, Kind: state.KindApproval, Run: run, Addr: addr, PlanHash: hash, Holder: &h, Time: time.Now().UTC()}
+		printMatches(a.Stdout, m)
+		if given[addr] {
+			fmt.Fprintf(a.Stdout, "%s was already approved by %s for run %s; an identity counts once.\n", addr, by, run)
+			continue
+		}
+		rec := state.Record{Schema: state.SchemaVersion, Kind: state.KindApproval, Run: run, Addr: addr, PlanHash: hash, Holder: &h, Time: time.Now().UTC(), By: by, How: runtime.HowApprove}
 		if err := b.Approve(a.Ctx, rec); err != nil {
 			return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot record the approval of %s: %s", addr, err)}
 		}
-		printMatches(a.Stdout, m)
-		fmt.Fprintf(a.Stdout, "Approved %s for run %s as %s@%s.\n", addr, run, h.User, h.Host)
+		fmt.Fprintf(a.Stdout, "Approved %s for run %s as %s.\n", addr, run, by)
 	}
 	return nil
 }
+
+// checkSelf refuses, recording nothing, to approve as the identity that
+// runs the apply a gate that refuses self-approval (approvals > 1, or
+// allow_self_approval = false), when the gate's rule is written as
+// literals; the run itself does not count such an approval in any case.
+func (c *ApproveCmd) checkSelf(a *App, pb *lang.Playbook, matches []runtime.GateMatch, last *state.Run, by string) error {
+	runner := last.By
+	if runner == "" && last.Holder != nil {
+		runner = identity(nopIdentity{}, *last.Holder)
+	}
+	if runner != by {
+		return nil
+	}
+	rules, diags := runtime.GateRules(pb, a.Registry)
+	if diags.HasErrors() {
+		return a.report(pb.Files, diags)
+	}
+	for _, m := range matches {
+		for _, g := range m.Gates {
+			if r, ok := runtime.RuleOf(rules, g); ok && !r.AllowSelf {
+				return &exitError{code: exitFailed, msg: fmt.Sprintf("%s refuses self-approval (it needs %d approval(s) from identities other than the one running the apply, %s): ask someone else to approve it; nothing was recorded", g, r.Needed, by)}
+			}
+		}
+	}
+	return nil
+}
+
+// approvedBy lists the addresses and patterns identity by already
+// approved for run.
+func approvedBy(ctx context.Context, b state.Backend, run, by string) map[string]bool {
+	out := map[string]bool{}
+	recs, err := b.Records(ctx)
+	if err != nil {
+		return out
+	}
+	for _, r := range state.Fold(recs).ApprovalsFor(run) {
+		who := r.By
+		if who == "" && r.Holder != nil {
+			who = identity(nopIdentity{}, *r.Holder)
+		}
+		if who == by {
+			out[r.Addr] = true
+		}
+	}
+	return out
+}
+
+// nopIdentity is a backend's lack of an identity, for records that
+// predate identities: their holder's user@host stands for it.
+type nopIdentity struct{ state.Backend }
+
+func (nopIdentity) Identity() string { return "" }
 
 // ResolveCmd decides a step left in doubt.
 type ResolveCmd struct {

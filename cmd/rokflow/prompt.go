@@ -8,6 +8,9 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/rokflow/rokflow/runtime"
 )
 
 // errInterrupted is returned by a question the operator left with Ctrl-C.
@@ -97,4 +100,68 @@ type statusArea interface {
 	// Suspend clears the area and stops drawing it until resume is
 	// called.
 	Suspend() (resume func())
+}
+
+// promptGate asks the operator at a gate. It returns when the operator
+// answers, with runtime.ErrPromptInterrupted at the first Ctrl-C (the
+// gate keeps waiting), or with ctx's error when the gate ended another
+// way (approved from elsewhere, timed out); the run then says how.
+func (a *App) promptGate(ctx context.Context, g runtime.Gate) (bool, error) {
+	// One question at a time; a gate that ends while another is asked
+	// leaves without asking.
+	for !a.promptMu.TryLock() {
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	defer a.promptMu.Unlock()
+	defer a.suspendStatus()()
+	fmt.Fprintf(a.Stdout, "\n  Gate %s", g.Addr)
+	if g.Target != "" && g.Target != "local" {
+		fmt.Fprintf(a.Stdout, " (%s)", g.Target)
+	}
+	fmt.Fprintf(a.Stdout, ":\n")
+	for _, l := range strings.Split(strings.TrimSpace(g.Instructions), "\n") {
+		fmt.Fprintf(a.Stdout, "    %s\n", l)
+	}
+	if g.Needed > 1 {
+		fmt.Fprintf(a.Stdout, "  It needs %d approvals from distinct people (%d so far).\n", g.Needed, g.Approvals)
+	}
+	if !g.Deadline.IsZero() {
+		fmt.Fprintf(a.Stdout, "  It waits until %s.\n", g.Deadline.Local().Format(time.TimeOnly))
+	}
+	fmt.Fprintf(a.Stdout, "  rokflow approve from any terminal approves it too.\n")
+	ok, err := a.gateAnswer(ctx, g)
+	switch {
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintln(a.Stdout)
+		return false, runtime.ErrPromptInterrupted
+	case err != nil:
+		fmt.Fprintln(a.Stdout)
+	}
+	return ok, err
+}
+
+// gateAnswer reads the answer to a gate's question. When the operator's
+// own approval does not count (the gate refuses self-approval), only no
+// is an answer: approvals come from others.
+func (a *App) gateAnswer(ctx context.Context, g runtime.Gate) (bool, error) {
+	if g.SelfAllowed {
+		fmt.Fprintf(a.Stdout, "  Done? [y/n]: ")
+		return a.yesNo(ctx, "  Please answer yes or no: ")
+	}
+	fmt.Fprintf(a.Stdout, "  Your approval (%s) does not count for this gate: waiting for others. Answer n to decline: ", g.Self)
+	for {
+		line, err := a.readLine(ctx)
+		if err != nil {
+			return false, err
+		}
+		switch strings.ToLower(line) {
+		case "n", "no":
+			return false, nil
+		}
+		fmt.Fprintf(a.Stdout, "  Only others can approve this gate (rokflow approve); answer n to decline: ")
+	}
 }

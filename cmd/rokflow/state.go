@@ -96,3 +96,16 @@ func holder(op string) state.Holder {
 	h.ID = fmt.Sprintf("%s@%s:%d:%d", h.User, h.Host, h.PID, h.Since.UnixNano())
 	return h
 }
+
+// identity is who approves, and who runs an apply, for the count of a
+// gate's approvals: the user the state backend authenticates as (an etcd
+// user or client certificate), else the holder's user@host.
+func identity(b state.Backend, h state.Holder) string {
+	if id := b.Identity(); id != "" {
+		return id
+	}
+	if h.Host == "" {
+		return h.User
+	}
+	return h.User + "@" + h.Host
+}

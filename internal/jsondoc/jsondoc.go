@@ -59,8 +59,10 @@ var (
 	// in a string, which apply still reads) and description.
 	Plan = Doc{Name: "plan", Version: Version{1, 3}, Oldest: Version{1, 0}, Reference: "docs/plan-json.md", Schema: "plan.schema.json"}
 	// Events is each line of `apply --json`. 2.0 replaced the number
-	// "schema": 1 with "format_version".
-	Events = Doc{Name: "apply event", Version: Version{2, 0}, Oldest: Version{2, 0}, Reference: "docs/events-json.md", Schema: "events.schema.json"}
+	// "schema": 1 with "format_version"; 2.1 added the gate_approval and
+	// gate_end events and the gates' fields (instructions, by, how,
+	// approvals, needed, deadline).
+	Events = Doc{Name: "apply event", Version: Version{2, 1}, Oldest: Version{2, 0}, Reference: "docs/events-json.md", Schema: "events.schema.json"}
 	// StateShow is `state show --json`.
 	StateShow = Doc{Name: "state show document", Version: Version{1, 0}, Oldest: Version{1, 0}, Reference: "docs/json.md", Schema: "state-show.schema.json"}
 	// StateList is `state list --json`.

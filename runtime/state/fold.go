@@ -31,6 +31,9 @@ type Run struct {
 	Identity *Identity
 	Started  time.Time
 	Holder   *Holder
+	// By is the identity that began the run (Record.By), for gates that
+	// refuse self-approval; "" for runs journaled before it was.
+	By string
 	// Ended is the status of the run's end record: "" while it runs or
 	// after a crash; succeeded, failed, paused, stopped or aborted.
 	Ended   Status
@@ -115,7 +118,7 @@ func Fold(recs []Record) *History {
 			if run != nil {
 				continue // a run begins once
 			}
-			run = &Run{ID: r.Run, Playbook: r.Playbook, PlanHash: r.PlanHash, Started: r.Time, Holder: r.Holder,
+			run = &Run{ID: r.Run, Playbook: r.Playbook, PlanHash: r.PlanHash, Started: r.Time, Holder: r.Holder, By: r.By,
 				steps: map[string]*Step{}, owed: map[string]*Obligation{}}
 			if r.Identity != nil {
 				id := *r.Identity

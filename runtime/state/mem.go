@@ -17,6 +17,7 @@ type memStore struct {
 	approvals []Record
 	holder    *Holder
 	session   *memSession // the lock's session, or nil
+	watchers  memWatchers
 }
 
 // named holds the stores of "mem://NAME" URLs, so that two Opens of one
@@ -121,6 +122,7 @@ func (b *memBackend) Approve(ctx context.Context, r Record) error {
 	b.st.mu.Lock()
 	defer b.st.mu.Unlock()
 	b.st.approvals = append(b.st.approvals, clone(r))
+	b.st.watchers.notify()
 	return nil
 }
 

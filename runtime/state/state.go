@@ -130,6 +130,13 @@ type Record struct {
 	UndoAddrs []string `json:"undo_addrs,omitempty"`
 	// Reason says why an obligation is held back or unmet.
 	Reason string `json:"reason,omitempty"`
+	// By is the identity an approval counts for (KindApproval): the state
+	// backend's user when it authenticates one, else user@host. Two
+	// approvals by one identity count once.
+	By string `json:"by,omitempty"`
+	// How says how an approval was given: "approve" (rokflow approve),
+	// "prompt", "auto-approve", "approve-flag" (apply --approve).
+	How string `json:"how,omitempty"`
 }
 
 // Holder says who holds (or held) the run lock, or who gave an approval.
@@ -196,6 +203,16 @@ type Backend interface {
 	// from another terminal or machine while a run waits at a gate;
 	// approvals are read back by Records (Kind "approval", Seq 0).
 	Approve(ctx context.Context, r Record) error
+	// WatchApprovals returns a channel that receives a value soon (well
+	// within a second) after an approval is recorded, from this process or
+	// another, until ctx ends; then it is closed. Notifications coalesce:
+	// on one, read Records again. The first comes at once, so an approval
+	// given before the watch began is not missed.
+	WatchApprovals(ctx context.Context) (<-chan struct{}, error)
+	// Identity is the user the backend authenticates as (etcd: the user
+	// name, or the client certificate's common name), or "" when it
+	// authenticates nobody (files, memory). Approvals are counted by it.
+	Identity() string
 	// Close releases the backend, and any lock still held through it.
 	Close() error
 	// String returns the URL, with any password removed.

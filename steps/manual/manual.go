@@ -31,8 +31,10 @@ var manualSchema = &steps.Schema{
 	Name:    "manual",
 	Summary: "A gate: wait for an operator to do something by hand and approve, or for a check to pass.",
 	Description: "Pauses the run at this step and shows `instructions` to the operator, who completes the step " +
-		"by approving it (`rokflow approve`, `apply --approve NAME`, or the prompt); the runtime records who " +
-		"approved and when, and the run resumes even from another machine. With a `check` block, the gate " +
+		"by approving it (`rokflow approve` from any terminal or machine, `apply --approve NAME`, or the prompt); " +
+		"the runtime records who approved, how and when, with the plan's hash, and a waiting run sees an approval " +
+		"within a second. `approvals = 2` asks for two distinct people (four eyes); `timeout` with `on_timeout` " +
+		"bounds the wait. With a `check` block, the gate " +
 		"also completes by itself as soon as the check command succeeds on the step's host (for example " +
 		"\"the node is back and reports v0.11\"), polled every `interval` for at most the check's `timeout`.",
 	Effect: steps.Idempotent,
@@ -44,6 +46,27 @@ var manualSchema = &steps.Schema{
 				Type:        cty.String,
 				Required:    true,
 				Description: "What the operator must do, shown in the plan and when the run reaches the gate.",
+			},
+			"approvals": {
+				Type:    cty.Number,
+				Default: cty.NumberIntVal(1),
+				Description: "How many approvals from distinct identities pass the gate (four eyes: 2). An identity is the state " +
+					"backend's user (an etcd user name, or the common name of its client certificate), else user@host; " +
+					"one identity approving twice counts once.",
+			},
+			"allow_self_approval": {
+				Type: cty.Bool,
+				Description: "Whether the identity running the apply may approve: its answer at the prompt, --approve, " +
+					"--auto-approve and its own rokflow approve. Default: allowed when approvals is 1, refused when more, " +
+					"so that a four-eyes gate needs others than the operator running it.",
+			},
+			"on_timeout": {
+				Type:    cty.String,
+				Default: cty.StringVal("fail"),
+				Description: "What the step's `timeout` does to a gate not approved in time: \"fail\" (the run fails at the " +
+					"gate) or \"pause\" (it pauses there, exit 3, for a later approve and apply). A gate with a timeout " +
+					"waits for approvals until then even without a terminal; the timeout counts from when this apply " +
+					"reached the gate.",
 			},
 		},
 		Blocks: map[string]*schema.NestedBlock{
@@ -78,6 +101,7 @@ func (*Manual) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse
 		Summary:      "gate: wait for an operator",
 		Instructions: steps.Display(req.Args.GetAttr("instructions")),
 	}
+	resp.Diagnostics = append(resp.Diagnostics, checkRule(req.Args)...)
 	check := req.Args.GetAttr("check")
 	if !check.IsKnown() || !check.IsNull() {
 		_, resp.Diagnostics = wait.ParseCheck(check)
@@ -123,4 +147,25 @@ func (m *Manual) Run(ctx context.Context, req steps.RunRequest) steps.RunRespons
 		}),
 		Diagnostics: diags,
 	}
+}
+
+// checkRule checks the approval rule's values known at plan time (the
+// core checks literals earlier, on their attributes).
+func checkRule(args cty.Value) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if v := args.GetAttr("approvals"); v.IsKnown() && !v.IsNull() {
+		v, _ = v.Unmark()
+		if n, acc := v.AsBigFloat().Int64(); acc != 0 || n < 1 {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid approvals",
+				Detail: "approvals is how many distinct people must approve the gate: a whole number from 1, not " + v.AsBigFloat().Text('g', -1) + "."})
+		}
+	}
+	if v := args.GetAttr("on_timeout"); v.IsKnown() && !v.IsNull() {
+		v, _ = v.Unmark()
+		if s := v.AsString(); s != "fail" && s != "pause" {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid on_timeout",
+				Detail: "on_timeout is \"fail\" or \"pause\", not \"" + s + "\"."})
+		}
+	}
+	return diags
 }

@@ -113,10 +113,9 @@ func (p *Progress) Event(ev runtime.Event) {
 		default:
 			fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.red("✗"), ev.Addr, c.red(ev.Error))
 		}
-	case runtime.EventGateWait:
-		fmt.Fprintf(p.w, "%s   %s %s waits for an approval\n", at, c.magenta("⏸"), ev.Addr)
-		for _, l := range strings.Split(strings.TrimSpace(ev.Summary), "\n") {
-			fmt.Fprintf(p.w, "             %s\n", l)
+	case runtime.EventGateWait, runtime.EventGateApproval, runtime.EventGateEnd:
+		if line, ok := gateLine(c, ev); ok {
+			fmt.Fprintf(p.w, "%s %s\n", at, line)
 		}
 	case runtime.EventGroupStop:
 		fmt.Fprintf(p.w, "%s %s %s\n", at, c.red(ev.Group+" stopped:"), ev.Summary)
