@@ -249,6 +249,7 @@ type executor struct {
 	approvalsStale bool
 	gates          map[string]*gateWait
 	approvalCh     <-chan struct{}
+	gateTimer      *time.Timer
 	resolutions    map[string]string
 	owed           obligations
 
@@ -554,6 +555,8 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 			e.lost = true
 		case <-wake:
 			e.wake = nil
+		case <-e.gateTimerC():
+			e.gateTimer = nil
 			e.gateDeadlines()
 		case <-e.cancelCh():
 			// Cancelled (a second interrupt, SIGTERM): running steps end

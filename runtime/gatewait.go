@@ -247,9 +247,7 @@ func (e *executor) startGate(inst *plan.Instance) bool {
 		} else if e.opts.WaitGates > 0 {
 			g.deadline = e.opts.Now().Add(e.opts.WaitGates)
 		}
-		if !g.deadline.IsZero() {
-			e.wakeIn(g.deadline.Sub(e.opts.Now()))
-		}
+		e.armGateTimer()
 	}
 	e.event(Event{Type: EventGateWait, Run: e.run, Addr: inst.Address, Target: inst.Target, Summary: inst.Instructions, Instructions: inst.Instructions,
 		Approvals: len(e.counted(g)), Needed: g.rule.Needed, Deadline: g.deadline})
@@ -450,8 +448,7 @@ func (e *executor) gateDeadlines() {
 		if !g.active || g.deadline.IsZero() {
 			continue
 		}
-		if left := g.deadline.Sub(now); left > 0 {
-			e.wakeIn(left)
+		if g.deadline.After(now) {
 			continue
 		}
 		g.active = false
@@ -471,6 +468,34 @@ func (e *executor) gateDeadlines() {
 		}
 		e.event(Event{Type: EventGateEnd, Run: e.run, Addr: addr, Status: GateTimedOut, Approvals: got, Needed: g.rule.Needed, Summary: "not approved within " + why + "; the run pauses"})
 	}
+	e.armGateTimer()
+}
+
+// armGateTimer sets the gates' timer for the earliest deadline of the
+// gates the run waits at. It is not the loop's wake timer: a gate that
+// passes must not keep the run waiting for its deadline.
+func (e *executor) armGateTimer() {
+	if e.gateTimer != nil {
+		e.gateTimer.Stop()
+		e.gateTimer = nil
+	}
+	var first time.Time
+	for _, g := range e.gates {
+		if g.active && !g.deadline.IsZero() && (first.IsZero() || g.deadline.Before(first)) {
+			first = g.deadline
+		}
+	}
+	if !first.IsZero() {
+		e.gateTimer = time.NewTimer(max(first.Sub(e.opts.Now()), 0))
+	}
+}
+
+// gateTimerC is the gates' timer's channel, nil when none is set.
+func (e *executor) gateTimerC() <-chan time.Time {
+	if e.gateTimer == nil {
+		return nil
+	}
+	return e.gateTimer.C
 }
 
 // watchApprovals opens the backend's watch of approvals for the run's
