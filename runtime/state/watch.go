@@ -99,10 +99,11 @@ func (b *fileBackend) WatchApprovals(ctx context.Context) (<-chan struct{}, erro
 	out <- struct{}{}
 	changes, stop := watchDir(b.dir)
 	apath := b.path(approvalsFile)
+	// Read before returning: what is written after is a change.
+	last := fileStamp(apath)
 	go func() {
 		defer close(out)
 		defer stop()
-		last := fileStamp(apath)
 		tick := time.NewTicker(filePoll)
 		defer tick.Stop()
 		for {
@@ -135,22 +136,34 @@ func fileStamp(path string) string {
 
 func (*fileBackend) Identity() string { return "" }
 
-// WatchApprovals watches the approvals prefix from the current revision.
-// A watch that breaks (the server restarts, a compaction) is opened
-// again, with a notification, since approvals may have come meanwhile.
+// WatchApprovals watches the approvals prefix from the revision current
+// when it is called, so that nothing recorded after it returns is missed.
+// A watch that breaks (the server restarts, a leader is lost) is opened
+// again from the revision after the last one seen.
 func (b *etcdBackend) WatchApprovals(ctx context.Context) (<-chan struct{}, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	var rev int64
+	err := b.retry(ctx, func(ctx context.Context) error {
+		resp, err := b.cli.Get(ctx, b.approvalsPrefix(), clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err == nil {
+			rev = resp.Header.Revision
+		}
+		return err
+	})
+	if err != nil {
+		return nil, b.wrap(err)
 	}
 	out := make(chan struct{}, 1)
 	out <- struct{}{}
 	go func() {
 		defer close(out)
 		for ctx.Err() == nil {
-			wch := b.cli.Watch(clientv3.WithRequireLeader(ctx), b.approvalsPrefix(), clientv3.WithPrefix())
+			wch := b.cli.Watch(clientv3.WithRequireLeader(ctx), b.approvalsPrefix(), clientv3.WithPrefix(), clientv3.WithRev(rev+1))
 			for resp := range wch {
 				if resp.Err() != nil {
 					break
+				}
+				if resp.Header.Revision > rev {
+					rev = resp.Header.Revision
 				}
 				if len(resp.Events) > 0 {
 					select {
@@ -162,6 +175,7 @@ func (b *etcdBackend) WatchApprovals(ctx context.Context) (<-chan struct{}, erro
 			if !sleep(ctx, 200*time.Millisecond) {
 				return
 			}
+			// Approvals may have come while the watch was down.
 			select {
 			case out <- struct{}{}:
 			default:
