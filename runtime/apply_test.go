@@ -25,7 +25,7 @@ import (
 // applyFixture is a playbook written to a temporary directory, with a
 // ledger file its steps append to, and a file state backend beside it.
 type applyFixture struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	ledger  string
 	backend state.Backend
@@ -38,7 +38,7 @@ type applyFixture struct {
 	reg *steps.Registry
 }
 
-func newApplyFixture(t *testing.T, src string) *applyFixture {
+func newApplyFixture(t testing.TB, src string) *applyFixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &applyFixture{t: t, dir: dir, ledger: filepath.Join(dir, "ledger")}
