@@ -12,6 +12,7 @@ import (
 
 	"github.com/rokflow/rokflow/internal/jsondoc"
 	"github.com/rokflow/rokflow/lang"
+	"github.com/rokflow/rokflow/runtime"
 	"github.com/rokflow/rokflow/runtime/addrs"
 	"github.com/rokflow/rokflow/runtime/state"
 )
@@ -138,19 +139,21 @@ type StateShowCmd struct {
 }
 
 type stepView struct {
-	Address   string          `json:"address"`
-	Status    string          `json:"status"`
-	Attempts  int             `json:"attempts"`
-	Started   time.Time       `json:"started,omitzero"`
-	Finished  time.Time       `json:"finished,omitzero"`
-	Handle    string          `json:"handle,omitempty"`
-	Error     string          `json:"error,omitempty"`
-	Outputs   json.RawMessage `json:"outputs,omitempty"`
-	Approved  string          `json:"approved_by,omitempty"`
-	Resolved  string          `json:"resolved,omitempty"`
-	UndoOwed  string          `json:"undo_owed,omitempty"`
-	UndoState string          `json:"undo_status,omitempty"` // owed, held or unmet
-	UndoWhy   string          `json:"undo_reason,omitempty"` // why it is held or unmet
+	Address  string          `json:"address"`
+	Status   string          `json:"status"`
+	Attempts int             `json:"attempts"`
+	Started  time.Time       `json:"started,omitzero"`
+	Finished time.Time       `json:"finished,omitzero"`
+	Handle   string          `json:"handle,omitempty"`
+	Error    string          `json:"error,omitempty"`
+	Outputs  json.RawMessage `json:"outputs,omitempty"`
+	Approved string          `json:"approved_by,omitempty"`
+	// Approvals are the gate's approvals, one per identity and way.
+	Approvals []approvalView `json:"approvals,omitempty"`
+	Resolved  string         `json:"resolved,omitempty"`
+	UndoOwed  string         `json:"undo_owed,omitempty"`
+	UndoState string         `json:"undo_status,omitempty"` // owed, held or unmet
+	UndoWhy   string         `json:"undo_reason,omitempty"` // why it is held or unmet
 	firstSeen int
 }
 
@@ -161,6 +164,13 @@ type stateShowJSON struct {
 	Run       string            `json:"run"`
 	Steps     []*stepView       `json:"steps"`
 	Approvals []patternApproval `json:"pattern_approvals,omitempty"`
+}
+
+// approvalView is one approval of a gate: who, how, when.
+type approvalView struct {
+	By   string    `json:"by"`
+	How  string    `json:"how"`
+	Time time.Time `json:"time"`
 }
 
 // patternApproval is an approval given for an address pattern.
@@ -231,14 +241,26 @@ func (c *StateShowCmd) Run(a *App) error {
 		if ap.Holder == nil {
 			continue
 		}
-		who := ap.Holder.User + " at " + ap.Time.Local().Format(time.RFC3339)
+		by, how := ap.By, ap.How
+		if by == "" {
+			by = identity(nopIdentity{}, *ap.Holder)
+		}
+		if how == "" {
+			how = runtime.HowApprove
+		}
+		who := by + " (" + how + ") at " + ap.Time.Local().Format(time.RFC3339)
 		if strings.Contains(ap.Addr, "*") {
 			// A pattern is not a step: it approves the gates it matches,
 			// started or not.
 			patterns = append(patterns, patternApproval{Pattern: ap.Addr, Approved: who})
 			continue
 		}
-		get(ap.Addr).Approved = who
+		v := get(ap.Addr)
+		if v.Approved != "" {
+			who = v.Approved + "; " + who
+		}
+		v.Approved = who
+		v.Approvals = append(v.Approvals, approvalView{By: by, How: how, Time: ap.Time.UTC()})
 	}
 	for _, o := range r.Obligations {
 		if o.Status != state.Settled {

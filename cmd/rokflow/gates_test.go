@@ -135,6 +135,10 @@ func TestApproveWhileApplyWaits(t *testing.T) {
 	if code := p.exit(t); code != 0 {
 		t.Errorf("apply: exit %d after the approval", code)
 	}
+	code, out, _ = run(t, nil, "state", "show", dir, "step.gate")
+	if code != 0 || !strings.Contains(out, "approved: "+ev["by"].(string)+" (approve) at ") {
+		t.Errorf("state show does not say who approved the gate, and how:\n%s", out)
+	}
 }
 
 // TestGateTimeoutExitCodes: a gate's timeout fails the run (exit 1) or,

@@ -63,8 +63,9 @@ var (
 	// gate_end events and the gates' fields (instructions, by, how,
 	// approvals, needed, deadline).
 	Events = Doc{Name: "apply event", Version: Version{2, 1}, Oldest: Version{2, 0}, Reference: "docs/events-json.md", Schema: "events.schema.json"}
-	// StateShow is `state show --json`.
-	StateShow = Doc{Name: "state show document", Version: Version{1, 0}, Oldest: Version{1, 0}, Reference: "docs/json.md", Schema: "state-show.schema.json"}
+	// StateShow is `state show --json`; 1.1 added each gate's approvals
+	// (by, how, time).
+	StateShow = Doc{Name: "state show document", Version: Version{1, 1}, Oldest: Version{1, 0}, Reference: "docs/json.md", Schema: "state-show.schema.json"}
 	// StateList is `state list --json`.
 	StateList = Doc{Name: "state list document", Version: Version{1, 0}, Oldest: Version{1, 0}, Reference: "docs/json.md", Schema: "state-list.schema.json"}
 	// SimStatus is `sim status --json`.
