@@ -79,7 +79,7 @@ var manualSchema = &steps.Schema{
 		},
 	},
 	Outputs: map[string]*schema.Attribute{
-		"approved_by": {Type: cty.String, Description: `Who completed the gate: the approving operator, or "` + CheckApprover + `COMMAND" for the check.`},
+		"approved_by": {Type: cty.String, Description: `Who completed the gate: the approving identities, separated by ", " (four eyes: two), or "` + CheckApprover + `COMMAND" for the check.`},
 		"approved_at": {Type: cty.String, Description: "When the gate was completed, in RFC 3339 UTC."},
 	},
 }
