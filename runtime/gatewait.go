@@ -285,6 +285,11 @@ func howText(how string) string {
 // has enough. It reports whether g passed.
 func (e *executor) checkGate(g *gateWait) bool {
 	got := e.counted(g)
+	if len(got) >= g.rule.Needed {
+		// The question ends before the approvals are told, so that they
+		// are not printed after it.
+		e.endQuestion(g)
+	}
 	for i, a := range got {
 		if g.evented[a.by] {
 			continue
