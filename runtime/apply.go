@@ -301,7 +301,7 @@ func (e *executor) load() hcl.Diagnostics {
 		return journalDiags("Cannot read the journal", err)
 	}
 	h := state.Fold(recs)
-	e.gates = map[string]*gateWait{}
+	e.gates, e.approvalKeys = map[string]*gateWait{}, map[string]bool{}
 	e.resolutions = map[string]string{}
 	last := h.Last()
 	if last != nil && last.Ended == state.Succeeded && !e.opts.NewRun && e.c.release != nil {

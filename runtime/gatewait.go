@@ -138,9 +138,6 @@ func (e *executor) self() string {
 // loadApprovals takes the approvals recorded for the run; it reports the
 // approvals it did not have.
 func (e *executor) loadApprovals(recs []state.Record) int {
-	if e.approvalKeys == nil {
-		e.approvalKeys = map[string]bool{}
-	}
 	n := 0
 	for _, r := range recs {
 		a := approvalOf(r)
@@ -338,8 +335,6 @@ func (e *executor) writeApproval(addr string, a approval) {
 	if err := e.opts.Backend.Approve(e.ctx, rec); err != nil {
 		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot record the approval", Detail: err.Error()})
 	}
-	a.at = rec.Time
-	e.loadApprovals(nil)
 	if !e.approvalKeys[a.key()] {
 		e.approvalKeys[a.key()] = true
 		e.approvals = append(e.approvals, a)
