@@ -169,6 +169,9 @@ type groupState struct {
 	stopped bool
 	// batchDone[b] is when batch b finished, for the pause before b+1.
 	batchDone map[int]time.Time
+	// announced is the batch whose start was last reported: a batch
+	// starts once, however many of its instances launch.
+	announced int
 }
 
 type result struct {
@@ -758,7 +761,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	e.running++
 	e.progress++
 	if inst.Group != "" && inst.Batch > 0 {
-		e.event(Event{Type: EventBatchStart, Run: e.run, Group: inst.Group, Batch: inst.Batch})
+		e.announceBatch(inst)
 	}
 	// A once step's intent is durable before it acts. Other steps may run
 	// again after a crash, so their start is journaled together with their
@@ -1049,7 +1052,7 @@ func (e *executor) settleRecord(inst *plan.Instance, status state.Status, output
 		e.replanDue = true
 	}
 	if status == state.Skipped {
-		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Status: string(status), Summary: inst.Reason})
+		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: knownTarget(inst.Target), Status: string(status), Summary: inst.Reason})
 	}
 }
 
