@@ -26,6 +26,9 @@ const (
 	exitFailed = 1
 	exitUsage  = 2
 	exitPaused = 3
+	// exitInterrupted: an interrupt (Ctrl-C, SIGTERM) stopped the run,
+	// 128+SIGINT as shells report it; apply again resumes.
+	exitInterrupted = 130
 )
 
 // Env is what a command may touch of the outside world, injected so

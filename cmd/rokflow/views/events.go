@@ -147,7 +147,9 @@ func (p *Progress) Event(ev runtime.Event) {
 	case runtime.EventInDoubt:
 		fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.yellow("?"), ev.Addr, ev.Summary)
 	case runtime.EventStopping:
-		fmt.Fprintf(p.w, "%s %s\n", at, c.yellow(ev.Summary))
+		// The executor says what it does; the operator also needs to
+		// know what the second Ctrl-C does (app.go).
+		fmt.Fprintf(p.w, "%s %s\n", at, c.yellow("Stopping: no new steps start; running steps finish. Press Ctrl-C again to cancel them."))
 	case runtime.EventRunEnd:
 		p.recap.write(p.w, c, ev, ev.Time.Sub(p.start))
 	}
