@@ -778,7 +778,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra, prompt bool) {
 	} else {
 		st.startRec = &rec
 	}
-	e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary})
+	e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary, Instructions: gateText(inst)})
 	handle, attempts, startRec := st.handle, st.attempts, st.startRec
 	wantTarget, hadTarget := e.targetFacts[inst.Address]
 	// Only what a step reads before any change identifies the system: a

@@ -367,3 +367,12 @@ func knownTarget(t string) string {
 	}
 	return t
 }
+
+// gateText is what a gate asks the operator to do, for the events that
+// show it; empty for other steps.
+func gateText(inst *plan.Instance) string {
+	if !inst.Gate {
+		return ""
+	}
+	return inst.Instructions
+}

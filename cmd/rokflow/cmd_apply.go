@@ -111,7 +111,12 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 	} else {
 		pv := views.NewProgress(a.Stdout, a.Streams.Color)
 		pv.Verbose = c.Verbose
-		hook = pv
+		st := a.newStatus(pv, c.StateFlags, path)
+		st.Start()
+		defer st.Close()
+		a.status = st
+		defer func() { a.status = nil }()
+		hook = st
 	}
 	opts := runtime.ApplyOptions{
 		Plan:        runtime.Options{Inputs: l.inputs, Hosts: a.hosts(), Version: Version},
@@ -131,9 +136,19 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 		opts.Facts = saved.Facts
 	}
 	if !c.JSON && a.interactive() {
-		opts.Prompt = a.promptGate
+		opts.Prompt = func(ctx context.Context, g runtime.Gate) (bool, error) {
+			defer a.suspendStatus()()
+			return a.promptGate(ctx, g)
+		}
+		if st, ok := a.status.(*views.Status); ok {
+			st.Prompting = true
+		}
 	}
 	res, diags := runtime.Apply(ctx, l.pb, a.Registry, opts)
+	if st, ok := a.status.(*views.Status); ok {
+		// What apply says next starts below the run's lines.
+		st.Close()
+	}
 	if err := a.report(l.files, diags); err != nil && res == nil {
 		return err
 	}

@@ -46,7 +46,16 @@ func PlanBrief(w io.Writer, p *plan.Plan, colorOn bool) {
 		}
 	}
 	fmt.Fprintf(w, "  %d step instances: %s\n", len(p.Instances), countsText(counts))
+	active := map[string]bool{}
+	for _, inst := range p.Instances {
+		if inst.Action != plan.Skip && inst.Group != "" {
+			active[inst.Group] = true
+		}
+	}
 	for _, g := range p.Groups {
+		if !active[g.Address] {
+			continue // every step of it is skipped
+		}
 		over := fmt.Sprintf("%d elements in %d batches", len(g.Keys), g.Batches)
 		if g.Deferred {
 			over = "elements " + unknownAfter(g.KnownAfter)
@@ -60,10 +69,18 @@ func PlanBrief(w io.Writer, p *plan.Plan, colorOn bool) {
 	sort.Strings(targets)
 	for _, t := range targets {
 		s := byTarget[t]
-		what := []string{fmt.Sprintf("%d steps", s.steps)}
+		what := []string{plural(s.steps, "step")}
 		if s.gates > 0 {
-			what = append(what, c.magenta(fmt.Sprintf("%d gates", s.gates)))
+			what = append(what, c.magenta(plural(s.gates, "gate")))
 		}
 		fmt.Fprintf(w, "  %s  %s\n", t, strings.Join(what, ", "))
 	}
+}
+
+// plural counts things: "1 step", "3 steps".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
