@@ -14,6 +14,10 @@ import (
 // The gate events of the approval flow, by their names in the event
 // stream (docs/events-json.md).
 const (
+	// unreachable begins the line a check's attempt prints when it could
+	// not reach its node (steps/wait).
+	unreachable = "could not run: "
+
 	evGateApproval runtime.EventType = "gate_approval"
 	evGateEnd      runtime.EventType = "gate_end"
 )
@@ -66,6 +70,9 @@ type liveStep struct {
 	last         string
 	approvals    string
 	noted        time.Time
+	// down is since when the gate's check has not reached its node (its
+	// attempts say "could not run", steps/wait), zero while it does.
+	down time.Time
 }
 
 // NewStatus returns a status view writing to out through progress (which
@@ -192,6 +199,12 @@ func (s *Status) note(ev runtime.Event) {
 	case runtime.EventStepOutput:
 		if st := s.running[ev.Addr]; st != nil && strings.TrimSpace(ev.Line) != "" {
 			st.last = ev.Line
+			switch {
+			case !strings.HasPrefix(ev.Line, unreachable):
+				st.down = time.Time{}
+			case st.down.IsZero():
+				st.down = ev.Time
+			}
 		}
 	case runtime.EventOutputWithheld:
 		if st := s.running[ev.Addr]; st != nil {
@@ -284,19 +297,18 @@ func (s *Status) gateLines(g *liveStep, now time.Time) []string {
 	}
 	if g.last != "" {
 		out = append(out, "      last check: "+g.last)
-		if g.target != "" && !g.waiting && now.Sub(g.start) >= s.NotBack {
-			out = append(out, fmt.Sprintf("      %s has not come back for %s", g.target, clock(now.Sub(g.start))))
+		if g.target != "" && !g.down.IsZero() && now.Sub(g.down) >= s.NotBack {
+			out = append(out, fmt.Sprintf("      %s has not come back for %s", g.target, clock(now.Sub(g.down))))
 		}
 	}
-	var how []string
-	if s.Prompting && g.waiting {
-		how = append(how, "here when asked")
-	}
-	if s.ApproveHint != nil {
-		how = append(how, "from another terminal: "+s.ApproveHint(g.addr))
-	}
-	if len(how) > 0 {
-		out = append(out, "      approve it "+strings.Join(how, "; or "))
+	// The command goes on a line of its own: on a narrow terminal it is
+	// what must not be cut.
+	switch {
+	case s.ApproveHint == nil:
+	case s.Prompting && g.waiting:
+		out = append(out, "      approve it here when asked, or from another terminal:", "        "+s.ApproveHint(g.addr))
+	default:
+		out = append(out, "      approve it from another terminal:", "        "+s.ApproveHint(g.addr))
 	}
 	return out
 }
