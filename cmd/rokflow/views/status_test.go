@@ -161,4 +161,3 @@ func TestStatusPipedNotesLongWaits(t *testing.T) {
 		t.Fatalf("no note after 6m05s:\n%s", out.String())
 	}
 }
-
