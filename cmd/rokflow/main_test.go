@@ -271,7 +271,6 @@ func TestPlanGoldenRokV011(t *testing.T) {
 		"plan-rok-v0.11-appliance.txt":  {"plan", pb, "--var-file", vars},
 		"plan-rok-v0.11-ganeti.txt":     {"plan", pb, "--var-file", vars, "--var", "platform=ganeti"},
 		"plan-rok-v0.11-appliance.json": {"plan", "--json", pb, "--var-file", vars},
-		"graph-rok-v0.11-ganeti.dot":    {"graph", pb, "--var-file", vars, "--var", "platform=ganeti"},
 	}
 	for name, args := range tests {
 		t.Run(name, func(t *testing.T) {
