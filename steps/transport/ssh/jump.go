@@ -38,6 +38,16 @@ func (j jumpSpec) String() string {
 // isNone reports whether a ProxyJump or ProxyCommand value is "none".
 func isNone(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "none") }
 
+// CheckProxyJump reports what is wrong with a ProxyJump value (Config's,
+// or a connection's proxy_jump), or nil when it can be used.
+func CheckProxyJump(v string) error {
+	if isNone(v) {
+		return nil
+	}
+	_, err := parseJumps(v)
+	return err
+}
+
 // parseJumps parses a ProxyJump value other than "none": hops separated by
 // commas, the first dialled first.
 func parseJumps(v string) ([]jumpSpec, error) {
