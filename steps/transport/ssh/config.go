@@ -165,6 +165,7 @@ type settings struct {
 	known    []string
 	insecure bool
 	jumps    []*settings // the jump hosts dialled through, in order
+	through  string      // user@host:port of the jump host just before, for messages
 
 	keepAlive      time.Duration
 	keepAliveMax   int
@@ -244,6 +245,11 @@ func resolve(target string, cfg Config, sc *sshConfig) (*settings, error) {
 		if s.jumps, err = jumpChain(hops, cfg, sc, home, target, 0); err != nil {
 			return nil, err
 		}
+		for i, j := range s.jumps[1:] {
+			j.through = s.jumps[i].user + "@" + s.jumps[i].addr
+		}
+		last := s.jumps[len(s.jumps)-1]
+		s.through = last.user + "@" + last.addr
 	}
 	return s, nil
 }

@@ -264,8 +264,18 @@ func TestJumpHostKeyChecked(t *testing.T) {
 			atJump:   true,
 			check: func(t *testing.T, err error) {
 				var unknown *UnknownHostKeyError
-				if !errors.As(err, &unknown) || unknown.Addr != bastion.addr {
-					t.Fatalf("err = %v, want an UnknownHostKeyError for the bastion", err)
+				if !errors.As(err, &unknown) || unknown.Addr != bastion.addr || unknown.Through != "" {
+					t.Fatalf("err = %v, want an UnknownHostKeyError for the bastion, reached directly", err)
+				}
+			},
+		},
+		"unknown target behind the jump host": {
+			known: []string{hashedLine(bastion.addr, bastion.hostKeys[0])},
+			check: func(t *testing.T, err error) {
+				var unknown *UnknownHostKeyError
+				if !errors.As(err, &unknown) || unknown.Addr != target.addr || unknown.Through != bastion.user+"@"+bastion.addr ||
+					!strings.Contains(err.Error(), "run it on the jump host "+bastion.user+"@"+bastion.addr) {
+					t.Fatalf("err = %v, want an UnknownHostKeyError for the target saying where to scan it", err)
 				}
 			},
 		},
