@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -74,7 +75,8 @@ func Check(conn cty.Value) []ValueProblem {
 		if err := ssh.CheckProxyJump(v.AsString()); err != nil {
 			p := ValueProblem{Attr: attrProxyJump, Summary: "Invalid proxy_jump", Detail: proxyJumpDetail}
 			if !marks.IsSensitive(conn.GetAttr(attrProxyJump)) {
-				p.Detail = err.Error() + ". " + proxyJumpDetail
+				msg := err.Error()
+				p.Detail = strings.ToUpper(msg[:1]) + msg[1:] + "."
 			}
 			out = append(out, p)
 		}

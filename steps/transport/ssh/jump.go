@@ -73,7 +73,7 @@ func parseJump(s string) (jumpSpec, error) {
 		return jumpSpec{}, fmt.Errorf("jump host %q: %s (write [user@]host[:port] or ssh://[user@]host[:port])", s, why)
 	}
 	if s == "" {
-		return bad("empty")
+		return jumpSpec{}, errors.New("a jump host is empty (two commas in a row, or one at an end)")
 	}
 	if rest, ok := strings.CutPrefix(s, "ssh://"); ok {
 		if strings.ContainsAny(rest, "/?#;") {

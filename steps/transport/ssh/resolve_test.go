@@ -138,7 +138,7 @@ func TestResolveWithSSHConfig(t *testing.T) {
 		"a bad explicit ProxyJump": {
 			target:  "web1",
 			cfg:     Config{ProxyJump: "a,,b"},
-			wantErr: "ProxyJump: jump host \"\": empty",
+			wantErr: "ssh: web1: ProxyJump: a jump host is empty",
 		},
 		"an unknown token": {
 			config:  "IdentityFile ~/.ssh/%C\n",
