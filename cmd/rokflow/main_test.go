@@ -73,6 +73,7 @@ func firstDiff(want, got string) string {
 
 func TestMain(m *testing.M) {
 	Version = "test"
+	os.Setenv("ROKFLOW_SSH_CONFIG", "none") // never the ssh_config of whoever runs the tests
 	os.Exit(m.Run())
 }
 
