@@ -71,7 +71,7 @@ type CLI struct {
 
 	Validate ValidateCmd `cmd:"" help:"Check a playbook: syntax, references, kinds, arguments, cycles."`
 	Plan     PlanCmd     `cmd:"" help:"Show what a run would do, step by step and node by node."`
-	Graph    GraphCmd    `cmd:"" help:"Print the step instance graph in Graphviz DOT."`
+	Graph    GraphCmd    `cmd:"" help:"Draw the step instance graph, in Graphviz DOT or as a Mermaid flowchart."`
 	Fmt      FmtCmd      `cmd:"" help:"Rewrite playbook files in canonical HCL style."`
 	Modules  ModulesCmd  `cmd:"" help:"Fetch module sources that are git repositories, and pin them in rokflow.lock.hcl."`
 	Apply    ApplyCmd    `cmd:"" help:"Run a playbook (or a saved plan): journaled, resumable, gated."`
