@@ -112,6 +112,7 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 		pv := views.NewProgress(a.Stdout, a.Streams.Color)
 		pv.Verbose = c.Verbose
 		st := a.newStatus(pv, c.StateFlags, path)
+		st.Prompting = a.interactive()
 		st.Start()
 		defer st.Close()
 		a.status = st
@@ -139,9 +140,6 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 		opts.Prompt = func(ctx context.Context, g runtime.Gate) (bool, error) {
 			defer a.suspendStatus()()
 			return a.promptGate(ctx, g)
-		}
-		if st, ok := a.status.(*views.Status); ok {
-			st.Prompting = true
 		}
 	}
 	res, diags := runtime.Apply(ctx, l.pb, a.Registry, opts)
