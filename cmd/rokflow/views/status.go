@@ -95,14 +95,15 @@ func (s *Status) Start() {
 	if s.stop != nil {
 		return
 	}
-	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	stop, done := make(chan struct{}), make(chan struct{})
+	s.stop, s.done = stop, done
 	go func() {
-		defer close(s.done)
+		defer close(done)
 		t := time.NewTicker(s.Tick)
 		defer t.Stop()
 		for {
 			select {
-			case <-s.stop:
+			case <-stop:
 				return
 			case <-t.C:
 				s.Refresh()

@@ -161,3 +161,23 @@ func TestStatusPipedNotesLongWaits(t *testing.T) {
 		t.Fatalf("no note after 6m05s:\n%s", out.String())
 	}
 }
+
+// TestStatusRedrawsWhileEventsCome: redraws by the ticker and events from
+// the executor share the area safely (go test -race), and Close ends
+// both: nothing is written after it.
+func TestStatusRedrawsWhileEventsCome(t *testing.T) {
+	st, out, clk := newTestStatus(true)
+	st.Tick = time.Millisecond
+	st.Start()
+	startGate(st, clk)
+	for i := range 50 {
+		st.Event(runtime.Event{Time: clk.t, Type: runtime.EventStepOutput, Addr: swap, Line: "attempt " + strconv.Itoa(i)})
+	}
+	st.Close()
+	st.Close()
+	n := out.Len()
+	st.Refresh()
+	if out.Len() != n {
+		t.Errorf("written after Close: %q", out.String()[n:])
+	}
+}
