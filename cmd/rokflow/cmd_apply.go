@@ -101,7 +101,7 @@ func (c *ApplyCmd) lock(a *App, backend state.Backend, h state.Holder) (state.Se
 func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *savedPlan, approve []addrs.Pattern, backend state.Backend, sess state.Session, h state.Holder) error {
 	ctx := a.Ctx
 	if !c.JSON && !c.Yes && a.interactive() {
-		if err := c.confirmPlan(a, l); err != nil {
+		if err := c.confirmPlan(a, l, backend); err != nil {
 			return err
 		}
 	}
@@ -178,9 +178,20 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 
 // confirmPlan shows the operator, on a terminal, what the run will do
 // (read-only steps run to make it concrete, as plan --discover does) and
-// asks before anything changes. A resumed run asks again: the cluster
-// may have moved since it paused. --yes skips it for scripts.
-func (c *ApplyCmd) confirmPlan(a *App, l *loaded) error {
+// asks before anything changes. A resumed run asks again, saying what is
+// done already: the cluster may have moved since it stopped. A last run
+// that finished is not asked about: apply only says so. --yes skips it
+// for scripts.
+func (c *ApplyCmd) confirmPlan(a *App, l *loaded, backend state.Backend) error {
+	var last *state.Run
+	if !c.NewRun {
+		if recs, err := backend.Records(a.Ctx); err == nil {
+			last = state.Fold(recs).Last()
+		}
+		if last != nil && !last.Resumable() {
+			return nil // the run says there is nothing to do
+		}
+	}
 	p, diags := runtime.Plan(a.Ctx, l.pb, a.Registry, runtime.Options{Inputs: l.inputs, Discover: true, Hosts: a.hosts(), Version: Version})
 	if err := a.report(l.files, diags); err != nil || p == nil {
 		if err == nil {
@@ -189,6 +200,18 @@ func (c *ApplyCmd) confirmPlan(a *App, l *loaded) error {
 		return err
 	}
 	views.PlanBrief(a.Stdout, p, a.Streams.Color)
+	if last != nil {
+		done := last.Counts()[string(state.Succeeded)]
+		why := "it did not end"
+		if last.Ended != "" {
+			why = "it " + string(last.Ended)
+		}
+		steps := fmt.Sprintf("%d steps it finished do", done)
+		if done == 1 {
+			steps = "the step it finished does"
+		}
+		fmt.Fprintf(a.Stdout, "  Resumes run %s (%s): %s not run again.\n", last.ID, why, steps)
+	}
 	ok, err := a.confirm(a.Ctx, "\nApply these changes? [y/N] ")
 	switch {
 	case errors.Is(err, errInterrupted) || errors.Is(err, context.Canceled):

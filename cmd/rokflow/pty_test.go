@@ -159,14 +159,27 @@ step "after" {
 	if err := os.WriteFile(swapped, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	term = startOnTerminal(t, "apply", "--yes", dir)
-	at = term.waitFor(0, "(resuming)")
+	// Run again, it says what is done already and asks again.
+	term = startOnTerminal(t, "apply", dir)
+	at = term.waitFor(0, "Resumes run ")
+	at = term.waitFor(at, "(it stopped): the step it finished does not run again.")
+	at = term.waitFor(at, "Apply these changes? [y/N]")
+	term.send("y\n")
+	at = term.waitFor(at, "(resuming)")
 	at = term.waitFor(at, "✓ step.after")
 	term.waitFor(at, "Recap")
 	if code := term.exitCode(); code != 0 {
 		t.Fatalf("apply resumed exited %d:\n%s", code, term.screen())
 	}
-	if strings.Contains(term.screen(), "Apply these changes?") {
-		t.Errorf("apply --yes asked:\n%s", term.screen())
+
+	// A finished run is not asked about; --yes never asks.
+	for _, args := range [][]string{{"apply", dir}, {"apply", "--yes", "--new-run", dir}} {
+		term = startOnTerminal(t, args...)
+		if code := term.exitCode(); code != 0 {
+			t.Fatalf("%v exited %d:\n%s", args, code, term.screen())
+		}
+		if strings.Contains(term.screen(), "Apply these changes?") {
+			t.Errorf("%v asked:\n%s", args, term.screen())
+		}
 	}
 }
