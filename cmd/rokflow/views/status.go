@@ -51,9 +51,12 @@ type Status struct {
 	Note      time.Duration
 	Tick      time.Duration
 
-	running   map[string]*liveStep
-	order     []string
-	drawn     int
+	running map[string]*liveStep
+	order   []string
+	// drawn holds the width in columns of each line of the area on the
+	// screen, so that clear knows how many rows they take once a
+	// narrower terminal has wrapped them.
+	drawn     []int
 	suspended int
 	stop      chan struct{}
 	done      chan struct{}
@@ -326,10 +329,12 @@ func (s *Status) draw() {
 		width = s.Width()
 	}
 	var b strings.Builder
+	s.drawn = s.drawn[:0]
 	for i, l := range lines {
 		if width > 1 {
 			l = cut(l, width-1)
 		}
+		s.drawn = append(s.drawn, utf8.RuneCountInString(l))
 		switch {
 		case i == 0:
 			l = s.c.dim(l)
@@ -342,16 +347,29 @@ func (s *Status) draw() {
 		b.WriteString("\n")
 	}
 	_, _ = io.WriteString(s.out, b.String())
-	s.drawn = len(lines)
 }
 
-// clear erases the area: up to its first line, and everything below.
+// clear erases the area: up to its first line, and everything below. A
+// terminal made narrower since the area was drawn has wrapped its lines:
+// each takes as many rows as the new width needs.
 func (s *Status) clear() {
-	if s.drawn == 0 {
+	if len(s.drawn) == 0 {
 		return
 	}
-	fmt.Fprintf(s.out, "\r\x1b[%dA\x1b[J", s.drawn)
-	s.drawn = 0
+	width := 0
+	if s.Width != nil {
+		width = s.Width()
+	}
+	rows := 0
+	for _, n := range s.drawn {
+		if width > 0 && n > width {
+			rows += (n + width - 1) / width
+		} else {
+			rows++
+		}
+	}
+	fmt.Fprintf(s.out, "\r\x1b[%dA\x1b[J", rows)
+	s.drawn = s.drawn[:0]
 }
 
 // cut shortens l to at most n runes, marking the cut.

@@ -181,3 +181,28 @@ func TestStatusRedrawsWhileEventsCome(t *testing.T) {
 		t.Errorf("written after Close: %q", out.String()[n:])
 	}
 }
+
+// TestStatusAreaAfterNarrowing: once the terminal is made narrower, the
+// lines drawn before wrap; the next redraw erases every row they take.
+func TestStatusAreaAfterNarrowing(t *testing.T) {
+	st, out, clk := newTestStatus(true)
+	width := 40
+	st.Width = func() int { return width }
+	startGate(st, clk)
+	out.Reset()
+	st.Refresh() // the area alone, as drawn at 40 columns
+	drawn := strings.Split(strings.TrimSuffix(out.String()[strings.Index(out.String(), "J")+1:], "\n"), "\n")
+	width = 20
+	rows := 0
+	for _, l := range drawn {
+		rows += (len([]rune(l)) + width - 1) / width
+	}
+	if rows <= len(drawn) {
+		t.Fatalf("the test needs lines that wrap at %d columns: %q", width, drawn)
+	}
+	out.Reset()
+	st.Refresh()
+	if want := "\r\x1b[" + strconv.Itoa(rows) + "A\x1b[J"; !strings.HasPrefix(out.String(), want) {
+		t.Fatalf("after narrowing, the redraw begins %q, want %q", out.String()[:min(12, out.Len())], want)
+	}
+}
