@@ -53,6 +53,11 @@ func (r *recap) note(ev runtime.Event) {
 			n.first = ev.Time
 		}
 	case runtime.EventStepEnd:
+		if ev.Status == "skipped" && ev.Target == "" {
+			// Its `on` was not evaluated: it belongs to no node we
+			// know. The run's counts have it.
+			return
+		}
 		n := r.node(ev.Target)
 		switch ev.Status {
 		case "succeeded":
@@ -94,7 +99,10 @@ func (r *recap) write(w io.Writer, c palette, ev runtime.Event, took time.Durati
 		if n.failed > 0 {
 			failed = c.red(failed)
 		}
-		parts = append(parts, failed, fmt.Sprintf("%d skipped", n.skipped))
+		parts = append(parts, failed)
+		if n.skipped > 0 {
+			parts = append(parts, fmt.Sprintf("%d skipped", n.skipped))
+		}
 		if n.cancelled > 0 {
 			parts = append(parts, c.yellow(fmt.Sprintf("%d cancelled", n.cancelled)))
 		}
