@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X main.Version=$(VERSION)
 PLAYBOOK := playbooks/rok-v0.11
 export NO_COLOR := 1
 
-.PHONY: all build test torture test-ganeti bench fuzz fmt lint demo clean
+.PHONY: all build test torture test-ganeti bench fuzz fmt lint demo dist dist-check clean
 
 all: build
 
@@ -58,5 +58,21 @@ lint: ## Check formatting of Go code and playbooks, and vet
 demo: build ## The main job: the v0.11 upgrade against the simulator, both platforms
 	./scripts/demo.sh
 
+# Release files for linux/amd64 and linux/arm64 in dist/: a tarball per
+# architecture (rokflow_$(VERSION)_linux_ARCH.tar.gz: the static binary,
+# README, docs, examples and playbooks), a Debian package per architecture
+# and SHA256SUMS; reproducible from a commit. The .deb is staged and built
+# with dpkg-deb (scripts/dist.sh): a static binary and some documents need
+# no packaging tool beyond the one Debian has, so nothing is downloaded and
+# go.mod gains nothing. A Debian version cannot hold the - of a dirty
+# tree's VERSION: it becomes ~.
+DIST_ARCHS ?= amd64 arm64
+
+dist: ## Build the release tarballs, .deb packages and SHA256SUMS in dist/
+	GO='$(GO)' VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' ARCHS='$(DIST_ARCHS)' ./scripts/dist.sh
+
+dist-check: ## Check what make dist built: contents, checksums, package fields, the binary runs
+	VERSION='$(VERSION)' ARCHS='$(DIST_ARCHS)' ./scripts/check-dist.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

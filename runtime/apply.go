@@ -189,6 +189,9 @@ type groupState struct {
 	stopped bool
 	// batchDone[b] is when batch b finished, for the pause before b+1.
 	batchDone map[int]time.Time
+	// announced is the batch whose start was last reported: a batch
+	// starts once, however many of its instances launch.
+	announced int
 }
 
 type result struct {
@@ -727,7 +730,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra) {
 	e.running++
 	e.progress++
 	if inst.Group != "" && inst.Batch > 0 {
-		e.event(Event{Type: EventBatchStart, Run: e.run, Group: inst.Group, Batch: inst.Batch})
+		e.announceBatch(inst)
 	}
 	// A once step's intent is durable before it acts. Other steps may run
 	// again after a crash, so their start is journaled together with their
@@ -744,7 +747,7 @@ func (e *executor) launch(inst *plan.Instance, x instExtra) {
 	} else {
 		st.startRec = &rec
 	}
-	e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary, Instructions: inst.Instructions})
+	e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary, Instructions: gateText(inst)})
 	handle, attempts, startRec := st.handle, st.attempts, st.startRec
 	wantTarget, hadTarget := e.targetFacts[inst.Address]
 	// Only what a step reads before any change identifies the system: a
@@ -1006,7 +1009,7 @@ func (e *executor) settleRecord(inst *plan.Instance, status state.Status, output
 		e.replanDue = true
 	}
 	if status == state.Skipped {
-		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Status: string(status), Summary: inst.Reason})
+		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: knownTarget(inst.Target), Status: string(status), Summary: inst.Reason})
 	}
 }
 

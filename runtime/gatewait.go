@@ -210,6 +210,9 @@ func (e *executor) startGate(inst *plan.Instance) bool {
 		// A gate with a check that runs begins as any step does (launch).
 		st.attempts++
 		e.progress++
+		if inst.Group != "" && inst.Batch > 0 {
+			e.announceBatch(inst)
+		}
 		e.event(Event{Type: EventStepStart, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Group: inst.Group, Batch: inst.Batch, Attempt: st.attempts, Summary: inst.Summary, Instructions: inst.Instructions})
 	}
 	if !check {

@@ -72,18 +72,21 @@ type Event struct {
 	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
 	// Counts summarises a run at its end: instances per status.
 	Counts map[string]int `json:"counts,omitempty"`
-	// Instructions are a gate's, on its step_start and gate_wait.
-	Instructions string `json:"instructions,omitempty"`
-	// By is who approved a gate (gate_approval, gate_end), How the way:
-	// one of the GateHow constants.
-	By  string `json:"by,omitempty"`
-	How string `json:"how,omitempty"`
-	// Approvals counts the distinct approvals a gate has, of the Needed
-	// it requires.
-	Approvals int `json:"approvals,omitempty"`
-	Needed    int `json:"needed,omitempty"`
-	// Deadline is when a waiting gate times out (its timeout), if it does.
-	Deadline time.Time `json:"deadline,omitzero"`
+
+	// Batches is, on batch_start, how many batches the rolling group has;
+	// Nodes the elements (usually nodes) of the batch that starts.
+	Batches int      `json:"batches,omitempty"`
+	Nodes   []string `json:"nodes,omitempty"`
+
+	// Gates: a gate's instructions (gate_wait), who approved it and how
+	// (gate_approval, gate_end), the approvals it has and needs, and when
+	// it stops waiting.
+	Instructions string    `json:"instructions,omitempty"`
+	By           string    `json:"by,omitempty"`
+	How          string    `json:"how,omitempty"`
+	Approvals    int       `json:"approvals,omitempty"`
+	Needed       int       `json:"needed,omitempty"`
+	Deadline     time.Time `json:"deadline,omitzero"`
 }
 
 // The ways a gate is approved (Event.How).

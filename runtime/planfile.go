@@ -112,16 +112,16 @@ func LoadPlan(path string) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := jsondoc.Plan.Check(path, b)
-	if err != nil {
-		return nil, err
-	}
-	var p plan.Plan
 	if !json.Valid(b) {
 		// apply takes a playbook's file by its name, so whatever else it
 		// was given is taken for a plan: say what both are.
 		return nil, fmt.Errorf("%s is not a plan file saved by rokflow plan --out (those are JSON), nor a playbook: a playbook is a directory of .hcl and .hcl.json files, or one such file", path)
 	}
+	v, err := jsondoc.Plan.Check(path, b)
+	if err != nil {
+		return nil, err
+	}
+	var p plan.Plan
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("%s is not a rokflow plan file: %w", path, err)
 	}

@@ -334,3 +334,45 @@ func (h *intHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return x
 }
+
+// announceBatch reports the start of inst's rolling batch the first time
+// one of its instances launches: the batch, how many the group has, and
+// the elements it holds.
+func (e *executor) announceBatch(inst *plan.Instance) {
+	g := e.group(inst.Group)
+	if g.announced == inst.Batch {
+		return
+	}
+	g.announced = inst.Batch
+	ev := Event{Type: EventBatchStart, Run: e.run, Group: inst.Group, Batch: inst.Batch}
+	if gp := e.groupPlan(inst.Group); gp != nil {
+		ev.Batches = gp.Batches
+	}
+	seen := map[string]bool{}
+	for _, j := range e.sc.members[inst.Group][inst.Batch] {
+		k := e.p.plan.Instances[j].Key
+		if k != "" && !seen[k] {
+			seen[k] = true
+			ev.Nodes = append(ev.Nodes, k)
+		}
+	}
+	e.event(ev)
+}
+
+// knownTarget is a target as events show it: empty while it is not known
+// ("(known after …)").
+func knownTarget(t string) string {
+	if strings.HasPrefix(t, "(") {
+		return ""
+	}
+	return t
+}
+
+// gateText is what a gate asks the operator to do, for the events that
+// show it; empty for other steps.
+func gateText(inst *plan.Instance) string {
+	if !inst.Gate {
+		return ""
+	}
+	return inst.Instructions
+}

@@ -26,6 +26,9 @@ const (
 	exitFailed = 1
 	exitUsage  = 2
 	exitPaused = 3
+	// exitInterrupted: an interrupt (Ctrl-C, SIGTERM) stopped the run,
+	// 128+SIGINT as shells report it; apply again resumes.
+	exitInterrupted = 130
 )
 
 // Env is what a command may touch of the outside world, injected so
@@ -68,7 +71,7 @@ type CLI struct {
 
 	Validate ValidateCmd `cmd:"" help:"Check a playbook: syntax, references, kinds, arguments, cycles."`
 	Plan     PlanCmd     `cmd:"" help:"Show what a run would do, step by step and node by node."`
-	Graph    GraphCmd    `cmd:"" help:"Print the step instance graph in Graphviz DOT."`
+	Graph    GraphCmd    `cmd:"" help:"Draw the step instance graph, in Graphviz DOT or as a Mermaid flowchart."`
 	Fmt      FmtCmd      `cmd:"" help:"Rewrite playbook files in canonical HCL style."`
 	Modules  ModulesCmd  `cmd:"" help:"Fetch module sources that are git repositories, and pin them in rokflow.lock.hcl."`
 	Apply    ApplyCmd    `cmd:"" help:"Run a playbook (or a saved plan): journaled, resumable, gated."`

@@ -35,6 +35,7 @@ type ApplyCmd struct {
 	Abandon     bool          `help:"With --new-run: begin although the last run left steps in doubt or undos owed (apply lists them first)."`
 	JSON        bool          `help:"Print events as JSON lines (see docs/events-json.md)." name:"json"`
 	Verbose     bool          `help:"Show the output lines of every step." short:"V"`
+	Yes         bool          `help:"Do not ask before the first change (apply asks only on a terminal, never with --json)." short:"y"`
 }
 
 // Run applies the playbook.
@@ -101,13 +102,24 @@ func (c *ApplyCmd) lock(a *App, backend state.Backend, h state.Holder) (state.Se
 // in hints) under a lock already held.
 func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *savedPlan, approve []addrs.Pattern, backend state.Backend, sess state.Session, h state.Holder) error {
 	ctx := a.Ctx
+	if !c.JSON && !c.Yes && a.interactive() {
+		if err := c.confirmPlan(a, l, backend); err != nil {
+			return err
+		}
+	}
 	var hook runtime.Hook
 	if c.JSON {
 		hook = views.NewJSONEvents(a.Stdout)
 	} else {
 		pv := views.NewProgress(a.Stdout, a.Streams.Color)
 		pv.Verbose = c.Verbose
-		hook = pv
+		st := a.newStatus(pv, c.StateFlags, path)
+		st.Prompting = a.interactive()
+		st.Start()
+		defer st.Close()
+		a.status = st
+		defer func() { a.status = nil }()
+		hook = st
 	}
 	opts := runtime.ApplyOptions{
 		Plan:        runtime.Options{Inputs: l.inputs, Hosts: a.hosts(), Version: Version},
@@ -129,9 +141,16 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 		opts.Facts = saved.Facts
 	}
 	if !c.JSON && a.interactive() {
-		opts.Prompt = a.promptGate
+		opts.Prompt = func(ctx context.Context, g runtime.Gate) (bool, error) {
+			defer a.suspendStatus()()
+			return a.promptGate(ctx, g)
+		}
 	}
 	res, diags := runtime.Apply(ctx, l.pb, a.Registry, opts)
+	if st, ok := a.status.(*views.Status); ok {
+		// What apply says next starts below the run's lines.
+		st.Close()
+	}
 	if err := a.report(l.files, diags); err != nil && res == nil {
 		return err
 	}
@@ -155,10 +174,60 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 		}
 		return &exitError{code: exitPaused}
 	case runtime.RunStopped:
-		return &exitError{code: exitFailed, msg: "stopped by an interrupt; run apply again to resume"}
+		return &exitError{code: exitInterrupted, msg: "stopped by an interrupt; run apply again to resume"}
 	default:
 		return &exitError{code: exitFailed, msg: fmt.Sprintf("the run failed; see rokflow state show%s %s", c.StateFlags.hint(), shellQuote(path))}
 	}
+}
+
+// confirmPlan shows the operator, on a terminal, what the run will do
+// (read-only steps run to make it concrete, as plan --discover does) and
+// asks before anything changes. A resumed run asks again, saying what is
+// done already: the cluster may have moved since it stopped. A last run
+// that finished is not asked about: apply only says so. --yes skips it
+// for scripts.
+func (c *ApplyCmd) confirmPlan(a *App, l *loaded, backend state.Backend) error {
+	var last *state.Run
+	if !c.NewRun {
+		if recs, err := backend.Records(a.Ctx); err == nil {
+			last = state.Fold(recs).Last()
+		}
+		if last != nil && !last.Resumable() {
+			return nil // the run says there is nothing to do
+		}
+	}
+	p, diags := runtime.Plan(a.Ctx, l.pb, a.Registry, runtime.Options{Inputs: l.inputs, Discover: true, Hosts: a.hosts(), Version: Version})
+	if err := a.report(l.files, diags); err != nil || p == nil {
+		if err == nil {
+			err = failed
+		}
+		return err
+	}
+	views.PlanBrief(a.Stdout, p, a.Streams.Color)
+	if last != nil {
+		done := last.Counts()[string(state.Succeeded)]
+		why := "it did not end"
+		if last.Ended != "" {
+			why = "it " + string(last.Ended)
+		}
+		steps := fmt.Sprintf("%d steps it finished do", done)
+		if done == 1 {
+			steps = "the step it finished does"
+		}
+		fmt.Fprintf(a.Stdout, "  Resumes run %s (%s): %s not run again.\n", last.ID, why, steps)
+	}
+	ok, err := a.confirm(a.Ctx, "\nApply these changes? [y/N] ")
+	switch {
+	case errors.Is(err, errInterrupted) || errors.Is(err, context.Canceled):
+		return &exitError{code: exitInterrupted, msg: "interrupted: nothing was changed"}
+	case errors.Is(err, io.EOF):
+		return &exitError{code: exitFailed, msg: "no answer: nothing was changed (apply --yes does not ask)"}
+	case err != nil:
+		return &exitError{code: exitFailed, msg: err.Error()}
+	case !ok:
+		return &exitError{code: exitFailed, msg: "not applied: nothing was changed"}
+	}
+	return nil
 }
 
 // say is where apply's sentences go: stdout, unless it carries JSON lines

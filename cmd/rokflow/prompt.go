@@ -117,7 +117,6 @@ func (a *App) promptGate(ctx context.Context, g runtime.Gate) (bool, error) {
 		}
 	}
 	defer a.promptMu.Unlock()
-	defer a.suspendStatus()()
 	fmt.Fprintf(a.Stdout, "\n  Gate %s", g.Addr)
 	if g.Target != "" && g.Target != "local" {
 		fmt.Fprintf(a.Stdout, " (%s)", g.Target)

@@ -134,7 +134,7 @@ func TestGatePromptOnTerminal(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			dir := writePlaybook(t, strings.Replace(gateWaitPlaybook, "%s", "", 1))
-			p := startPTYApply(t, dir)
+			p := startPTYApply(t, dir, "--yes")
 			p.expect(t, "Done? [y/n]: ")
 			tc.answer(t, p, dir)
 			code := p.exit(t)

@@ -41,6 +41,7 @@ func generatedSchemas(t testing.TB) map[string]object {
 		jsondoc.SimFaults.Schema:  gen(jsondoc.SimFaults, simFaultsJSON{}, "rokflow sim fault --json"),
 		jsondoc.Steps.Schema:      gen(jsondoc.Steps, views.StepsJSON{}, "rokflow steps --json"),
 		jsondoc.TestReport.Schema: gen(jsondoc.TestReport, views.TestReportJSON{}, "rokflow test --json"),
+		jsondoc.Validate.Schema:   gen(jsondoc.Validate, views.ValidateDoc{}, "rokflow validate --json"),
 	}
 }
 
@@ -286,6 +287,25 @@ func TestSchemaStepsJSON(t *testing.T) {
 			t.Fatalf("%v exited %d:\n%s", args, code, stderr)
 		}
 		validDoc(t, jsondoc.Steps, strings.Join(args, " "), []byte(out))
+	}
+}
+
+// TestSchemaValidateJSON holds validate --json of a valid playbook and of
+// an invalid one (its diagnostics with ranges) to the schema.
+func TestSchemaValidateJSON(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "cycle.hcl")
+	if err := os.WriteFile(bad, []byte("step \"exec\" \"a\" {\n  argv = [\"true\"]\n  depends_on = [step.b]\n}\nstep \"exec\" \"b\" {\n  argv = [\"true\"]\n  depends_on = [step.a]\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{"../../playbooks/rok-v0.11": 0, bad: 1} {
+		code, out, stderr := run(t, nil, "validate", "--json", path)
+		if code != want {
+			t.Fatalf("validate --json %s exited %d, want %d:\n%s", path, code, want, stderr)
+		}
+		validDoc(t, jsondoc.Validate, "validate --json "+path, []byte(out))
+		if want == 1 && !strings.Contains(out, `"range"`) {
+			t.Errorf("validate --json %s has no diagnostic with a range:\n%s", path, out)
+		}
 	}
 }
 

@@ -63,7 +63,7 @@ step "after" {
 		t.Fatalf("apply did not end after SIGTERM:\n%s", out.String())
 	}
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 		t.Fatalf("apply after SIGTERM: %v\n%s", err, out.String())
 	}
 	// The journal is consistent, and says what happened: the long step was

@@ -77,7 +77,7 @@ var (
 	// TestReport is `test --json`.
 	TestReport = Doc{Name: "test report", Version: Version{1, 0}, Oldest: Version{1, 0}, Reference: "docs/test-json.md", Schema: "test.schema.json"}
 	// Validate is `validate --json`.
-	Validate = Doc{Name: "validation report", Version: Version{1, 0}, Oldest: Version{1, 0}, Reference: "docs/json.md"}
+	Validate = Doc{Name: "validation report", Version: Version{1, 0}, Oldest: Version{1, 0}, Reference: "docs/validate-json.md", Schema: "validate.schema.json"}
 )
 
 // All lists every kind of document, for the tests that hold each to its

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -334,5 +335,33 @@ func TestRunWithoutHost(t *testing.T) {
 	resp := New().Run(context.Background(), steps.RunRequest{Args: args})
 	if !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Summary != "No host to run on" {
 		t.Fatalf("diagnostics = %v", resp.Diagnostics)
+	}
+}
+
+// TestRunStoppedIsNotMissing: a command that an interrupt or the step's
+// timeout ended is said to be cancelled or timed out, never to be a
+// program that may not exist.
+func TestRunStoppedIsNotMissing(t *testing.T) {
+	args := stepstest.Args(t, New(), `command = ["sleep", "30"]`, nil)
+	cancelled, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	timedOut, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel2()
+	for name, tc := range map[string]struct {
+		ctx  context.Context
+		want string
+	}{
+		"cancelled": {cancelled, "Command cancelled"},
+		"timed out": {timedOut, "Command timed out"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := New().Run(tc.ctx, steps.RunRequest{Args: args, Host: local.New()})
+			if !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Summary != tc.want {
+				t.Fatalf("diagnostics = %v, want %q", resp.Diagnostics, tc.want)
+			}
+			if strings.Contains(resp.Diagnostics.Error(), "program exists") {
+				t.Errorf("a stopped command is said to be missing: %v", resp.Diagnostics)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -201,6 +202,11 @@ func (inv *invocation) run(ctx context.Context, req steps.RunRequest) steps.RunR
 		cmd.Output = func(stream, line string) { req.Output(stream, redact(line, inv.secrets)) }
 	}
 	res, err := req.Host.Exec(ctx, cmd)
+	if err != nil && ctx.Err() != nil {
+		// The command was stopped, not missing: an interrupt or the
+		// step's timeout ended it.
+		return steps.RunResponse{Diagnostics: hcl.Diagnostics{stoppedDiag(ctx, inv.shown, req.Host.Name())}}
+	}
 	if err != nil {
 		return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("Command could not run",
 			fmt.Sprintf("Running %s on %s failed: %s. Check that the program exists on the host and the host is reachable.",
@@ -262,4 +268,13 @@ func outputs(res steps.ExecResult, sensitive bool) cty.Value {
 		}
 	}
 	return cty.ObjectVal(out)
+}
+
+// stoppedDiag says that a command ctx ended was stopped: cancelled (an
+// interrupt) or timed out (the step's timeout).
+func stoppedDiag(ctx context.Context, shown, host string) *hcl.Diagnostic {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errorDiag("Command timed out", fmt.Sprintf("Running %s on %s was stopped: the step's timeout passed before it finished.", shown, host))
+	}
+	return errorDiag("Command cancelled", fmt.Sprintf("Running %s on %s was cancelled before it finished.", shown, host))
 }

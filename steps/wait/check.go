@@ -189,6 +189,13 @@ func (c *Check) Poll(ctx context.Context, host steps.Host, output func(stream, l
 			if pctx.Err() == nil || last == "" {
 				last = "could not run: " + err.Error()
 			}
+			if output != nil && pctx.Err() == nil {
+				// The command printed nothing: say why this attempt
+				// failed, so that a view of the check's last result does
+				// not keep showing the attempt before (a node that went
+				// down answers no more).
+				output("stderr", steps.Redact(last, c.Secrets))
+			}
 		case res.ExitStatus != 0:
 			last = fmt.Sprintf("exit status %d%s", res.ExitStatus, c.excerpt(res.Stderr, res.Stdout))
 		case c.Expect != nil && !c.Expect.Match(res.Stdout):

@@ -3,7 +3,8 @@ package views
 import (
 	"fmt"
 	"io"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,21 +41,34 @@ func (j *JSONEvents) Event(ev runtime.Event) {
 }
 
 // Progress shows a run to people: one line per start, end, gate, batch
-// and undo (run, held back, or not done), with the time since the run began; step output lines indented
-// under their step when Verbose; a recap at the end.
+// and undo (run, held back, or not done), with the time since the run
+// began; skipped steps folded into one line per stretch; step output lines
+// indented under their step when Verbose; a recap per node at the end
+// (recap.go).
 type Progress struct {
 	mu      sync.Mutex
 	w       io.Writer
 	c       palette
 	start   time.Time
 	Verbose bool
-	batches map[string]int
 	width   int
+	// skips are the skipped steps not shown yet: a stretch of them is one
+	// line, written before whatever comes next.
+	skips skipRun
+	recap recap
+}
+
+// skipRun is a stretch of skipped steps: how many, and their distinct
+// reasons in the order met.
+type skipRun struct {
+	n       int
+	at      string
+	reasons []string
 }
 
 // NewProgress returns a progress view writing to w.
 func NewProgress(w io.Writer, colorOn bool) *Progress {
-	return &Progress{w: w, c: newPalette(colorOn), batches: map[string]int{}}
+	return &Progress{w: w, c: newPalette(colorOn), recap: newRecap()}
 }
 
 // Event renders one event.
@@ -64,8 +78,17 @@ func (p *Progress) Event(ev runtime.Event) {
 	if p.start.IsZero() {
 		p.start = ev.Time
 	}
+	p.recap.note(ev)
 	at := p.c.dim(fmt.Sprintf("%7s", ev.Time.Sub(p.start).Truncate(100*time.Millisecond)))
 	c := p.c
+	if ev.Type == runtime.EventStepEnd && ev.Status == "skipped" {
+		p.skip(at, ev.Summary)
+		return
+	}
+	if ev.Type == runtime.EventStepOutput && !p.Verbose {
+		return
+	}
+	p.flushSkips()
 	switch ev.Type {
 	case runtime.EventRunStart:
 		what := "run " + ev.Run
@@ -80,10 +103,7 @@ func (p *Progress) Event(ev runtime.Event) {
 		}
 		fmt.Fprintf(p.w, "%s %s\n", at, c.bold(line))
 	case runtime.EventBatchStart:
-		if p.batches[ev.Group] != ev.Batch {
-			p.batches[ev.Group] = ev.Batch
-			fmt.Fprintf(p.w, "%s %s\n", at, c.cyan(fmt.Sprintf("%s: batch %d", ev.Group, ev.Batch)))
-		}
+		fmt.Fprintf(p.w, "%s %s\n", at, c.cyan(batchHeader(ev)))
 	case runtime.EventStepStart:
 		on := ""
 		if ev.Target != "" {
@@ -95,9 +115,7 @@ func (p *Progress) Event(ev runtime.Event) {
 		}
 		fmt.Fprintf(p.w, "%s   %s %s%s%s\n", at, c.dim("…"), ev.Addr, c.dim(on), attempt)
 	case runtime.EventStepOutput:
-		if p.Verbose {
-			fmt.Fprintf(p.w, "%s       %s\n", at, c.dim(ev.Line))
-		}
+		fmt.Fprintf(p.w, "%s       %s\n", at, c.dim(ev.Line))
 	case runtime.EventOutputWithheld:
 		if p.Verbose {
 			fmt.Fprintf(p.w, "%s       %s\n", at, c.yellow("("+ev.Summary+")"))
@@ -106,10 +124,10 @@ func (p *Progress) Event(ev runtime.Event) {
 		switch ev.Status {
 		case "succeeded":
 			fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.green("✓"), ev.Addr, c.dim(ev.Elapsed.Truncate(time.Millisecond).String()))
-		case "skipped":
-			fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.dim("-"), c.dim(ev.Addr), c.dim("skipped"))
 		case "retrying":
 			fmt.Fprintf(p.w, "%s   %s %s attempt %d failed, retrying: %s\n", at, c.yellow("↻"), ev.Addr, ev.Attempt, ev.Error)
+		case "cancelled":
+			fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.yellow("⊘"), ev.Addr, c.yellow("cancelled: apply again to run it"))
 		default:
 			fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.red("✗"), ev.Addr, c.red(ev.Error))
 		}
@@ -128,26 +146,66 @@ func (p *Progress) Event(ev runtime.Event) {
 	case runtime.EventInDoubt:
 		fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.yellow("?"), ev.Addr, ev.Summary)
 	case runtime.EventStopping:
-		fmt.Fprintf(p.w, "%s %s\n", at, c.yellow(ev.Summary))
+		// The executor says what it does; the operator also needs to
+		// know what the second Ctrl-C does (app.go).
+		fmt.Fprintf(p.w, "%s %s\n", at, c.yellow("Stopping: no new steps start; running steps finish. Press Ctrl-C again to cancel them."))
 	case runtime.EventRunEnd:
-		var parts []string
-		keys := make([]string, 0, len(ev.Counts))
-		for k := range ev.Counts {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%d %s", ev.Counts[k], k))
-		}
-		status := ev.Status
-		switch status {
-		case "succeeded":
-			status = c.green(status)
-		case "failed":
-			status = c.red(status)
-		default:
-			status = c.yellow(status)
-		}
-		fmt.Fprintf(p.w, "%s %s %s: %s\n", at, c.bold("run "+ev.Run), status, strings.Join(parts, ", "))
+		p.recap.write(p.w, c, ev, ev.Time.Sub(p.start))
 	}
+}
+
+// skip adds a skipped step to the stretch not shown yet.
+func (p *Progress) skip(at, reason string) {
+	if p.skips.n == 0 {
+		p.skips.at = at
+	}
+	p.skips.n++
+	if reason != "" && !slices.Contains(p.skips.reasons, reason) {
+		p.skips.reasons = append(p.skips.reasons, reason)
+	}
+}
+
+// flushSkips writes the stretch of skipped steps as one line.
+func (p *Progress) flushSkips() {
+	if p.skips.n == 0 {
+		return
+	}
+	what := "1 step skipped"
+	if p.skips.n > 1 {
+		what = fmt.Sprintf("%d steps skipped", p.skips.n)
+	}
+	if why := reasonsText(p.skips.reasons); why != "" {
+		what += " (" + why + ")"
+	}
+	fmt.Fprintf(p.w, "%s   %s %s\n", p.skips.at, p.c.dim("-"), p.c.dim(what))
+	p.skips = skipRun{}
+}
+
+// reasonsText lists the first reasons and says how many more there are.
+func reasonsText(reasons []string) string {
+	const shown = 2
+	if len(reasons) <= shown {
+		return strings.Join(reasons, "; ")
+	}
+	return strings.Join(reasons[:shown], "; ") + fmt.Sprintf("; %d more reasons", len(reasons)-shown)
+}
+
+// batchHeader names a starting batch: "slaves: batch 1/2: rok2.sim".
+func batchHeader(ev runtime.Event) string {
+	line := strings.TrimPrefix(ev.Group, "group.") + ": batch " + strconv.Itoa(ev.Batch)
+	if ev.Batches > 0 {
+		line += "/" + strconv.Itoa(ev.Batches)
+	}
+	if len(ev.Nodes) > 0 {
+		line += ": " + strings.Join(ev.Nodes, ", ")
+	}
+	return line
+}
+
+// gateInstructions are what the operator is to do at a gate.
+func gateInstructions(ev runtime.Event) string {
+	if ev.Instructions != "" {
+		return ev.Instructions
+	}
+	return ev.Summary
 }

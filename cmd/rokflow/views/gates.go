@@ -10,7 +10,8 @@ import (
 
 // gateLine renders a gate's events for people: it waits (with its
 // instructions, the approvals it has and needs, its deadline), one
-// approval came (who, and how), and how the wait ended. The text follows
+// approval of several came (who, and how), and how the wait ended (who
+// approved, and how). The text follows
 // the time column; lines after the first are indented under it. It
 // reports false for other events.
 func gateLine(c palette, ev runtime.Event) (string, bool) {
@@ -24,24 +25,25 @@ func gateLine(c palette, ev runtime.Event) (string, bool) {
 		if !ev.Deadline.IsZero() {
 			fmt.Fprintf(&b, ", until %s", ev.Deadline.Local().Format(time.TimeOnly))
 		}
-		text := ev.Instructions
-		if text == "" {
-			text = ev.Summary
-		}
-		for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+		for _, l := range strings.Split(strings.TrimSpace(gateInstructions(ev)), "\n") {
 			fmt.Fprintf(&b, "\n             %s", l)
 		}
 		return b.String(), true
 	case runtime.EventGateApproval:
-		line := fmt.Sprintf("  %s %s approved by %s (%s)", c.green("+"), ev.Addr, ev.By, howText(ev.How))
-		if ev.Needed > 1 {
-			line += fmt.Sprintf(": %d of %d", ev.Approvals, ev.Needed)
+		// One approval of several is news; the only one is told by the
+		// gate's end.
+		if ev.Needed <= 1 {
+			return "", false
 		}
-		return line, true
+		return fmt.Sprintf("  %s %s approved by %s (%s): %d of %d", c.green("+"), ev.Addr, ev.By, howText(ev.How), ev.Approvals, ev.Needed), true
 	case runtime.EventGateEnd:
+		switch {
+		case ev.Status == runtime.GateApproved && ev.How == runtime.HowCheck:
+			return fmt.Sprintf("  %s %s completed by its check; the run continues", c.green("✓"), ev.Addr), true
+		case ev.Status == runtime.GateApproved:
+			return fmt.Sprintf("  %s %s approved by %s (%s); the run continues", c.green("✓"), ev.Addr, ev.By, howText(ev.How)), true
+		}
 		switch ev.Status {
-		case runtime.GateApproved:
-			return fmt.Sprintf("  %s %s %s", c.green("✓"), ev.Addr, c.green(ev.Summary)), true
 		case runtime.GateInterrupted:
 			return fmt.Sprintf("  %s %s %s", c.yellow("⏸"), ev.Addr, c.yellow(ev.Summary)), true
 		default:

@@ -19,8 +19,19 @@ type Resolver struct {
 	pool *ssh.Pool
 }
 
+// ResolverOptions say what a Resolver takes from its surroundings.
+type ResolverOptions struct {
+	// Debug, when set, receives notes about the ssh_config files read
+	// (lines rokflow does not apply), once each.
+	Debug func(note string)
+}
+
 // NewResolver returns a Resolver with an empty SSH pool.
-func NewResolver() *Resolver { return &Resolver{pool: ssh.NewPool()} }
+func NewResolver(o ResolverOptions) *Resolver {
+	p := ssh.NewPool()
+	p.Debug = o.Debug
+	return &Resolver{pool: p}
+}
 
 // Host returns the host a step with target runs on, given its evaluated
 // connection block (null when the step names none). It refuses, before
@@ -77,6 +88,8 @@ func (s *Settings) sshConfig() ssh.Config {
 		UseAgent:              s.Agent,
 		Sudo:                  s.Sudo,
 		Addresses:             s.Addresses,
+		ProxyJump:             s.ProxyJump,
+		ConfigFile:            s.SSHConfig,
 	}
 	if s.IdentityFile != "" {
 		cfg.IdentityFiles = []string{s.IdentityFile}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +47,7 @@ func TestResolverRefuses(t *testing.T) {
 		"remote with a local connection": {"rok1.prod", conn(map[string]cty.Value{"transport": cty.StringVal("local")}), connect.LocalTransport},
 		"ssh without a host":             {"local", conn(map[string]cty.Value{"transport": cty.StringVal("ssh")}), connect.NoHost},
 	}
-	r := connect.NewResolver()
+	r := connect.NewResolver(connect.ResolverOptions{})
 	defer r.Close()
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -66,7 +68,7 @@ func TestResolverRefuses(t *testing.T) {
 
 // TestResolverLocal checks that this machine is reached without SSH.
 func TestResolverLocal(t *testing.T) {
-	r := connect.NewResolver()
+	r := connect.NewResolver(connect.ResolverOptions{})
 	defer r.Close()
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "here")
@@ -117,7 +119,7 @@ func TestResolverSSH(t *testing.T) {
 		"known_hosts":   cty.StringVal(filepath.Join(s.Dir(), sim.KnownHostsFile)),
 		"addresses":     cty.MapVal(addrs),
 	})
-	r := connect.NewResolver()
+	r := connect.NewResolver(connect.ResolverOptions{})
 	defer r.Close()
 	node := st.Nodes[0].Name
 	var log bytes.Buffer
@@ -136,6 +138,67 @@ func TestResolverSSH(t *testing.T) {
 	if h.Name() != node {
 		t.Errorf("host name %q, want %q", h.Name(), node)
 	}
+
+	// The same nodes, reached the way an ssh_config file says: the block
+	// names no address, user or key.
+	var cfg strings.Builder
+	for _, n := range st.Nodes {
+		host, port, err := net.SplitHostPort(n.SSH)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&cfg, "Host %s\n  HostName %s\n  Port %s\n", n.Name, host, port)
+	}
+	fmt.Fprintf(&cfg, "Host *\n  User root\n  IdentityFile %s\n", filepath.Join(s.Dir(), sim.ClientKeyFile))
+	cfgFile := filepath.Join(t.TempDir(), "ssh_config")
+	if err := os.WriteFile(cfgFile, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c = conn(map[string]cty.Value{
+		"known_hosts": cty.StringVal(filepath.Join(s.Dir(), sim.KnownHostsFile)),
+		"ssh_config":  cty.StringVal(cfgFile),
+	})
+	node = st.Nodes[len(st.Nodes)-1].Name
+	h, err = r.Host(context.Background(), node, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = h.Exec(context.Background(), steps.Command{Argv: []string{"hostname"}})
+	if short := strings.TrimSpace(string(res.Stdout)); err != nil || res.ExitStatus != 0 || short == "" || !strings.HasPrefix(node+".", short+".") {
+		t.Fatalf("hostname on %s through ssh_config: %+v %q %v", node, res, res.Stderr, err)
+	}
+}
+
+// TestResolverSSHConfigNotes passes on what rokflow read in ssh_config but
+// did not apply, once, and refuses a ProxyCommand before dialling.
+func TestResolverSSHConfigNotes(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "ssh_config")
+	if err := os.WriteFile(cfgFile, []byte("Match exec \"on-vpn\"\n  ProxyJump gw\nHost *.prod\n  ProxyCommand nc %h %p\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	r := connect.NewResolver(connect.ResolverOptions{Debug: func(n string) { notes = append(notes, n) }})
+	defer r.Close()
+	c := conn(map[string]cty.Value{"ssh_config": cty.StringVal(cfgFile)})
+	for range 2 {
+		_, err := r.Host(context.Background(), "rok1.prod", c)
+		if err == nil || !strings.Contains(err.Error(), "ProxyCommand, which rokflow does not run") {
+			t.Fatalf("err = %v, want ProxyCommand refused", err)
+		}
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], cfgFile+":1: Match exec") {
+		t.Errorf("notes = %q, want one about line 1", notes)
+	}
+	// proxy_jump = "none" on the connection wins over the file's
+	// ProxyCommand: the connection is tried directly (and refused here).
+	c = conn(map[string]cty.Value{
+		"ssh_config": cty.StringVal(cfgFile),
+		"proxy_jump": cty.StringVal("none"),
+		"addresses":  cty.MapVal(map[string]cty.Value{"rok1.prod": cty.StringVal("127.0.0.1:1")}),
+	})
+	if _, err := r.Host(context.Background(), "rok1.prod", c); err == nil || !strings.Contains(err.Error(), "connect to 127.0.0.1:1") {
+		t.Fatalf("err = %v, want a direct connection to 127.0.0.1:1", err)
+	}
 }
 
 // TestResolverLogsNoPassword: a connection that fails is in the debug log
@@ -149,7 +212,7 @@ func TestResolverLogsNoPassword(t *testing.T) {
 		"insecure_ignore_host_key": cty.True,
 		"addresses":                cty.MapVal(map[string]cty.Value{"rok9.test": cty.StringVal("127.0.0.1:1")}),
 	})
-	r := connect.NewResolver()
+	r := connect.NewResolver(connect.ResolverOptions{})
 	defer r.Close()
 	var log bytes.Buffer
 	ctx := debuglog.With(context.Background(), slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})))

@@ -32,6 +32,8 @@ const (
 	attrInsecure    = "insecure_ignore_host_key"
 	attrAgent       = "agent"
 	attrSudo        = "sudo"
+	attrProxyJump   = "proxy_jump"
+	attrSSHConfig   = "ssh_config"
 	defaultSSHPort  = 22
 	maxPort         = 65535
 	transportDetail = `The transport is "ssh" (the default) or "local".`
@@ -47,7 +49,11 @@ const (
 		`(127.0.0.0/8, ::1) and the step names no connection or one with transport = "local". Any other on needs a ` +
 		`connection with transport = "ssh". The machine's own host name is not this machine: it is reached the way ` +
 		`the connection says. Anything else is an error at validate (or at plan, once inputs make the values known), ` +
-		`and again before the step runs: a step never runs on this machine in another host's place.`
+		`and again before the step runs: a step never runs on this machine in another host's place.` + "\n\n" +
+		`Over SSH, what a block leaves unset comes from ssh_config (~/.ssh/config, as ssh(1) reads it; the ssh_config attribute ` +
+		`or $ROKFLOW_SSH_CONFIG names another file), then from ssh(1)'s defaults, so targets behind a bastion are reached ` +
+		`the way the operator's ssh already reaches them. Set ROKFLOW_LOG=debug to be told which lines of it rokflow read ` +
+		`but did not apply.`
 )
 
 // Schema is the shape of a connection block. A value left out, or null
@@ -61,24 +67,40 @@ var Schema = &schema.Block{Attributes: map[string]*schema.Attribute{
 	},
 	attrUser: {
 		Type:        cty.String,
-		Description: "The login name on the remote host; the local user's name when unset, as ssh(1).",
+		Description: "The login name on the remote host. Unset: ssh_config's User for the target, else the local user's name, as ssh(1).",
 	},
 	attrPort: {
 		Type:        cty.Number,
-		Default:     cty.NumberIntVal(defaultSSHPort),
-		Description: "The SSH port, for addresses that do not name one.",
+		Description: "The SSH port, for addresses that do not name one. Unset: ssh_config's Port for the target, else 22.",
 	},
 	attrIdentity: {
-		Type:        cty.String,
-		Description: "A private key file (without a passphrase; ~/ is the home directory). Unset: ~/.ssh/id_ed25519, id_ecdsa and id_rsa, and the SSH agent.",
+		Type: cty.String,
+		Description: "A private key file (without a passphrase; ~/ is the home directory). Unset: ssh_config's IdentityFile for the target, " +
+			"else ~/.ssh/id_ed25519, id_ecdsa and id_rsa; and the SSH agent.",
 	},
 	attrKnownHosts: {
-		Type:        cty.String,
-		Description: "The known_hosts file host keys are checked against. Unset: ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts.",
+		Type: cty.String,
+		Description: "The known_hosts file host keys are checked against, jump hosts' included (hashed entries and [host]:port entries are understood). " +
+			"Unset: ssh_config's UserKnownHostsFile, else ~/.ssh/known_hosts; and /etc/ssh/ssh_known_hosts.",
 	},
 	attrAddresses: {
-		Type:        cty.Map(cty.String),
-		Description: `Where targets are reached, by target name: "host", "host:port" or "[ipv6]:port". A target not listed is itself the host name.`,
+		Type: cty.Map(cty.String),
+		Description: `Where targets are reached, by target name: "host", "host:port" or "[ipv6]:port"; it wins over ssh_config's HostName. ` +
+			`A target not listed is itself the host name (or ssh_config's HostName for it).`,
+	},
+	attrProxyJump: {
+		Type: cty.String,
+		Description: `Jump hosts to reach the targets through, as ssh -J: "[user@]host[:port]" hops separated by commas, dialled in order, ` +
+			`each through the one before (ssh://[user@]host[:port] too). "none" connects directly whatever ssh_config says. ` +
+			`Unset: ssh_config's ProxyJump for the target. Each hop's name is looked up in ssh_config (HostName, User, Port, IdentityFile; ` +
+			`the first hop's own ProxyJump too); its host key is always checked, against known_hosts; it is offered ssh_config's ` +
+			`identity files for it, else identity_file, else the default keys, and the agent; never the password.`,
+	},
+	attrSSHConfig: {
+		Type: cty.String,
+		Description: `The ssh_config(5) file read for what this block leaves unset, as ssh -F; "none" reads none. Unset: $ROKFLOW_SSH_CONFIG ` +
+			`when set, else ~/.ssh/config and /etc/ssh/ssh_config. Host patterns (*, ?, !) are matched against the target's name and the ` +
+			`first value obtained wins; Include is followed; Match blocks other than Match all are skipped; a ProxyCommand is refused.`,
 	},
 	attrPassword: {
 		Type:        cty.String,
@@ -88,7 +110,7 @@ var Schema = &schema.Block{Attributes: map[string]*schema.Attribute{
 	attrInsecure: {
 		Type:        cty.Bool,
 		Default:     cty.False,
-		Description: "Accept any host key without checking it. Anyone on the path can then read and change everything the steps do; for throw-away test machines only.",
+		Description: "Accept any host key of the targets without checking it. Anyone on the path can then read and change everything the steps do; for throw-away test machines only. Jump hosts' keys are checked all the same.",
 	},
 	attrAgent: {
 		Type:        cty.Bool,

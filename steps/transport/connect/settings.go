@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang/marks"
+	"github.com/rokflow/rokflow/steps/transport/ssh"
 )
 
-// Settings are a connection block's values, typed.
+// Settings are a connection block's values, typed. A string left unset is
+// empty and Port is zero: ssh_config or the defaults decide.
 type Settings struct {
 	Transport             Transport
 	User                  string
@@ -23,6 +26,8 @@ type Settings struct {
 	InsecureIgnoreHostKey bool
 	Agent                 bool
 	Sudo                  bool
+	ProxyJump             string
+	SSHConfig             string
 }
 
 // String describes the settings without the password.
@@ -31,7 +36,7 @@ func (s Settings) String() string {
 	if s.Password != "" {
 		pw = " password=(set)"
 	}
-	return fmt.Sprintf("connect.Settings{transport=%s user=%q port=%d%s}", s.Transport, s.User, s.Port, pw)
+	return fmt.Sprintf("connect.Settings{transport=%s user=%q port=%d proxy_jump=%q%s}", s.Transport, s.User, s.Port, s.ProxyJump, pw)
 }
 
 // GoString is String, so that %#v does not print the password either.
@@ -64,6 +69,16 @@ func Check(conn cty.Value) []ValueProblem {
 	if v, ok := known(conn, attrPort); ok {
 		if _, ok := port(v); !ok {
 			out = append(out, ValueProblem{Attr: attrPort, Summary: "Invalid port", Detail: portDetail})
+		}
+	}
+	if v, ok := known(conn, attrProxyJump); ok {
+		if err := ssh.CheckProxyJump(v.AsString()); err != nil {
+			p := ValueProblem{Attr: attrProxyJump, Summary: "Invalid proxy_jump", Detail: proxyJumpDetail}
+			if !marks.IsSensitive(conn.GetAttr(attrProxyJump)) {
+				msg := err.Error()
+				p.Detail = strings.ToUpper(msg[:1]) + msg[1:] + "."
+			}
+			out = append(out, p)
 		}
 	}
 	return out
@@ -115,7 +130,8 @@ func Decode(conn cty.Value) (*Settings, error) {
 		InsecureIgnoreHostKey: flag(conn, attrInsecure),
 		Agent:                 flag(conn, attrAgent),
 		Sudo:                  flag(conn, attrSudo),
-		Port:                  defaultSSHPort,
+		ProxyJump:             str(conn, attrProxyJump),
+		SSHConfig:             str(conn, attrSSHConfig),
 	}
 	if v, ok := known(conn, attrTransport); ok {
 		s.Transport = Transport(v.AsString())
@@ -168,6 +184,9 @@ func flag(conn cty.Value, name string) bool {
 	v, ok := known(conn, name)
 	return ok && v.True()
 }
+
+// proxyJumpDetail says what proxy_jump may be.
+const proxyJumpDetail = `Write jump hosts as ssh -J takes them: "[user@]host[:port]" hops separated by commas, or "none".`
 
 // portDetail says what a port may be.
 var portDetail = fmt.Sprintf("The port must be a whole number from 1 to %d, such as %d.", maxPort, defaultSSHPort)

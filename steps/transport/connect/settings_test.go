@@ -47,6 +47,10 @@ func TestCheck(t *testing.T) {
 		"port zero":     {block(map[string]cty.Value{attrPort: cty.NumberIntVal(0)}), []string{"port: Invalid port"}},
 		"port too big":  {block(map[string]cty.Value{attrPort: cty.NumberIntVal(65536)}), []string{"port: Invalid port"}},
 		"port fraction": {block(map[string]cty.Value{attrPort: cty.NumberFloatVal(22.5)}), []string{"port: Invalid port"}},
+		"jump chain":    {block(map[string]cty.Value{attrProxyJump: cty.StringVal("ops@bastion:2222,ssh://b2")}), nil},
+		"jump none":     {block(map[string]cty.Value{attrProxyJump: cty.StringVal("none")}), nil},
+		"bad jump":      {block(map[string]cty.Value{attrProxyJump: cty.StringVal("bastion,,b2")}), []string{"proxy_jump: Invalid proxy_jump"}},
+		"bad jump port": {block(map[string]cty.Value{attrProxyJump: cty.StringVal("bastion:99999")}), []string{"proxy_jump: Invalid proxy_jump"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -107,13 +111,16 @@ func TestDecode(t *testing.T) {
 		attrAddresses:  cty.MapVal(map[string]cty.Value{"rok1.prod": cty.StringVal("10.0.0.11:22")}),
 		attrPassword:   cty.StringVal("hunter2").Mark(marks.Sensitive),
 		attrSudo:       cty.True,
+		attrProxyJump:  cty.StringVal("ops@bastion.prod:2222"),
+		attrSSHConfig:  cty.StringVal("/etc/rok/ssh_config"),
 	})
 	s, err := Decode(conn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Settings{Transport: SSH, User: "root", Port: 2222, IdentityFile: "~/.ssh/id_upgrade", KnownHosts: "/etc/rok/known_hosts",
-		Addresses: map[string]string{"rok1.prod": "10.0.0.11:22"}, Password: "hunter2", Sudo: true}
+		Addresses: map[string]string{"rok1.prod": "10.0.0.11:22"}, Password: "hunter2", Sudo: true,
+		ProxyJump: "ops@bastion.prod:2222", SSHConfig: "/etc/rok/ssh_config"}
 	if fmt.Sprintf("%+v", *s) != fmt.Sprintf("%+v", want) || s.Addresses["rok1.prod"] != "10.0.0.11:22" || s.Password != "hunter2" {
 		t.Errorf("Decode = %+v, want %+v", *s, want)
 	}
@@ -121,8 +128,19 @@ func TestDecode(t *testing.T) {
 		t.Error("Settings print the password")
 	}
 	cfg := s.sshConfig()
-	if cfg.User != "root" || cfg.Port != 2222 || len(cfg.IdentityFiles) != 1 || len(cfg.KnownHosts) != 1 || !cfg.Sudo || cfg.Password != "hunter2" || cfg.Addresses["rok1.prod"] != "10.0.0.11:22" {
+	if cfg.User != "root" || cfg.Port != 2222 || len(cfg.IdentityFiles) != 1 || len(cfg.KnownHosts) != 1 || !cfg.Sudo || cfg.Password != "hunter2" || cfg.Addresses["rok1.prod"] != "10.0.0.11:22" ||
+		cfg.ProxyJump != "ops@bastion.prod:2222" || cfg.ConfigFile != "/etc/rok/ssh_config" {
 		t.Errorf("ssh config %v", cfg)
+	}
+
+	// What the block leaves unset is left to ssh_config: no port, no
+	// user, no jump hosts are made up here.
+	s, err = Decode(block(map[string]cty.Value{attrTransport: cty.StringVal("ssh")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := s.sshConfig(); cfg.Port != 0 || cfg.User != "" || cfg.ProxyJump != "" || cfg.ConfigFile != "" || cfg.IdentityFiles != nil || cfg.KnownHosts != nil {
+		t.Errorf("an empty block gives %v", cfg)
 	}
 
 	if s, err := Decode(cty.NullVal(cty.DynamicPseudoType)); s != nil || err != nil {

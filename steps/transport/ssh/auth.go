@@ -23,9 +23,10 @@ func (s *settings) authMethods() (methods []ssh.AuthMethod, offered []string, do
 	for _, f := range s.identity {
 		sg, err := loadIdentity(f)
 		if err != nil {
-			if s.defaults {
-				// Default keys are tried when they are usable, as ssh(1)
-				// does; say which were skipped only when encrypted.
+			if s.quiet {
+				// Default keys, and those ssh_config names, are tried
+				// when they are usable, as ssh(1) does; say which were
+				// skipped only when encrypted.
 				if errors.Is(err, errEncrypted) {
 					offered = append(offered, f+" (encrypted: skipped; load it with ssh-add)")
 				}

@@ -41,9 +41,10 @@ type Config struct {
 	// writes them.
 	KnownHosts []string
 
-	// InsecureIgnoreHostKey accepts any host key without checking it. It
-	// exposes every command, file and password to whoever can intercept
-	// the connection; use it only for throw-away test machines.
+	// InsecureIgnoreHostKey accepts any host key of a target without
+	// checking it. It exposes every command, file and password to whoever
+	// can intercept the connection; use it only for throw-away test
+	// machines. The keys of jump hosts are checked all the same.
 	InsecureIgnoreHostKey bool
 
 	// UseAgent offers the keys of the SSH agent at $SSH_AUTH_SOCK (after
@@ -84,6 +85,32 @@ type Config struct {
 	// the host key check and authentication. Zero means 30s.
 	ConnectTimeout time.Duration
 
+	// ConfigFile is the ssh_config(5) file read for what the fields above
+	// leave unset ("~/" is the home directory). Empty means the file
+	// named by $ROKFLOW_SSH_CONFIG when it is set, else ~/.ssh/config and
+	// then /etc/ssh/ssh_config, as ssh(1); "none" reads none, as ssh -F
+	// none. Host patterns are matched against the target's name, and the
+	// first value obtained for each keyword wins. Applied: Host, Match all
+	// (other Match blocks are skipped), Include, HostName, User, Port,
+	// IdentityFile, UserKnownHostsFile and ProxyJump; a ProxyCommand is
+	// refused (rokflow does not run local commands to connect). Fields
+	// set here win over the file: User, Port, IdentityFiles, KnownHosts,
+	// ProxyJump, and an address in Addresses over HostName (and over
+	// Port when it names a port).
+	ConfigFile string
+
+	// ProxyJump names the jump hosts targets are reached through, as ssh
+	// -J: "[user@]host[:port]" (or "ssh://[user@]host[:port]") hops
+	// separated by commas, dialled in order, each through the one
+	// before. "none" connects directly whatever ssh_config says; empty
+	// takes ssh_config's ProxyJump for the target. Each hop is a host
+	// name looked up in ssh_config (its HostName, User, Port,
+	// IdentityFile; the first hop's own ProxyJump too), its host key is
+	// checked against KnownHosts, and it is offered ssh_config's identity
+	// files for it, else IdentityFiles, else the default keys, and the
+	// agent; never the Password.
+	ProxyJump string
+
 	// MaxSessions bounds the commands running at once on one connection;
 	// more wait for a free session. Zero means 10, OpenSSH's default
 	// MaxSessions; raise it only with the server's.
@@ -106,8 +133,15 @@ func (c Config) String() string {
 	if c.Password != "" {
 		pw = " password=(set)"
 	}
-	return fmt.Sprintf("ssh.Config{user=%q port=%d identity=%q known_hosts=%q insecure=%t agent=%t%s sudo=%t}",
-		c.User, c.Port, c.IdentityFiles, c.KnownHosts, c.InsecureIgnoreHostKey, c.UseAgent, pw, c.Sudo)
+	extra := ""
+	if c.ConfigFile != "" {
+		extra += fmt.Sprintf(" ssh_config=%q", c.ConfigFile)
+	}
+	if c.ProxyJump != "" {
+		extra += fmt.Sprintf(" proxy_jump=%q", c.ProxyJump)
+	}
+	return fmt.Sprintf("ssh.Config{user=%q port=%d identity=%q known_hosts=%q insecure=%t agent=%t%s sudo=%t%s}",
+		c.User, c.Port, c.IdentityFiles, c.KnownHosts, c.InsecureIgnoreHostKey, c.UseAgent, pw, c.Sudo, extra)
 }
 
 // GoString is String, so that %#v does not print the password either.
@@ -123,12 +157,15 @@ type settings struct {
 	user     string
 	sudo     bool // Config.Sudo
 	identity []string
-	defaults bool // identity holds the default keys: skip those that fail quietly
+	defaults bool // identity holds the default keys: offer the agent's first
+	quiet    bool // skip identity files that fail (default keys, or ssh_config's)
 	agent    bool
 	agentReq bool // the agent was asked for explicitly (UseAgent)
 	password string
 	known    []string
 	insecure bool
+	jumps    []*settings // the jump hosts dialled through, in order
+	through  string      // user@host:port of the jump host just before, for messages
 
 	keepAlive      time.Duration
 	keepAliveMax   int
@@ -137,13 +174,15 @@ type settings struct {
 	maxSessions    int
 }
 
-// poolKey says which connections may be shared: one per address and user,
-// and a connection made without checking the host key is never handed to a
-// Config that checks it (nor one checked against other known_hosts files).
+// poolKey says which connections may be shared: one per address, user and
+// chain of jump hosts, and a connection made without checking the host key
+// is never handed to a Config that checks it (nor one checked against other
+// known_hosts files).
 type poolKey struct {
 	addr, user string
 	insecure   bool
 	known      string
+	via        string // each jump host's user, address and known_hosts files
 }
 
 func (s *settings) key() poolKey {
@@ -151,18 +190,77 @@ func (s *settings) key() poolKey {
 	if !s.insecure {
 		k.known = strings.Join(s.known, "\x00")
 	}
+	var via strings.Builder
+	for _, j := range s.jumps {
+		fmt.Fprintf(&via, "%s@%s\x00%s\x01", j.user, j.addr, strings.Join(j.known, "\x00"))
+	}
+	k.via = via.String()
 	return k
 }
 
-func resolve(target string, cfg Config) (*settings, error) {
+// resolve works out the settings for target: the Config's explicit values
+// first, then ssh_config's for the target's host name (sc may be nil), then
+// the defaults.
+func resolve(target string, cfg Config, sc *sshConfig) (*settings, error) {
 	if target == "" {
 		return nil, errors.New("ssh: empty target name")
 	}
-	s := &settings{
+	s := newSettings(target, cfg)
+	if s.maxSessions < 0 {
+		return nil, fmt.Errorf("ssh: %s: MaxSessions %d is negative", target, cfg.MaxSessions)
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return nil, fmt.Errorf("ssh: %s: port %d out of range", target, cfg.Port)
+	}
+	name := hostOnly(target)
+	hc := sc.lookup(name)
+	e, err := targetEndpoint(target, name, cfg, hc)
+	if err != nil {
+		return nil, err
+	}
+	home, _ := os.UserHomeDir()
+	s.user = cfg.User
+	if err := s.fill(e, hc, cfg.IdentityFiles, nil, cfg, home); err != nil {
+		return nil, err
+	}
+	s.agentReq = cfg.UseAgent
+	s.agent = cfg.UseAgent || (len(cfg.IdentityFiles) == 0 && os.Getenv("SSH_AUTH_SOCK") != "")
+
+	jump, where := cfg.ProxyJump, "ProxyJump"
+	if jump == "" {
+		switch hc.proxyKey {
+		case "proxycommand":
+			if !isNone(hc.proxy) {
+				return nil, proxyCommandError(target, hc)
+			}
+		case "proxyjump":
+			jump, where = hc.proxy, "ssh_config "+hc.pos["proxyjump"]+": ProxyJump"
+		}
+	}
+	if jump != "" && !isNone(jump) {
+		hops, err := parseJumps(jump)
+		if err != nil {
+			return nil, fmt.Errorf("ssh: %s: %s: %v", target, where, err)
+		}
+		if s.jumps, err = jumpChain(hops, cfg, sc, home, target, 0); err != nil {
+			return nil, err
+		}
+		for i, j := range s.jumps[1:] {
+			j.through = s.jumps[i].user + "@" + s.jumps[i].addr
+		}
+		last := s.jumps[len(s.jumps)-1]
+		s.through = last.user + "@" + last.addr
+	}
+	return s, nil
+}
+
+// newSettings are the settings every connection of cfg shares.
+func newSettings(target string, cfg Config) *settings {
+	return &settings{
 		target:   target,
-		user:     cfg.User,
 		password: cfg.Password,
 		insecure: cfg.InsecureIgnoreHostKey,
+		sudo:     cfg.Sudo,
 
 		keepAlive:      orDefault(cfg.KeepAlive, defaultKeepAlive),
 		keepAliveMax:   orDefault(cfg.KeepAliveMax, defaultKeepAliveMax),
@@ -170,73 +268,125 @@ func resolve(target string, cfg Config) (*settings, error) {
 		connectTimeout: orDefault(cfg.ConnectTimeout, defaultConnectTimeout),
 		maxSessions:    orDefault(cfg.MaxSessions, defaultMaxSessions),
 	}
-	if s.maxSessions < 0 {
-		return nil, fmt.Errorf("ssh: %s: MaxSessions %d is negative", target, cfg.MaxSessions)
-	}
-	if cfg.Port < 0 || cfg.Port > 65535 {
-		return nil, fmt.Errorf("ssh: %s: port %d out of range", target, cfg.Port)
-	}
-	if err := s.setAddress(target, cfg); err != nil {
-		return nil, err
-	}
-	if s.user == "" {
-		s.user = currentUser()
-		if s.user == "" {
-			return nil, fmt.Errorf("ssh: %s: no User set and the local user name is unknown", target)
-		}
-	}
-	s.sudo = cfg.Sudo
-
-	home, _ := os.UserHomeDir()
-	for _, f := range cfg.IdentityFiles {
-		s.identity = append(s.identity, expandHome(f, home))
-	}
-	if len(s.identity) == 0 && home != "" {
-		s.defaults = true
-		for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
-			s.identity = append(s.identity, filepath.Join(home, ".ssh", n))
-		}
-	}
-	s.agentReq = cfg.UseAgent
-	s.agent = cfg.UseAgent || (len(cfg.IdentityFiles) == 0 && os.Getenv("SSH_AUTH_SOCK") != "")
-
-	for _, f := range cfg.KnownHosts {
-		s.known = append(s.known, expandHome(f, home))
-	}
-	if len(s.known) == 0 {
-		if home != "" {
-			s.known = append(s.known, filepath.Join(home, ".ssh", "known_hosts"))
-		}
-		s.known = append(s.known, "/etc/ssh/ssh_known_hosts")
-	}
-	return s, nil
 }
 
-func (s *settings) setAddress(target string, cfg Config) error {
+// endpoint is where one connection goes: the name ssh_config knows it by
+// (%n) and the host and port dialled.
+type endpoint struct {
+	name, host, port string
+}
+
+// targetEndpoint is where target is dialled: its address in Addresses, or
+// else itself with ssh_config's HostName; the port its address names, or
+// else Config.Port, ssh_config's Port, 22.
+func targetEndpoint(target, name string, cfg Config, hc *hostConfig) (endpoint, error) {
 	a := target
-	if m, ok := cfg.Addresses[target]; ok {
+	m, mapped := cfg.Addresses[target]
+	if mapped {
 		a = m
 	}
 	if strings.ContainsAny(a, "@/ \t\n") || a == "" {
-		return fmt.Errorf("ssh: %s: address %q is not host, host:port or [ipv6]:port (put the login name in User)", target, a)
+		return endpoint{}, fmt.Errorf("ssh: %s: address %q is not host, host:port or [ipv6]:port (put the login name in User)", target, a)
 	}
-	port := strconv.Itoa(orDefault(cfg.Port, defaultPort))
-	host := a
+	host, port := a, ""
 	if h, p, err := net.SplitHostPort(a); err == nil {
 		host, port = h, p
 	} else if strings.HasPrefix(a, "[") && strings.HasSuffix(a, "]") {
 		host = a[1 : len(a)-1]
 	}
+	if port == "" {
+		port = strconv.Itoa(orDefault(cfg.Port, orDefault(hc.port, defaultPort)))
+	}
 	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
-		return fmt.Errorf("ssh: %s: address %q has an invalid port", target, a)
+		return endpoint{}, fmt.Errorf("ssh: %s: address %q has an invalid port", target, a)
+	}
+	if !mapped && hc.hostName != "" {
+		var err error
+		if host, err = expandHostName(hc.hostName, host, "ssh_config "+hc.pos["hostname"]); err != nil {
+			return endpoint{}, fmt.Errorf("ssh: %s: %v", target, err)
+		}
 	}
 	if host == "" {
-		return fmt.Errorf("ssh: %s: address %q has no host", target, a)
+		return endpoint{}, fmt.Errorf("ssh: %s: address %q has no host", target, a)
 	}
-	s.host, s.port = host, port
-	s.addr = net.JoinHostPort(host, port)
+	return endpoint{name: name, host: host, port: port}, nil
+}
+
+// fill sets the address, the user (unless already set), the identity
+// files and the known_hosts files of s. Identity files are explicit ones
+// when given, else ssh_config's, else fallback ones, else ssh(1)'s default
+// keys; known_hosts files are the Config's, else ssh_config's
+// UserKnownHostsFile with the system file, else ssh(1)'s defaults.
+func (s *settings) fill(e endpoint, hc *hostConfig, explicit, fallback []string, cfg Config, home string) error {
+	if strings.ContainsAny(e.host, "@/ \t\n") {
+		return fmt.Errorf("ssh: %s: host name %q is not a host name or address", s.target, e.host)
+	}
+	s.host, s.port = e.host, e.port
+	s.addr = net.JoinHostPort(e.host, e.port)
+	if s.user == "" {
+		s.user = hc.user
+	}
+	if s.user == "" {
+		s.user = currentUser()
+		if s.user == "" {
+			return fmt.Errorf("ssh: %s: no User set and the local user name is unknown", s.target)
+		}
+	}
+	tk := tokens{home: home, host: e.host, original: e.name, port: e.port, remoteUser: s.user, localUser: currentUser()}
+	switch {
+	case len(explicit) > 0:
+		for _, f := range explicit {
+			s.identity = append(s.identity, expandHome(f, home))
+		}
+	case len(hc.identity) > 0:
+		s.quiet = true // as ssh(1), a key ssh_config names but that is missing is skipped
+		for _, f := range hc.identity {
+			p, err := tk.expandPath(f, "ssh_config "+hc.pos["identityfile"]+": IdentityFile")
+			if err != nil {
+				return fmt.Errorf("ssh: %s: %v", s.target, err)
+			}
+			s.identity = append(s.identity, p)
+		}
+	case len(fallback) > 0:
+		for _, f := range fallback {
+			s.identity = append(s.identity, expandHome(f, home))
+		}
+	case home != "":
+		s.defaults, s.quiet = true, true
+		for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+			s.identity = append(s.identity, filepath.Join(home, ".ssh", n))
+		}
+	}
+
+	switch {
+	case len(cfg.KnownHosts) > 0:
+		for _, f := range cfg.KnownHosts {
+			s.known = append(s.known, expandHome(f, home))
+		}
+	case len(hc.knownHosts) > 0:
+		for _, f := range hc.knownHosts {
+			if isNone(f) {
+				continue
+			}
+			p, err := tk.expandPath(f, "ssh_config "+hc.pos["userknownhostsfile"]+": UserKnownHostsFile")
+			if err != nil {
+				return fmt.Errorf("ssh: %s: %v", s.target, err)
+			}
+			s.known = append(s.known, p)
+		}
+		s.known = append(s.known, globalKnownHosts)
+	default:
+		if home != "" {
+			s.known = append(s.known, filepath.Join(home, ".ssh", "known_hosts"))
+		}
+		s.known = append(s.known, globalKnownHosts)
+	}
 	return nil
 }
+
+// globalKnownHosts is the system's known_hosts file, always read after the
+// user's unless the Config names its own.
+const globalKnownHosts = "/etc/ssh/ssh_known_hosts"
 
 func currentUser() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {

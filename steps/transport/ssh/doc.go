@@ -5,15 +5,26 @@
 //
 // It owns:
 //
-//   - Connections. A Pool keeps one SSH connection per (address, user) and
+//   - Connections. A Pool keeps one SSH connection per (address, user, jump hosts) and
 //     runs every command of every step on it, concurrently, as separate
 //     sessions (channels) multiplexed on that one connection. It sends
 //     keepalive@openssh.com requests at an interval, drops a connection that
 //     stops answering or breaks, and dials again on next use.
+//   - ssh_config(5) (sshconfig.go, sshconfig_host.go): the user's and the
+//     system's files (or Config.ConfigFile, $ROKFLOW_SSH_CONFIG), with Host
+//     patterns, Include and first-value-wins as ssh(1), for HostName, User,
+//     Port, IdentityFile (with its tokens), UserKnownHostsFile and
+//     ProxyJump. Fields set on the Config win. Match blocks (but Match all)
+//     are skipped with a note; ProxyCommand is refused, never run.
+//   - Jump hosts (jump.go): ProxyJump chains, each hop a connection of its
+//     own made through the one before (a direct-tcpip channel) with its
+//     own handshake, host key check and login. The pool keys a connection
+//     on its whole chain and closes the chain with it.
 //   - Host key verification. Keys are checked against known_hosts by default
 //     (including "[host]:port" entries for other ports than 22); an unknown
 //     key or a changed key is an error that says what to do. Checking is
-//     skipped only when Config.InsecureIgnoreHostKey is set.
+//     skipped only when Config.InsecureIgnoreHostKey is set, and then for
+//     the targets only: jump hosts are always checked.
 //   - Authentication: identity files, the SSH agent and a password. Errors
 //     never contain the password or any key material.
 //   - Building the remote command line. The remote side always runs a

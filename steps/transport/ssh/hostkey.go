@@ -20,20 +20,27 @@ type UnknownHostKeyError struct {
 	Key    ssh.PublicKey // the key the host presented
 	// KnownHosts is the file to add the key to (the first one configured).
 	KnownHosts string
-	err        error
+	// Through is the jump host the host was reached from (user@host:port),
+	// when there was one: ssh-keyscan must run there.
+	Through string
+	err     error
 }
 
 func (e *UnknownHostKeyError) Error() string {
 	host, port, _ := net.SplitHostPort(e.Addr)
+	where := ""
+	if e.Through != "" {
+		where = fmt.Sprintf(" (run it on the jump host %s, from which rokflow reaches it)", e.Through)
+	}
 	return fmt.Sprintf("ssh: %s: the host key of %s is not known (%s key fingerprint %s), so rokflow will not connect.\n"+
 		"Check that fingerprint out of band (on the host: ssh-keygen -lf /etc/ssh/ssh_host_%s_key.pub), then add this line to %s:\n"+
 		"  %s\n"+
-		"or, once the fingerprint is checked, append the host's keys with\n"+
+		"or, once the fingerprint is checked, append the host's keys with%s\n"+
 		"  ssh-keyscan -p %s %s >> %s",
 		e.Target, knownhosts.Normalize(e.Addr), keyName(e.Key), ssh.FingerprintSHA256(e.Key),
 		shortType(e.Key), e.KnownHosts,
 		knownhosts.Line([]string{e.Addr}, e.Key),
-		port, host, e.KnownHosts)
+		where, port, host, e.KnownHosts)
 }
 
 func (e *UnknownHostKeyError) Unwrap() error { return e.err }
@@ -93,7 +100,7 @@ func (s *settings) hostKeyCheck(remote net.Addr) (ssh.HostKeyCallback, []string,
 		var re *knownhosts.RevokedError
 		switch {
 		case errors.As(err, &ke) && len(ke.Want) == 0:
-			return &UnknownHostKeyError{Target: s.target, Addr: s.addr, Key: key, KnownHosts: addFile, err: err}
+			return &UnknownHostKeyError{Target: s.target, Addr: s.addr, Key: key, KnownHosts: addFile, Through: s.through, err: err}
 		case errors.As(err, &ke):
 			return &ChangedHostKeyError{Target: s.target, Addr: s.addr, Key: key, Known: ke.Want, err: err}
 		case errors.As(err, &re):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +16,8 @@ import (
 	"github.com/rokflow/rokflow/steps"
 )
 
-// Pool holds the SSH connections of a run: one per (address, user), shared
+// Pool holds the SSH connections of a run: one per (address, user, jump
+// hosts), shared
 // by every step and every concurrent command on that host, each command in
 // its own session on the connection. Connections are dialled on first use,
 // kept alive with keepalive@openssh.com requests, dropped when they break or
@@ -26,12 +28,26 @@ import (
 // connection made with InsecureIgnoreHostKey, or against other known_hosts
 // files, is not shared with a Config that checks host keys differently.
 //
+// A target reached through jump hosts has a connection to each of them
+// too, made for it alone: they close when its connection does.
+//
+// The ssh_config files are read once per Pool, when a Config first needs
+// them.
+//
 // The zero value is ready to use. A Pool is safe for concurrent use; Close it
 // when the run ends.
 type Pool struct {
+	// Debug, when set before the Pool is used, receives notes about the
+	// ssh_config files read, once each: lines rokflow read but did not
+	// apply (Match blocks). They name files and lines, never secrets.
+	Debug func(note string)
+
 	mu      sync.Mutex
 	entries map[poolKey]*entry
 	closed  bool
+
+	cfgMu   sync.Mutex
+	configs map[configKey]configLoad
 
 	// dialTCP opens the TCP connections; tests replace it to watch them.
 	dialTCP func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -54,6 +70,9 @@ type entry struct {
 // conn is one SSH connection.
 type conn struct {
 	client *ssh.Client
+	// jumps are the connections to the jump hosts client goes through,
+	// first first; they are closed with it, last first.
+	jumps []*ssh.Client
 	// sessions bounds the concurrent sessions (MaxSessions).
 	sessions chan struct{}
 	done     chan struct{} // closed when the connection is dead
@@ -77,13 +96,20 @@ func (c *conn) kill(err error) {
 		close(c.done)
 	})
 	c.client.Close()
+	for i := len(c.jumps) - 1; i >= 0; i-- {
+		c.jumps[i].Close()
+	}
 }
 
 // Host returns the host for target, connecting to it now so that an
 // unreachable host, an unknown or changed host key or a failed login are
 // reported here. Its Name is target. Several hosts may share a connection.
 func (p *Pool) Host(ctx context.Context, target string, cfg Config) (steps.Host, error) {
-	s, err := resolve(target, cfg)
+	sc, err := p.sshConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("ssh: %s: %w", target, err)
+	}
+	s, err := resolve(target, cfg, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -158,8 +184,54 @@ func (p *Pool) conn(ctx context.Context, h *host) (*conn, error) {
 	return c, nil
 }
 
-// dial connects, checks the host key, logs in and starts the keepalives.
+// dial connects, through the jump hosts if any, checks the host keys, logs
+// in and starts the keepalives.
 func (p *Pool) dial(ctx context.Context, s *settings) (*conn, error) {
+	var jumps []*ssh.Client
+	closeJumps := func() {
+		for i := len(jumps) - 1; i >= 0; i-- {
+			jumps[i].Close()
+		}
+	}
+	var through *ssh.Client
+	for _, hop := range s.jumps {
+		cl, err := p.handshake(ctx, hop, through)
+		if err != nil {
+			closeJumps()
+			return nil, err
+		}
+		jumps = append(jumps, cl)
+		through = cl
+	}
+	client, err := p.handshake(ctx, s, through)
+	if err != nil {
+		closeJumps()
+		return nil, err
+	}
+	c := &conn{
+		client:   client,
+		jumps:    jumps,
+		sessions: make(chan struct{}, s.maxSessions),
+		done:     make(chan struct{}),
+	}
+	go func() {
+		err := c.client.Wait()
+		if err == nil {
+			err = errors.New("connection closed")
+		}
+		c.kill(err)
+	}()
+	if s.keepAlive > 0 {
+		go c.keepAlive(s.keepAlive, s.keepAliveMax)
+	}
+	return c, nil
+}
+
+// handshake makes one SSH connection: over TCP, or through the jump host
+// connection given (a direct-tcpip channel the jump host opens to the
+// address). Its host key is checked and it logs in, within the connect
+// timeout.
+func (p *Pool) handshake(ctx context.Context, s *settings, through *ssh.Client) (*ssh.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.connectTimeout)
 	defer cancel()
 	dctx, dcancel := context.WithTimeout(ctx, s.dialTimeout)
@@ -167,10 +239,13 @@ func (p *Pool) dial(ctx context.Context, s *settings) (*conn, error) {
 	if dialTCP == nil {
 		dialTCP = (&net.Dialer{}).DialContext
 	}
+	if through != nil {
+		dialTCP = through.DialContext
+	}
 	raw, err := dialTCP(dctx, "tcp", s.addr)
 	dcancel()
 	if err != nil {
-		return nil, fmt.Errorf("ssh: %s: connect to %s: %w", s.target, s.addr, err)
+		return nil, fmt.Errorf("ssh: %s: connect to %s%s: %w", s.target, s.addr, s.via(), err)
 	}
 	// The handshake takes no context: closing the socket interrupts it.
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
@@ -199,29 +274,14 @@ func (p *Pool) dial(ctx context.Context, s *settings) (*conn, error) {
 		if err == nil {
 			cc.Close()
 		}
-		return nil, fmt.Errorf("ssh: %s: connect to %s: %w", s.target, s.addr, context.Cause(ctx))
+		return nil, fmt.Errorf("ssh: %s: connect to %s%s: %w", s.target, s.addr, s.via(), context.Cause(ctx))
 	}
 	if err != nil {
 		raw.Close()
 		return nil, s.handshakeError(err, offered)
 	}
 	p.dials.Add(1)
-	c := &conn{
-		client:   ssh.NewClient(cc, chans, reqs),
-		sessions: make(chan struct{}, s.maxSessions),
-		done:     make(chan struct{}),
-	}
-	go func() {
-		err := c.client.Wait()
-		if err == nil {
-			err = errors.New("connection closed")
-		}
-		c.kill(err)
-	}()
-	if s.keepAlive > 0 {
-		go c.keepAlive(s.keepAlive, s.keepAliveMax)
-	}
-	return c, nil
+	return ssh.NewClient(cc, chans, reqs), nil
 }
 
 func (s *settings) handshakeError(err error, offered []string) error {
@@ -236,7 +296,7 @@ func (s *settings) handshakeError(err error, offered []string) error {
 		return fmt.Errorf("ssh: %s: login as %s on %s failed (offered: %s): %w",
 			s.target, s.user, s.addr, strings.Join(offered, ", "), err)
 	}
-	return fmt.Errorf("ssh: %s: %s@%s: %w", s.target, s.user, s.addr, err)
+	return fmt.Errorf("ssh: %s: %s@%s%s: %w", s.target, s.user, s.addr, s.via(), err)
 }
 
 // keepAlive sends a keepalive@openssh.com request every interval and kills
@@ -271,4 +331,40 @@ func (c *conn) keepAlive(interval time.Duration, max int) {
 			pending.Store(false)
 		}()
 	}
+}
+
+// configKey names the ssh_config files of a Config: its file and the home
+// directory its relative names are under.
+type configKey struct{ file, home string }
+
+type configLoad struct {
+	sc  *sshConfig
+	err error
+}
+
+// sshConfig returns the parsed ssh_config files for cfg, reading them on
+// first use.
+func (p *Pool) sshConfig(cfg Config) (*sshConfig, error) {
+	file := cfg.ConfigFile
+	if file == "" {
+		file = os.Getenv(ConfigFileEnv)
+	}
+	home, _ := os.UserHomeDir()
+	k := configKey{file, home}
+	p.cfgMu.Lock()
+	defer p.cfgMu.Unlock()
+	if l, ok := p.configs[k]; ok {
+		return l.sc, l.err
+	}
+	sc, err := loadSSHConfig(file, home)
+	if p.configs == nil {
+		p.configs = make(map[configKey]configLoad)
+	}
+	p.configs[k] = configLoad{sc, err}
+	if err == nil && p.Debug != nil {
+		for _, n := range sc.notes {
+			p.Debug(n)
+		}
+	}
+	return sc, err
 }
