@@ -754,11 +754,12 @@ func (e *executor) launch(inst *plan.Instance, x instExtra) {
 	// node's own view after the run changed things describes the run's
 	// doing (and the node may be down when the run resumes).
 	identifies := hadTarget || !e.afterChange[e.index[inst.Address]]
+	base := e.checkContext(inst)
 	go func() {
 		start := time.Now()
 		var r result
 		{
-			r = e.runStep(inst, x, handle, attempts)
+			r = e.runStepIn(base, inst, x, handle, attempts)
 			if idf, ok := x.kind.(steps.Identifier); ok && identifies && !r.diags.HasErrors() {
 				if got, ok := idf.Identity(r.outputs); ok {
 					switch {
@@ -813,6 +814,12 @@ func (e *executor) launch(inst *plan.Instance, x instExtra) {
 
 // runStep runs an instance's kind with its timeout and retry policy.
 func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string, stepAttempt int) result {
+	return e.runStepIn(e.ctx, inst, x, handle, stepAttempt)
+}
+
+// runStepIn is runStep under base, which ends with the run's context or
+// sooner (a gate's check, when approvals pass the gate).
+func (e *executor) runStepIn(base context.Context, inst *plan.Instance, x instExtra, handle string, stepAttempt int) result {
 	var host steps.Host
 	if x.schema.Target == steps.TargetHost {
 		if e.opts.Plan.Hosts == nil {
@@ -843,7 +850,7 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string, step
 	}
 	var last result
 	for attempt := 1; attempt <= attempts; attempt++ {
-		ctx := e.ctx
+		ctx := base
 		var cancel context.CancelFunc = func() {}
 		if inst.Timeout != "" {
 			if d, err := time.ParseDuration(inst.Timeout); err == nil {
@@ -878,13 +885,13 @@ func (e *executor) runStep(inst *plan.Instance, x instExtra, handle string, step
 		}
 		cancel()
 		last = result{outputs: resp.Outputs, diags: resp.Diagnostics, handle: handle}
-		if !resp.Diagnostics.HasErrors() || e.ctx.Err() != nil || attempt == attempts {
+		if !resp.Diagnostics.HasErrors() || base.Err() != nil || attempt == attempts {
 			break
 		}
 		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Status: "retrying", Attempt: attempt, Error: diagText(resp.Diagnostics)})
 		select {
 		case <-time.After(delay):
-		case <-e.ctx.Done():
+		case <-base.Done():
 		}
 		delay = min(delay*2, maxDelay)
 	}
@@ -905,6 +912,9 @@ func (e *executor) complete(r result) {
 		return
 	}
 	inst := e.p.plan.Instances[i]
+	if inst.Gate && e.checkEnded(inst) {
+		return
+	}
 	if r.handle != "" {
 		st.handle = r.handle
 	}

@@ -119,6 +119,9 @@ type gateWait struct {
 	// what follows), not the apply's wait bound (which pauses).
 	deadline   time.Time
 	ownTimeout bool
+	// check ends the gate's check, for a gate with one whose check runs:
+	// approvals pass such a gate too.
+	check context.CancelFunc
 	// prompting cancels the question being asked, if one is; asked is
 	// closed once the question has returned, and printed its last word.
 	prompting context.CancelFunc
@@ -308,6 +311,9 @@ func (e *executor) checkGate(g *gateWait) bool {
 func (e *executor) passGate(g *gateWait, got []approval) {
 	delete(e.gates, g.inst.Address)
 	e.endQuestion(g)
+	if g.check != nil {
+		g.check() // its result is ignored (checkEnded)
+	}
 	st := e.state(g.inst.Address)
 	st.waiting = false
 	last := got[len(got)-1]
@@ -545,4 +551,28 @@ func (e *executor) checkPassed(inst *plan.Instance, out cty.Value) {
 	rule := gateRuleOf(inst)
 	e.event(Event{Type: EventGateApproval, Run: e.run, Addr: inst.Address, By: by, How: HowCheck, Approvals: rule.Needed, Needed: rule.Needed})
 	e.event(Event{Type: EventGateEnd, Run: e.run, Addr: inst.Address, Status: GateApproved, By: by, How: HowCheck, Summary: "completed by its check; the run continues"})
+}
+
+// checkContext is the context a step runs in: for a gate with a check, one
+// that approvals end, the gate passing without it (passGate); the run's
+// otherwise.
+func (e *executor) checkContext(inst *plan.Instance) context.Context {
+	if !inst.Gate || !hasCheck(inst) {
+		return e.ctx
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	e.gates[inst.Address] = &gateWait{inst: inst, rule: gateRuleOf(inst), evented: map[string]bool{}, check: cancel}
+	return ctx
+}
+
+// checkEnded takes the end of a gate's check: it reports whether approvals
+// passed the gate meanwhile, so that the check's result, cut short, is
+// ignored.
+func (e *executor) checkEnded(inst *plan.Instance) bool {
+	if g := e.gates[inst.Address]; g != nil && g.check != nil {
+		g.check()
+		delete(e.gates, inst.Address)
+		return false
+	}
+	return e.state(inst.Address).status == state.Succeeded
 }

@@ -20,6 +20,8 @@ type gateHook struct {
 	mu     sync.Mutex
 	events []runtime.Event
 	onWait func(runtime.Event)
+	// onStart is called, in its own goroutine, at each step_start.
+	onStart func(runtime.Event)
 }
 
 func (h *gateHook) Event(ev runtime.Event) {
@@ -28,6 +30,9 @@ func (h *gateHook) Event(ev runtime.Event) {
 	h.mu.Unlock()
 	if ev.Type == runtime.EventGateWait && h.onWait != nil {
 		go h.onWait(ev)
+	}
+	if ev.Type == runtime.EventStepStart && h.onStart != nil {
+		go h.onStart(ev)
 	}
 }
 
@@ -285,5 +290,31 @@ func TestGateWaitsWithoutTerminal(t *testing.T) {
 	}
 	if got, want := h2.gate(), []string{"gate_approval dave approve 1/1", "gate_end approved dave approve 1/1"}; !slices.Equal(got, want) {
 		t.Errorf("resumed gate events %q, want %q", got, want)
+	}
+}
+
+// TestGateWithCheckApprovedFromElsewhere: approvals pass a gate whose
+// check is still polling, and end the check.
+func TestGateWithCheckApprovedFromElsewhere(t *testing.T) {
+	f := gateFixture(t, `check {
+    command  = ["false"]
+    interval = "50ms"
+  }`)
+	h := &gateHook{}
+	h.onStart = func(ev runtime.Event) {
+		if ev.Addr == "step.gate" {
+			approveAs(t, f.backend, "erin", ev.Addr)
+		}
+	}
+	res := f.apply(func(o *runtime.ApplyOptions) { o.Hook = h })
+	if res.Status != runtime.RunSucceeded {
+		t.Fatalf("status %s: %v", res.Status, f.diags)
+	}
+	want := []string{"gate_approval erin approve 1/1", "gate_end approved erin approve 1/1"}
+	if got := h.gate(); !slices.Equal(got, want) {
+		t.Errorf("gate events %q, want %q", got, want)
+	}
+	if got := f.lines(); !slices.Equal(got, []string{"after"}) {
+		t.Errorf("ledger %q", got)
 	}
 }
