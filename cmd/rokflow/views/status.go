@@ -17,9 +17,6 @@ const (
 	// unreachable begins the line a check's attempt prints when it could
 	// not reach its node (steps/wait).
 	unreachable = "could not run: "
-
-	evGateApproval runtime.EventType = "gate_approval"
-	evGateEnd      runtime.EventType = "gate_end"
 )
 
 // Status shows a run while it goes. Finished lines come from a Progress
@@ -196,7 +193,7 @@ func (s *Status) note(ev runtime.Event) {
 			return
 		}
 		s.add(&liveStep{addr: ev.Addr, target: ev.Target, start: ev.Time, gate: true, waiting: true, instructions: gateInstructions(ev), noted: ev.Time})
-	case evGateApproval:
+	case runtime.EventGateApproval:
 		if st := s.running[ev.Addr]; st != nil && ev.Needed > 0 {
 			st.approvals = fmt.Sprintf("%d of %d approvals", ev.Approvals, ev.Needed)
 		}
@@ -218,7 +215,7 @@ func (s *Status) note(ev runtime.Event) {
 		if ev.Status != "retrying" {
 			s.remove(ev.Addr)
 		}
-	case evGateEnd:
+	case runtime.EventGateEnd:
 		s.remove(ev.Addr)
 	case runtime.EventRunEnd:
 		s.running = map[string]*liveStep{}
