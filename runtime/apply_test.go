@@ -101,6 +101,9 @@ func (f *applyFixture) applyReg(reg *steps.Registry, opts ...applyOpt) *runtime.
 	}
 	res, diags := runtime.Apply(context.Background(), pb, reg, o)
 	f.diags = diags
+	if w, ok := o.Hook.(interface{ wait() }); ok {
+		w.wait() // what the hook started on events ends with the apply
+	}
 	if res == nil && !f.refusal {
 		f.t.Fatalf("apply returned no result: %v", diags)
 	}

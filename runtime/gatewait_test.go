@@ -22,17 +22,22 @@ type gateHook struct {
 	onWait func(runtime.Event)
 	// onStart is called, in its own goroutine, at each step_start.
 	onStart func(runtime.Event)
+	// running counts the calls of onWait and onStart not yet returned.
+	running sync.WaitGroup
 }
+
+// wait returns when every onWait and onStart call has returned.
+func (h *gateHook) wait() { h.running.Wait() }
 
 func (h *gateHook) Event(ev runtime.Event) {
 	h.mu.Lock()
 	h.events = append(h.events, ev)
 	h.mu.Unlock()
 	if ev.Type == runtime.EventGateWait && h.onWait != nil {
-		go h.onWait(ev)
+		h.running.Go(func() { h.onWait(ev) })
 	}
 	if ev.Type == runtime.EventStepStart && h.onStart != nil {
-		go h.onStart(ev)
+		h.running.Go(func() { h.onStart(ev) })
 	}
 }
 
