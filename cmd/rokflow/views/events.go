@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +57,19 @@ type Progress struct {
 	// line, written before whatever comes next.
 	skips skipRun
 	recap recap
+	// gates are the gates that started; a gate that passes is told by
+	// one line, its gate_end's (who, how, how long), so its step_end
+	// waits in passed until then.
+	gates  map[string]bool
+	passed map[string]passedGate
+}
+
+// passedGate is what a gate's two events tell, whichever comes first.
+type passedGate struct {
+	ended   bool          // gate_end said who passed it
+	elapsed time.Duration // from its step_end, when that came
+	at      string        // the time column of the step_end
+	stepEnd bool
 }
 
 // skipRun is a stretch of skipped steps: how many, and their distinct
@@ -68,7 +82,7 @@ type skipRun struct {
 
 // NewProgress returns a progress view writing to w.
 func NewProgress(w io.Writer, colorOn bool) *Progress {
-	return &Progress{w: w, c: newPalette(colorOn), recap: newRecap()}
+	return &Progress{w: w, c: newPalette(colorOn), recap: newRecap(), gates: map[string]bool{}, passed: map[string]passedGate{}}
 }
 
 // Event renders one event.
@@ -113,6 +127,9 @@ func (p *Progress) Event(ev runtime.Event) {
 		if ev.Attempt > 1 {
 			attempt = fmt.Sprintf(" (attempt %d)", ev.Attempt)
 		}
+		if ev.Instructions != "" {
+			p.gates[ev.Addr] = true
+		}
 		fmt.Fprintf(p.w, "%s   %s %s%s%s\n", at, c.dim("…"), ev.Addr, c.dim(on), attempt)
 	case runtime.EventStepOutput:
 		fmt.Fprintf(p.w, "%s       %s\n", at, c.dim(ev.Line))
@@ -121,18 +138,30 @@ func (p *Progress) Event(ev runtime.Event) {
 			fmt.Fprintf(p.w, "%s       %s\n", at, c.yellow("("+ev.Summary+")"))
 		}
 	case runtime.EventStepEnd:
-		switch ev.Status {
-		case "succeeded":
+		switch {
+		case ev.Status == "succeeded" && p.gates[ev.Addr]:
+			g := p.passed[ev.Addr]
+			if !g.ended {
+				p.passed[ev.Addr] = passedGate{elapsed: ev.Elapsed, at: at, stepEnd: true}
+			}
+		case ev.Status == "succeeded":
 			fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.green("✓"), ev.Addr, c.dim(ev.Elapsed.Truncate(time.Millisecond).String()))
-		case "retrying":
+		case ev.Status == "retrying":
 			fmt.Fprintf(p.w, "%s   %s %s attempt %d failed, retrying: %s\n", at, c.yellow("↻"), ev.Addr, ev.Attempt, ev.Error)
-		case "cancelled":
+		case ev.Status == "cancelled":
 			fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.yellow("⊘"), ev.Addr, c.yellow("cancelled: apply again to run it"))
 		default:
 			fmt.Fprintf(p.w, "%s   %s %s %s\n", at, c.red("✗"), ev.Addr, c.red(ev.Error))
 		}
 	case runtime.EventGateWait, runtime.EventGateApproval, runtime.EventGateEnd:
-		if line, ok := gateLine(c, ev); ok {
+		line, ok := gateLine(c, ev)
+		if ev.Type == runtime.EventGateEnd && ev.Status == runtime.GateApproved {
+			if g := p.passed[ev.Addr]; g.stepEnd {
+				line += " " + c.dim(g.elapsed.Truncate(time.Millisecond).String())
+			}
+			p.passed[ev.Addr] = passedGate{ended: true}
+		}
+		if ok {
 			fmt.Fprintf(p.w, "%s %s\n", at, line)
 		}
 	case runtime.EventGroupStop:
@@ -150,6 +179,11 @@ func (p *Progress) Event(ev runtime.Event) {
 		// know what the second Ctrl-C does (app.go).
 		fmt.Fprintf(p.w, "%s %s\n", at, c.yellow("Stopping: no new steps start; running steps finish. Press Ctrl-C again to cancel them."))
 	case runtime.EventRunEnd:
+		for _, addr := range slices.Sorted(maps.Keys(p.passed)) {
+			if g := p.passed[addr]; g.stepEnd && !g.ended { // a gate whose end was not told
+				fmt.Fprintf(p.w, "%s   %s %s %s\n", g.at, c.green("✓"), addr, c.dim(g.elapsed.Truncate(time.Millisecond).String()))
+			}
+		}
 		p.recap.write(p.w, c, ev, ev.Time.Sub(p.start))
 	}
 }

@@ -90,3 +90,35 @@ func TestPlanBrief(t *testing.T) {
 		t.Errorf("a group whose every step is skipped is listed:\n%s", got)
 	}
 }
+
+// TestProgressOneLinePerPassedGate: a gate that passes is one line (who,
+// how, how long), whether its gate_end comes after its step_end or
+// before; a gate whose end is never told still gets its success line at
+// the run's end.
+func TestProgressOneLinePerPassedGate(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	start := runtime.Event{Time: t0, Type: runtime.EventStepStart, Addr: "step.gate", Target: "rok1.sim", Instructions: "Swap the disk."}
+	end := runtime.Event{Time: t0, Type: runtime.EventStepEnd, Addr: "step.gate", Target: "rok1.sim", Status: "succeeded", Elapsed: 12 * time.Second}
+	passed := runtime.Event{Time: t0, Type: runtime.EventGateEnd, Addr: "step.gate", Status: runtime.GateApproved, By: "bob", How: runtime.HowApprove}
+	runEnd := runtime.Event{Time: t0, Type: runtime.EventRunEnd, Run: "r1", Status: "succeeded"}
+	for name, tt := range map[string]struct {
+		events []runtime.Event
+		want   string
+	}{
+		"end then gate_end": {[]runtime.Event{start, end, passed, runEnd}, "✓ step.gate approved by bob (rokflow approve); the run continues 12s\n"},
+		"gate_end then end": {[]runtime.Event{start, passed, end, runEnd}, "✓ step.gate approved by bob (rokflow approve); the run continues\n"},
+		"no gate_end":       {[]runtime.Event{start, end, runEnd}, "✓ step.gate 12s\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			p := NewProgress(&out, false)
+			for _, ev := range tt.events {
+				p.Event(ev)
+			}
+			got := out.String()
+			if !strings.Contains(got, tt.want) || strings.Count(got, "✓ step.gate") != 1 {
+				t.Errorf("want one line %q:\n%s", tt.want, got)
+			}
+		})
+	}
+}
