@@ -11,7 +11,8 @@ import (
 )
 
 // noNode names, in the recap, the steps that run on no node: HTTP, etcd
-// and RAPI requests, and steps of this machine.
+// and RAPI requests. Steps of this machine are counted as "local", the
+// name their lines give it.
 const noNode = "(no node)"
 
 // recap gathers, while a run goes, what the recap at its end says: per
@@ -32,7 +33,7 @@ type nodeRecap struct {
 func newRecap() recap { return recap{nodes: map[string]*nodeRecap{}} }
 
 func (r *recap) node(target string) *nodeRecap {
-	if target == "" || target == "local" {
+	if target == "" {
 		target = noNode
 	}
 	n := r.nodes[target]
