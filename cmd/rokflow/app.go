@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"github.com/hashicorp/hcl/v2"
@@ -56,6 +57,8 @@ type App struct {
 	resolver *connect.Resolver
 	// lines reads the operator's answers (prompt.go).
 	lines lineReader
+	// asked is when the question being asked was shown (prompt.go).
+	asked time.Time
 	// status is the live status area of apply on a terminal, or nil.
 	status statusArea
 	// diags, when set, collects the diagnostics report would print

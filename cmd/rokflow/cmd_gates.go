@@ -305,6 +305,7 @@ func (c *UnlockCmd) Run(a *App) error {
 // confirm asks a yes/no question on the terminal: y or yes confirms.
 func (a *App) confirm(ctx context.Context, question string) (bool, error) {
 	defer a.suspendStatus()()
+	a.beginQuestion()
 	fmt.Fprint(a.Stdout, question)
 	ok, err := a.yesNo(ctx, "Please answer yes or no: ")
 	if err != nil {

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mattn/go-isatty"
 
 	"github.com/rokflow/rokflow/runtime"
 )
@@ -20,21 +23,39 @@ var errInterrupted = errors.New("interrupted")
 // for the whole process, started at the first question: a question that
 // ends another way (the gate approved from another terminal, an interrupt)
 // leaves no reader behind to swallow the answer to the next one.
+//
+// The goroutine keeps reading while no question is asked, and every line
+// carries the time it was read: a line typed before a question was shown
+// is not its answer (a stray "y" typed during a long step must not approve
+// the gate that comes next), so readLine drops it.
 type lineReader struct {
 	once  sync.Once
-	lines chan string
+	lines chan typedLine
 	err   error // set before lines is closed
 }
 
+// typedLine is a line of input and when it was read.
+type typedLine struct {
+	text string
+	at   time.Time
+}
+
+// straySlack is how many unread lines the reader holds; more are dropped,
+// as nobody asked for them.
+const straySlack = 64
+
 func (r *lineReader) start(in io.Reader) {
 	r.once.Do(func() {
-		r.lines = make(chan string)
+		r.lines = make(chan typedLine, straySlack)
 		go func() {
 			br := bufio.NewReader(in)
 			for {
 				line, err := br.ReadString('\n')
 				if line != "" || err == nil {
-					r.lines <- strings.TrimSpace(line)
+					select {
+					case r.lines <- typedLine{strings.TrimSpace(line), time.Now()}:
+					default: // nobody is asking; the line is stray
+					}
 				}
 				if err != nil {
 					r.err = err
@@ -46,24 +67,41 @@ func (r *lineReader) start(in io.Reader) {
 	})
 }
 
-// readLine waits for the operator's next line. It returns errInterrupted
-// at the first Ctrl-C (a.Stop), ctx's error when ctx ends, and io.EOF when
-// stdin is closed.
+// beginQuestion marks the moment a question is shown on a terminal: input
+// typed before it is discarded, both lines already read and what the
+// terminal holds unread. Answers piped in by a script are read in order.
+func (a *App) beginQuestion() {
+	f, ok := a.Stdin.(*os.File)
+	if !ok || !isatty.IsTerminal(f.Fd()) {
+		return
+	}
+	flushTerminalInput(int(f.Fd()))
+	a.asked = time.Now()
+}
+
+// readLine waits for the operator's next line typed since the question
+// began (beginQuestion). It returns errInterrupted at the first Ctrl-C
+// (a.Stop), ctx's error when ctx ends, and io.EOF when stdin is closed.
 func (a *App) readLine(ctx context.Context) (string, error) {
 	a.lines.start(a.Stdin)
-	select {
-	case line, ok := <-a.lines.lines:
-		if !ok {
-			if a.lines.err != nil {
-				return "", a.lines.err
+	for {
+		select {
+		case line, ok := <-a.lines.lines:
+			if !ok {
+				if a.lines.err != nil {
+					return "", a.lines.err
+				}
+				return "", io.EOF
 			}
-			return "", io.EOF
+			if line.at.Before(a.asked) {
+				continue // typed before the question was shown
+			}
+			return line.text, nil
+		case <-a.Stop:
+			return "", errInterrupted
+		case <-ctx.Done():
+			return "", ctx.Err()
 		}
-		return line, nil
-	case <-a.Stop:
-		return "", errInterrupted
-	case <-ctx.Done():
-		return "", ctx.Err()
 	}
 }
 
@@ -117,6 +155,7 @@ func (a *App) promptGate(ctx context.Context, g runtime.Gate) (bool, error) {
 		}
 	}
 	defer a.promptMu.Unlock()
+	a.beginQuestion()
 	fmt.Fprintf(a.Stdout, "\n  Gate %s", g.Addr)
 	if g.Target != "" && g.Target != "local" {
 		fmt.Fprintf(a.Stdout, " (%s)", g.Target)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -156,6 +158,58 @@ func TestGatePromptOnTerminal(t *testing.T) {
 			}
 			if got := shownSteps(t, dir)["step.gate"]; got != tc.status {
 				t.Errorf("state show: step.gate is %q, want %q", got, tc.status)
+			}
+		})
+	}
+}
+
+// TestStrayAnswerDoesNotApprove: a y typed while a step runs, before any
+// gate asks, is not the answer to the gate that comes next — whether the
+// terminal still holds it or the prompt's reader has already read it.
+func TestStrayAnswerDoesNotApprove(t *testing.T) {
+	for _, asked := range []bool{false, true} {
+		name := "first question"
+		if asked {
+			name = "after the apply question"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			goOn := filepath.Join(dir, "go-on")
+			src := fmt.Sprintf(`
+step "before" {
+  uses    = "exec"
+  command = ["sh", "-c", "while [ ! -e \"$1\" ]; do sleep 0.02; done", "sh", %q]
+}
+step "gate" {
+  uses         = "manual"
+  instructions = "Swap the BOOT disk."
+  depends_on   = [step.before]
+}
+`, goOn)
+			pb := writePlaybook(t, src)
+			args := []string{pb, "--yes"}
+			if asked {
+				args = []string{pb}
+			}
+			p := startPTYApply(t, args...)
+			if asked {
+				p.expect(t, "Apply these changes? [y/N]")
+				p.tty.WriteString("y\n")
+			}
+			p.expect(t, "step.before")
+			p.tty.WriteString("y\n")           // stray: nothing is asked
+			time.Sleep(200 * time.Millisecond) // let the reader, if any, take it
+			if err := os.WriteFile(goOn, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p.expect(t, "Done? [y/n]: ")
+			p.tty.WriteString("n\n")
+			if code := p.exit(t); code != 1 {
+				t.Errorf("exit %d, want 1 (declined):\n%s", code, p.text())
+			}
+			out := p.text()
+			if strings.Contains(out, "approved by") || !strings.Contains(out, "Gate declined") {
+				t.Errorf("the stray y approved the gate:\n%s", out)
 			}
 		})
 	}
