@@ -101,6 +101,8 @@ type Result struct {
 	Counts  map[string]int
 	Failed  []string
 	Waiting []string // gates waiting for an approval
+	// Gates describe the waiting gates, in the order of Waiting.
+	Gates   []Gate
 	InDoubt []string
 	Blocked []string // not run because something upstream failed or was not known
 }
@@ -385,7 +387,8 @@ func (e *executor) load() hcl.Diagnostics {
 		}
 		// What failed is tried again: the operator resumed after healing
 		// it. (A failure is a known outcome; only a crash leaves doubt.)
-		if s.Status == state.Failed || s.Status == state.Cancelled {
+		// A gate that was waiting asks again.
+		if s.Status == state.Failed || s.Status == state.Cancelled || s.Status == state.Waiting {
 			st.status = state.Pending
 		}
 	}
@@ -1046,7 +1049,7 @@ func (e *executor) reportDoubt(inst *plan.Instance) {
 	st := e.state(inst.Address)
 	e.elementFailed(inst, "in doubt")
 	e.event(Event{Type: EventInDoubt, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: inst.Target, Handle: st.handle,
-		Summary: "in doubt: " + doubtHint(inst, st.handle) + ", then run rokflow resolve " + inst.Address + " --done or --retry"})
+		Summary: "in doubt: " + doubtHint(inst, st.handle)})
 }
 
 // resumeAction is how a step goes on that a crash may have cut short.
@@ -1095,9 +1098,9 @@ func doubtHint(inst *plan.Instance, handle string) string {
 	case handle != "":
 		return fmt.Sprintf("check whether %s (%s) completed", handle, what)
 	case inst.Target != "" && inst.Target != "local":
-		return fmt.Sprintf("check on %s whether it did: %s", inst.Target, what)
+		return fmt.Sprintf("check on %s whether it acted (%s)", inst.Target, what)
 	default:
-		return "check whether it did: " + what
+		return fmt.Sprintf("check whether it acted (%s)", what)
 	}
 }
 
@@ -1186,6 +1189,11 @@ func (e *executor) finish() (*Result, hcl.Diagnostics) {
 		switch {
 		case st.waiting:
 			res.Waiting = append(res.Waiting, inst.Address)
+			if g := e.gates[inst.Address]; g != nil {
+				res.Gates = append(res.Gates, e.gateOf(g))
+			} else {
+				res.Gates = append(res.Gates, Gate{Addr: inst.Address, Target: inst.Target, Needed: 1, SelfAllowed: true})
+			}
 			res.Counts["waiting"]++
 		case st.status == state.Failed:
 			res.Failed = append(res.Failed, inst.Address)

@@ -243,6 +243,12 @@ func (e *executor) startGate(inst *plan.Instance) bool {
 		return true
 	}
 	st.waiting = true
+	// The journal says the gate waits, so state show can tell an operator
+	// in another terminal (or after the run paused) what it waits for.
+	if err := e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Waiting, Attempt: st.attempts, Needed: g.rule.Needed}); err != nil {
+		e.halt(err)
+		return true
+	}
 	if e.opts.Prompt != nil || inst.Timeout != "" || e.opts.WaitGates > 0 {
 		g.active = true
 		if d, err := time.ParseDuration(inst.Timeout); err == nil && inst.Timeout != "" {
@@ -356,6 +362,12 @@ type promptAnswer struct {
 	err error
 }
 
+// gateOf describes a waiting gate to the caller of Apply.
+func (e *executor) gateOf(g *gateWait) Gate {
+	return Gate{Addr: g.inst.Address, Target: g.inst.Target, Instructions: g.inst.Instructions, Needed: g.rule.Needed,
+		Approvals: len(e.counted(g)), SelfAllowed: g.rule.AllowSelf, Self: e.self(), Deadline: g.deadline}
+}
+
 // ask puts the gate's question to the operator, in its own goroutine: an
 // approval from elsewhere, the gate's timeout or an interrupt end it.
 func (e *executor) ask(g *gateWait) {
@@ -363,8 +375,7 @@ func (e *executor) ask(g *gateWait) {
 	g.prompting, g.asked = cancel, make(chan struct{})
 	asked := g.asked
 	e.running++
-	q := Gate{Addr: g.inst.Address, Target: g.inst.Target, Instructions: g.inst.Instructions, Needed: g.rule.Needed,
-		Approvals: len(e.counted(g)), SelfAllowed: g.rule.AllowSelf, Self: e.self(), Deadline: g.deadline}
+	q := e.gateOf(g)
 	go func() {
 		ok, err := e.opts.Prompt(ctx, q)
 		cancel()

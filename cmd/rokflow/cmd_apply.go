@@ -165,11 +165,21 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 		return nil
 	case runtime.RunPaused:
 		if !c.JSON {
-			for _, w := range res.Waiting {
-				fmt.Fprintf(a.Stdout, "Paused at the gate %s. Approve it with: rokflow approve%s %s %s  (or apply --approve)\n", w, c.StateFlags.hint(), shellQuote(path), shellQuote(w))
+			for _, g := range res.Gates {
+				approve := fmt.Sprintf("rokflow approve%s %s %s", c.StateFlags.hint(), shellQuote(path), shellQuote(g.Addr))
+				switch {
+				case g.Needed > 1 && !g.SelfAllowed:
+					fmt.Fprintf(a.Stdout, "Paused at the gate %s: it needs %d approvals from people other than %s (%d given). Each of them runs: %s\n", g.Addr, g.Needed, g.Self, g.Approvals, approve)
+				case g.Needed > 1:
+					fmt.Fprintf(a.Stdout, "Paused at the gate %s: it needs %d approvals from distinct people (%d given). Each of them runs: %s\n", g.Addr, g.Needed, g.Approvals, approve)
+				case !g.SelfAllowed:
+					fmt.Fprintf(a.Stdout, "Paused at the gate %s: someone other than %s approves it with: %s\n", g.Addr, g.Self, approve)
+				default:
+					fmt.Fprintf(a.Stdout, "Paused at the gate %s. Approve it with: %s  (or apply --approve)\n", g.Addr, approve)
+				}
 			}
 			for _, d := range res.InDoubt {
-				fmt.Fprintf(a.Stdout, "%s is in doubt: check its target, then: rokflow resolve%s %s %s --done|--retry\n", d, c.StateFlags.hint(), shellQuote(path), shellQuote(d))
+				fmt.Fprintf(a.Stdout, "%s is in doubt: check whether it acted, then answer: rokflow resolve%s %s %s --done|--retry\n", d, c.StateFlags.hint(), shellQuote(path), shellQuote(d))
 			}
 		}
 		return &exitError{code: exitPaused}

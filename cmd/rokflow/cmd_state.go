@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -148,6 +149,9 @@ type stepView struct {
 	Error    string          `json:"error,omitempty"`
 	Outputs  json.RawMessage `json:"outputs,omitempty"`
 	Approved string          `json:"approved_by,omitempty"`
+	// Needed is how many approvals from distinct identities a waiting
+	// gate needs.
+	Needed int `json:"needed,omitempty"`
 	// Approvals are the gate's approvals, one per identity and way.
 	Approvals []approvalView `json:"approvals,omitempty"`
 	Resolved  string         `json:"resolved,omitempty"`
@@ -227,6 +231,9 @@ func (c *StateShowCmd) Run(a *App) error {
 		v := get(s.Addr)
 		v.Status, v.Attempts, v.Handle, v.Error = string(s.Status), s.Attempt, s.Handle, s.Error
 		v.Started, v.Finished = s.Started, s.Finished
+		if s.Status == state.Waiting {
+			v.Needed = s.Needed
+		}
 		if len(s.Outputs) > 0 {
 			v.Outputs = showOutputs(s.Outputs)
 		}
@@ -278,6 +285,19 @@ func (c *StateShowCmd) Run(a *App) error {
 		}
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].firstSeen < list[j].firstSeen })
+	if only != nil && len(list) == 0 {
+		var names []string
+		for addr := range steps {
+			names = append(names, addr)
+		}
+		hint := ""
+		if inside, err := addrs.ParsePattern(c.Address + ".*"); err == nil && slices.ContainsFunc(names, inside.Match) {
+			hint = fmt.Sprintf(" %s names no step; %s selects the steps inside it.", c.Address, inside)
+		} else if n := nearest(c.Address, names); n != "" {
+			hint = fmt.Sprintf(" Did you mean %s?", n)
+		}
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("no step of run %s matches %s.%s", run, c.Address, hint)}
+	}
 	if c.JSON {
 		return jsondoc.StateShow.Write(a.Stdout, stateShowJSON{jsondoc.StateShow.Header(), run, list, patterns})
 	}
@@ -304,6 +324,9 @@ func (c *StateShowCmd) Run(a *App) error {
 		}
 		if v.Handle != "" {
 			fmt.Fprintf(a.Stdout, "    handle:   %s\n", v.Handle)
+		}
+		if v.Needed > 0 {
+			fmt.Fprintf(a.Stdout, "    waits for: %s\n", approvalsWanted(v))
 		}
 		if v.Approved != "" {
 			fmt.Fprintf(a.Stdout, "    approved: %s\n", v.Approved)
@@ -356,4 +379,17 @@ func lastRun(ctx context.Context, b state.Backend) (*state.History, *state.Run, 
 	}
 	h := state.Fold(recs)
 	return h, h.Last(), nil
+}
+
+// approvalsWanted says what a waiting gate waits for: "1 approval", or "2
+// approvals from distinct people (1 given)".
+func approvalsWanted(v *stepView) string {
+	given := map[string]bool{}
+	for _, ap := range v.Approvals {
+		given[ap.By] = true
+	}
+	if v.Needed == 1 {
+		return "1 approval, or its check"
+	}
+	return fmt.Sprintf("%d approvals from distinct people (%d given)", v.Needed, len(given))
 }

@@ -242,3 +242,32 @@ func TestApproveFourEyes(t *testing.T) {
 		t.Errorf("apply: exit %d", code)
 	}
 }
+
+// TestPausedGateInState: a run that pauses at a four-eyes gate says who
+// may approve it, state show tells the gate waits and for how many
+// approvals, an address of no step is refused with the nearest one, and
+// the run resumed waits at the gate again.
+func TestPausedGateInState(t *testing.T) {
+	dir := writePlaybook(t, strings.Replace(gateWaitPlaybook, "%s", "approvals = 2", 1))
+	for range 2 { // the second apply resumes the paused run
+		code, out, stderr := run(t, nil, "apply", dir, "--yes")
+		if code != 3 || !strings.Contains(out, "it needs 2 approvals from people other than") || !strings.Contains(out, "Each of them runs: rokflow approve "+dir+" step.gate") {
+			t.Fatalf("apply: exit %d\n%s%s", code, out, stderr)
+		}
+		if got := shownSteps(t, dir)["step.gate"]; got != "waiting" {
+			t.Errorf("state show: step.gate is %q, want waiting", got)
+		}
+	}
+	code, out, stderr := run(t, nil, "state", "show", dir)
+	if code != 0 || !strings.Contains(out, "step.gate  WAITING") || !strings.Contains(out, "waits for: 2 approvals from distinct people (0 given)") {
+		t.Errorf("state show: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = run(t, nil, "state", "show", dir, "--json")
+	if code != 0 || !strings.Contains(out, `"needed": 2`) {
+		t.Errorf("state show --json: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = run(t, nil, "state", "show", dir, "step.gat")
+	if code != 1 || out != "" || !strings.Contains(stderr, "no step of run") || !strings.Contains(stderr, "Did you mean step.gate?") {
+		t.Errorf("state show of no step: exit %d\n%s%s", code, out, stderr)
+	}
+}

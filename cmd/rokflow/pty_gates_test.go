@@ -120,6 +120,7 @@ func TestGatePromptOnTerminal(t *testing.T) {
 			code:   []int{1, 130},
 			want:   []string{"the gate still waits"},
 			never:  "declined",
+			status: "waiting",
 		},
 		"approved elsewhere": {
 			answer: func(t *testing.T, p *ptyApply, dir string) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -104,5 +105,59 @@ func TestResolveAddresses(t *testing.T) {
 		t.Errorf("resolve with nothing in doubt: exit %d\n%s", code, stderr)
 	} else if strings.Contains(stderr, "Did you mean") {
 		t.Errorf("resolve suggests a step that is not in doubt:\n%s", stderr)
+	}
+}
+
+// TestInDoubtSaysHowToAnswer: the line of a step in doubt says what to
+// check and gives the resolve command whole, with the playbook's path.
+func TestInDoubtSaysHowToAnswer(t *testing.T) {
+	const pb = "step \"a\" {\n  uses    = \"exec\"\n  once    = true\n  command = [\"touch\", \"/nonexistent/marker\"]\n}\n"
+	dir := writePlaybook(t, pb)
+	code, out, stderr := run(t, nil, "plan", dir, "--json")
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, stderr)
+	}
+	var p struct {
+		PlanHash string `json:"hash"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil || p.PlanHash == "" {
+		t.Fatalf("plan --json: %v\n%s", err, out)
+	}
+	now := time.Now().UTC()
+	journal(t, dir,
+		state.Record{Kind: state.KindRun, Run: "r1", PlanHash: p.PlanHash, Playbook: filepath.Base(dir), Time: now},
+		state.Record{Kind: state.KindStep, Run: "r1", Addr: "step.a", Status: state.Running, Attempt: 1, Time: now},
+	)
+	code, out, stderr = run(t, nil, "apply", dir, "--yes")
+	want := []string{
+		"? step.a in doubt: check whether it acted (",
+		"step.a is in doubt: check whether it acted, then answer: rokflow resolve " + dir + " step.a --done|--retry",
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("apply does not say %q: exit %d\n%s%s", w, code, out, stderr)
+		}
+	}
+	if code != 3 {
+		t.Errorf("apply with a step in doubt: exit %d, want 3\n%s%s", code, out, stderr)
+	}
+}
+
+// TestStateShowOfAGroup: a group's address names no step; state show says
+// which pattern selects the steps inside it.
+func TestStateShowOfAGroup(t *testing.T) {
+	dir := writePlaybook(t, "step \"a\" {\n  uses    = \"exec\"\n  command = [\"true\"]\n}\n")
+	now := time.Now().UTC()
+	journal(t, dir,
+		state.Record{Kind: state.KindRun, Run: "r1", PlanHash: "h1", Playbook: "p", Time: now},
+		state.Record{Kind: state.KindStep, Run: "r1", Addr: `group.g["a"].step.x`, Status: state.Succeeded, Attempt: 1, Time: now},
+	)
+	code, out, stderr := run(t, nil, "state", "show", dir, "group.g[*]")
+	if code != 1 || out != "" || !strings.Contains(stderr, "group.g[*] names no step; group.g[*].* selects the steps inside it.") {
+		t.Errorf("state show group.g[*]: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = run(t, nil, "state", "show", dir, "group.g[*].*")
+	if code != 0 || !strings.Contains(out, `group.g["a"].step.x  SUCCEEDED`) {
+		t.Errorf("state show group.g[*].*: exit %d\n%s%s", code, out, stderr)
 	}
 }

@@ -362,7 +362,7 @@ func TestSchemaRunOnSimulator(t *testing.T) {
 		args []string
 	}{
 		{jsondoc.StateShow, []string{"state", "show", shipped, "--state", e.state, "--json"}},
-		{jsondoc.StateShow, []string{"state", "show", shipped, "--state", e.state, "--json", "group.slaves[*]"}},
+		{jsondoc.StateShow, []string{"state", "show", shipped, "--state", e.state, "--json", "group.slaves[*].*"}},
 		{jsondoc.StateList, []string{"state", "list", shipped, "--state", e.state, "--json"}},
 		{jsondoc.SimStatus, []string{"sim", "status", "--dir", e.srv.Dir(), "--json"}},
 		{jsondoc.SimFaults, []string{"sim", "fault", "slow", "rok2.sim", "--dir", e.srv.Dir(), "--json"}},

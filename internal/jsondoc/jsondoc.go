@@ -64,8 +64,8 @@ var (
 	// approvals, needed, deadline).
 	Events = Doc{Name: "apply event", Version: Version{2, 1}, Oldest: Version{2, 0}, Reference: "docs/events-json.md", Schema: "events.schema.json"}
 	// StateShow is `state show --json`; 1.1 added each gate's approvals
-	// (by, how, time).
-	StateShow = Doc{Name: "state show document", Version: Version{1, 1}, Oldest: Version{1, 0}, Reference: "docs/json.md", Schema: "state-show.schema.json"}
+	// (by, how, time), 1.2 the waiting status and a waiting gate's needed.
+	StateShow = Doc{Name: "state show document", Version: Version{1, 2}, Oldest: Version{1, 0}, Reference: "docs/json.md", Schema: "state-show.schema.json"}
 	// StateList is `state list --json`.
 	StateList = Doc{Name: "state list document", Version: Version{1, 0}, Oldest: Version{1, 0}, Reference: "docs/json.md", Schema: "state-list.schema.json"}
 	// SimStatus is `sim status --json`.

@@ -59,8 +59,9 @@ type Step struct {
 	Handle  string
 	Outputs []byte
 	Error   string
-	// Started is when the latest attempt was journaled as running;
-	// Finished when the step last reached a terminal status.
+	// Started is when the latest attempt was journaled as running (a
+	// gate: as waiting); Finished when the step last reached a terminal
+	// status.
 	Started, Finished time.Time
 	// Resolution answers the step's current episode of doubt
 	// (ResolutionDone or ResolutionRetry); it is spent once the step
@@ -74,6 +75,8 @@ type Step struct {
 	// ResolvedDone: the step succeeded on an operator's word (resolve
 	// --done), so no outputs of it were ever seen.
 	ResolvedDone bool
+	// Needed is how many approvals a waiting gate needs.
+	Needed int
 }
 
 // Obligation is an undo owed by a step that succeeded.
@@ -206,7 +209,7 @@ func (r *Run) add(rec *Record) {
 		if rec.Attempt != s.Attempt {
 			s.Handle = ""
 		}
-		s.Status, s.Error = rec.Status, rec.Error
+		s.Status, s.Error, s.Needed = rec.Status, rec.Error, rec.Needed
 		if rec.Attempt > 0 {
 			// A step set back to pending keeps counting its attempts.
 			s.Attempt = rec.Attempt
@@ -230,6 +233,11 @@ func (r *Run) add(rec *Record) {
 			}
 			s.Finished = time.Time{}
 		case Pending:
+			s.Finished = time.Time{}
+		case Waiting:
+			if s.Started.IsZero() || rec.Attempt > 0 {
+				s.Started = rec.Time
+			}
 			s.Finished = time.Time{}
 		default:
 			s.Finished = rec.Time

@@ -28,6 +28,10 @@ const (
 	Skipped   Status = "skipped"
 	InDoubt   Status = "in_doubt"
 	Cancelled Status = "cancelled"
+	// Waiting: a gate waits for its approvals or its check. A run that
+	// ends (paused, interrupted) while it waits leaves it waiting; the
+	// run that resumes asks again.
+	Waiting Status = "waiting"
 )
 
 // The statuses of an obligation record: an undo is owed until it is
@@ -137,6 +141,9 @@ type Record struct {
 	// How says how an approval was given: "approve" (rokflow approve),
 	// "prompt", "auto-approve", "approve-flag" (apply --approve).
 	How string `json:"how,omitempty"`
+	// Needed is how many approvals from distinct identities a waiting
+	// gate needs (KindStep, Status Waiting).
+	Needed int `json:"needed,omitempty"`
 }
 
 // Holder says who holds (or held) the run lock, or who gave an approval.
