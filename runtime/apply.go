@@ -556,7 +556,9 @@ func (e *executor) loop() (*Result, hcl.Diagnostics) {
 		case <-e.stopCh():
 			e.stopped = true
 			e.interruptGates()
-			e.event(Event{Type: EventStopping, Run: e.run, Summary: "interrupted: starting nothing new; waiting for running steps"})
+			if e.ctx.Err() == nil { // cancelled already: nothing waits
+				e.event(Event{Type: EventStopping, Run: e.run, Summary: "interrupted: starting nothing new; waiting for running steps"})
+			}
 		case <-e.lostCh():
 			e.lost = true
 		case <-wake:

@@ -177,11 +177,14 @@ func Main(args []string, env Env) (code int) {
 		// not wait for steps to finish.
 		select {
 		case sig := <-sigs:
-			close(stopCh)
 			if sig == syscall.SIGTERM {
+				// Cancelled before stopped: the run never offers a
+				// second Ctrl-C to whoever sent SIGTERM.
 				cancel()
+				close(stopCh)
 				return
 			}
+			close(stopCh)
 		case <-ctx.Done():
 			return
 		}

@@ -90,6 +90,10 @@ step "after" {
 	if !strings.Contains(out.String(), "cancelled") || strings.Contains(out.String(), "check that the program exists") {
 		t.Fatalf("the output must say the step was cancelled:\n%s", out.String())
 	}
+	// SIGTERM cancels at once: nobody is offered a second Ctrl-C.
+	if strings.Contains(out.String(), "Ctrl-C") {
+		t.Fatalf("after SIGTERM the output speaks of Ctrl-C:\n%s", out.String())
+	}
 }
 
 // TestStateShowListsPatternApprovals: an approval given for a pattern is

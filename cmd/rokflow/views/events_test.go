@@ -44,7 +44,7 @@ func TestProgressFoldsSkipsAndRecaps(t *testing.T) {
 		"\nRecap\n",
 		"  rok2.sim    1 ok  0 failed  1 cancelled  6s\n",
 		"  rok3.sim    0 ok  1 failed  4s\n",
-		"  1 undos owed: they stay in the journal (rokflow state show)\n",
+		"  1 undo owed: kept in the journal (rokflow state show)\n",
 		"run r1 failed in 8s: 1 cancelled, 1 failed, 3 skipped, 1 succeeded\n",
 	} {
 		if !strings.Contains(got, want) {

@@ -116,7 +116,11 @@ func (r *recap) write(w io.Writer, c palette, ev runtime.Event, took time.Durati
 		fmt.Fprintf(w, "  %-*s  %s\n", width, name, strings.Join(parts, "  "))
 	}
 	if r.owed > 0 {
-		fmt.Fprintf(w, "  %s\n", c.yellow(fmt.Sprintf("%d undos owed: they stay in the journal (rokflow state show)", r.owed)))
+		undos := "undos"
+		if r.owed == 1 {
+			undos = "undo"
+		}
+		fmt.Fprintf(w, "  %s\n", c.yellow(fmt.Sprintf("%d %s owed: kept in the journal (rokflow state show)", r.owed, undos)))
 	}
 	keys := make([]string, 0, len(ev.Counts))
 	for k := range ev.Counts {
@@ -125,7 +129,7 @@ func (r *recap) write(w io.Writer, c palette, ev runtime.Event, took time.Durati
 	sort.Strings(keys)
 	var counts []string
 	for _, k := range keys {
-		counts = append(counts, fmt.Sprintf("%d %s", ev.Counts[k], k))
+		counts = append(counts, fmt.Sprintf("%d %s", ev.Counts[k], strings.ReplaceAll(k, "_", " ")))
 	}
 	status := ev.Status
 	switch status {
