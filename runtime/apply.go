@@ -739,9 +739,15 @@ func (e *executor) launch(inst *plan.Instance, x instExtra) {
 	}
 	// A once step's intent is durable before it acts. Other steps may run
 	// again after a crash, so their start is journaled together with their
-	// end, in one write, still before any dependent starts.
+	// end, in one write, still before any dependent starts. A gate whose
+	// check runs is journaled as waiting, as any waiting gate is
+	// (startGate): state show tells what it waits for.
 	rec := state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Running, Attempt: st.attempts, Handle: st.handle, Time: e.opts.Now()}
-	if inst.Once {
+	if inst.Gate {
+		rec = waitingRecord(e.run, inst, st.attempts)
+		rec.Time = e.opts.Now()
+	}
+	if inst.Once || inst.Gate {
 		if err := e.journal.append(context.WithoutCancel(e.ctx), rec); err != nil {
 			st.running = false
 			e.running--

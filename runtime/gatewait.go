@@ -198,6 +198,20 @@ func (e *executor) counted(g *gateWait) []approval {
 	return out
 }
 
+// waitingRecord is the journal's record of a gate that begins to wait;
+// its Reason says what for.
+func waitingRecord(run string, inst *plan.Instance, attempt int) state.Record {
+	rule := gateRuleOf(inst)
+	what := "an approval"
+	if rule.Needed > 1 {
+		what = fmt.Sprintf("%d approvals from distinct people", rule.Needed)
+	}
+	if hasCheck(inst) {
+		what = "its check, or " + what
+	}
+	return state.Record{Kind: state.KindStep, Run: run, Addr: inst.Address, Status: state.Waiting, Attempt: attempt, Needed: rule.Needed, Reason: what}
+}
+
 // startGate handles a gate the scheduler reached: it passes at once when
 // approved already (in the journal, --approve, --auto-approve); else a gate
 // with a check runs its check (reported false), and one without waits,
@@ -245,7 +259,7 @@ func (e *executor) startGate(inst *plan.Instance) bool {
 	st.waiting = true
 	// The journal says the gate waits, so state show can tell an operator
 	// in another terminal (or after the run paused) what it waits for.
-	if err := e.journal.append(context.WithoutCancel(e.ctx), state.Record{Kind: state.KindStep, Run: e.run, Addr: inst.Address, Status: state.Waiting, Attempt: st.attempts, Needed: g.rule.Needed}); err != nil {
+	if err := e.journal.append(context.WithoutCancel(e.ctx), waitingRecord(e.run, inst, st.attempts)); err != nil {
 		e.halt(err)
 		return true
 	}

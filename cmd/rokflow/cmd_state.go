@@ -152,6 +152,8 @@ type stepView struct {
 	// Needed is how many approvals from distinct identities a waiting
 	// gate needs.
 	Needed int `json:"needed,omitempty"`
+	// WaitsFor says what a waiting gate waits for, for people.
+	WaitsFor string `json:"waits_for,omitempty"`
 	// Approvals are the gate's approvals, one per identity and way.
 	Approvals []approvalView `json:"approvals,omitempty"`
 	Resolved  string         `json:"resolved,omitempty"`
@@ -232,7 +234,7 @@ func (c *StateShowCmd) Run(a *App) error {
 		v.Status, v.Attempts, v.Handle, v.Error = string(s.Status), s.Attempt, s.Handle, s.Error
 		v.Started, v.Finished = s.Started, s.Finished
 		if s.Status == state.Waiting {
-			v.Needed = s.Needed
+			v.Needed, v.WaitsFor = s.Needed, s.WaitsFor
 		}
 		if len(s.Outputs) > 0 {
 			v.Outputs = showOutputs(s.Outputs)
@@ -381,15 +383,19 @@ func lastRun(ctx context.Context, b state.Backend) (*state.History, *state.Run, 
 	return h, h.Last(), nil
 }
 
-// approvalsWanted says what a waiting gate waits for: "1 approval", or "2
-// approvals from distinct people (1 given)".
+// approvalsWanted says what a waiting gate waits for: "its check, or an
+// approval", or "2 approvals from distinct people (1 given)".
 func approvalsWanted(v *stepView) string {
+	what := v.WaitsFor
+	if what == "" {
+		what = fmt.Sprintf("%d approval(s)", v.Needed)
+	}
+	if v.Needed < 2 {
+		return what
+	}
 	given := map[string]bool{}
 	for _, ap := range v.Approvals {
 		given[ap.By] = true
 	}
-	if v.Needed == 1 {
-		return "1 approval, or its check"
-	}
-	return fmt.Sprintf("%d approvals from distinct people (%d given)", v.Needed, len(given))
+	return fmt.Sprintf("%s (%d given)", what, len(given))
 }

@@ -75,8 +75,10 @@ type Step struct {
 	// ResolvedDone: the step succeeded on an operator's word (resolve
 	// --done), so no outputs of it were ever seen.
 	ResolvedDone bool
-	// Needed is how many approvals a waiting gate needs.
-	Needed int
+	// Needed is how many approvals a waiting gate needs; WaitsFor says
+	// what it waits for ("its check, or an approval").
+	Needed   int
+	WaitsFor string
 }
 
 // Obligation is an undo owed by a step that succeeded.
@@ -209,7 +211,10 @@ func (r *Run) add(rec *Record) {
 		if rec.Attempt != s.Attempt {
 			s.Handle = ""
 		}
-		s.Status, s.Error, s.Needed = rec.Status, rec.Error, rec.Needed
+		s.Status, s.Error, s.Needed, s.WaitsFor = rec.Status, rec.Error, rec.Needed, ""
+		if rec.Status == Waiting {
+			s.WaitsFor = rec.Reason
+		}
 		if rec.Attempt > 0 {
 			// A step set back to pending keeps counting its attempts.
 			s.Attempt = rec.Attempt

@@ -132,7 +132,8 @@ type Record struct {
 	// UndoAddrs are the undo step's instances an obligation owes; records
 	// written before they were listed have only Undo.
 	UndoAddrs []string `json:"undo_addrs,omitempty"`
-	// Reason says why an obligation is held back or unmet.
+	// Reason says why an obligation is held back or unmet, or what a
+	// waiting gate waits for.
 	Reason string `json:"reason,omitempty"`
 	// By is the identity an approval counts for (KindApproval): the state
 	// backend's user when it authenticates one, else user@host. Two
