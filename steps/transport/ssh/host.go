@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/rokflow/rokflow/internal/shscript"
 	"github.com/rokflow/rokflow/steps"
 )
 
@@ -178,7 +179,7 @@ func (h *host) kill(sess *ssh.Session, pid *pidFilter, o runOpts, done <-chan er
 	if n <= 0 {
 		return
 	}
-	argv := []string{"sh", "-c", `kill -s KILL -- "-$1"`, "rokflow-kill", strconv.Itoa(n)}
+	argv := []string{"sh", "-c", shscript.Kill, "rokflow-kill", strconv.Itoa(n)}
 	line, err := buildCommand(steps.Command{Argv: argv, Sudo: o.sudo}, false, h.s.user == "root")
 	if err != nil {
 		return
@@ -189,7 +190,7 @@ func (h *host) kill(sess *ssh.Session, pid *pidFilter, o runOpts, done <-chan er
 }
 
 // pidReport prints the shell's pid on stderr, for pidFilter.
-const pidReport = `printf 'rokflow-pid:%s\n' "$$" >&2; `
+const pidReport = shscript.PIDReport
 
 // pidFilter takes the line pidReport printed off the start of stderr and
 // passes the rest on. Should something else come first (a login script
