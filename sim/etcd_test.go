@@ -17,7 +17,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
-	"github.com/rokflow/rokflow/sim/pki"
+	"github.com/rokflow/rokflow/internal/pki"
 )
 
 // etcdAs is an etcd client with a certificate from dir/etcd ("client",

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rokflow/rokflow/sim/pki"
+	"github.com/rokflow/rokflow/internal/pki"
 )
 
 // RAPIPEMFile holds the RAPI server's self-signed certificate, for the

@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rokflow/rokflow/sim/pki"
+	"github.com/rokflow/rokflow/internal/pki"
 )
 
 // Server is a running simulator: the cluster state, one SSH server per

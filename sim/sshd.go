@@ -19,7 +19,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/rokflow/rokflow/sim/pki"
+	"github.com/rokflow/rokflow/internal/pki"
 )
 
 // Files the SSH side writes for clients.

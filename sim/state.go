@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/rokflow/rokflow/sim/pki"
+	"github.com/rokflow/rokflow/internal/pki"
 )
 
 // stateSchema is the version of the state file's layout.

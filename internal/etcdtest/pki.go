@@ -1,18 +1,11 @@
 package etcdtest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/rokflow/rokflow/internal/pki"
 )
 
 // PKI is a throw-away certificate authority with a server certificate and
@@ -23,66 +16,36 @@ type PKI struct {
 	Dir string
 }
 
-// NewPKI makes a CA (ECDSA P-256, valid for an hour either side of now), a
-// server certificate for 127.0.0.1 and one client certificate per name in
-// clients, in a new temporary directory of the test.
+// NewPKI makes a CA, a server certificate for 127.0.0.1 and one client
+// certificate per name in clients (package pki), in a new temporary
+// directory of the test.
 func NewPKI(t testing.TB, clients ...string) *PKI {
 	t.Helper()
 	p := &PKI{Dir: filepath.Join(t.TempDir(), "pki")}
-	if err := os.MkdirAll(p.Dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := pki.NewCA("etcdtest CA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "etcdtest CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	if err := pki.WriteFile(p.CAFile(), ca.CertPEM(), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	// etcd's gRPC gateway dials the server with the server's own
+	// certificate, so it is a client certificate as well (pki's are).
+	srv, err := ca.Server("etcd-server", []net.IP{net.ParseIP("127.0.0.1")}, []string{"localhost"})
+	if err == nil {
+		err = srv.Write(p.Dir, "server")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, p.CAFile(), "CERTIFICATE", caDER)
-	leaf := func(name, cn string, serial int64, server bool) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for _, cn := range clients {
+		c, err := ca.Client(cn)
+		if err == nil {
+			err = c.Write(p.Dir, cn)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-			KeyUsage:    x509.KeyUsageDigitalSignature,
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		}
-		if server {
-			// etcd's gRPC gateway dials the server with the server's own
-			// certificate, so it is a client certificate as well.
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-			tmpl.DNSNames = []string{"localhost"}
-			tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kder, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		writePEM(t, p.CertFile(name), "CERTIFICATE", der)
-		writePEM(t, p.KeyFile(name), "EC PRIVATE KEY", kder)
-	}
-	leaf("server", "etcd-server", 2, true)
-	for i, cn := range clients {
-		leaf(cn, cn, int64(10+i), false)
 	}
 	return p
 }
@@ -106,11 +69,4 @@ func (p *PKI) ServerTLS(clientCertAuth bool) *TLS {
 		tl.TrustedCAFile, tl.ClientCertAuth = p.CAFile(), true
 	}
 	return tl
-}
-
-func writePEM(t testing.TB, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
