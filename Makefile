@@ -13,8 +13,9 @@ export NO_COLOR := 1
 
 all: build
 
-build: ## Build bin/rokflow
+build: ## Build bin/rokflow and the simulator's program beside it, bin/rokflow-sim
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rokflow
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)-sim ./cmd/rokflow-sim
 
 test: ## Vet, then run every test (the CI job)
 	$(GO) vet ./...
@@ -59,8 +60,8 @@ demo: build ## The main job: the v0.11 upgrade against the simulator, both platf
 	./scripts/demo.sh
 
 # Release files for linux/amd64 and linux/arm64 in dist/: a tarball per
-# architecture (rokflow_$(VERSION)_linux_ARCH.tar.gz: the static binary,
-# README, docs, examples and playbooks), a Debian package per architecture
+# architecture (rokflow_$(VERSION)_linux_ARCH.tar.gz: the static binaries
+# rokflow and rokflow-sim, README, docs, examples and playbooks), a Debian package per architecture
 # and SHA256SUMS; reproducible from a commit. The .deb is staged and built
 # with dpkg-deb (scripts/dist.sh): a static binary and some documents need
 # no packaging tool beyond the one Debian has, so nothing is downloaded and

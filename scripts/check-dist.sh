@@ -52,7 +52,7 @@ for arch in $ARCHS; do
 
 	# The tarball: one directory with the binary and the documents.
 	tar -tzf "$tgz" >"$work/list"
-	for f in rokflow README.md docs/plan-json.md docs/events-json.md examples/README.md \
+	for f in rokflow rokflow-sim README.md docs/plan-json.md docs/events-json.md examples/README.md \
 		playbooks/rok-v0.11/main.hcl playbooks/lib/node-upgrade/main.hcl; do
 		grep -qx "$name/$f" "$work/list" || fail "$tgz lacks $name/$f"
 	done
@@ -62,7 +62,9 @@ for arch in $ARCHS; do
 	if grep -q testdata "$work/list"; then
 		fail "$tgz ships test data"
 	fi
-	tar -tvzf "$tgz" "$name/rokflow" | grep -q '^-rwxr-xr-x 0/0 ' || fail "$tgz: rokflow is not an executable owned by root"
+	for prog in rokflow rokflow-sim; do
+		tar -tvzf "$tgz" "$name/$prog" | grep -q '^-rwxr-xr-x 0/0 ' || fail "$tgz: $prog is not an executable owned by root"
+	done
 	mkdir -p "$work/$arch"
 	tar -C "$work/$arch" -xzf "$tgz"
 	bin=$work/$arch/$name/rokflow
@@ -81,7 +83,7 @@ for arch in $ARCHS; do
 		grep -qx " $want" "$work/info" || fail "$deb: dpkg-deb --info lacks $want"
 	done
 	dpkg-deb --contents "$deb" >"$work/contents"
-	for f in usr/bin/rokflow usr/share/doc/rokflow/README.md usr/share/doc/rokflow/docs/plan-json.md \
+	for f in usr/bin/rokflow usr/bin/rokflow-sim usr/share/doc/rokflow/README.md usr/share/doc/rokflow/docs/plan-json.md \
 		usr/share/rokflow/playbooks/rok-v0.11/main.hcl; do
 		grep -q " \./$f\$" "$work/contents" || fail "$deb lacks /$f"
 	done
@@ -90,7 +92,9 @@ for arch in $ARCHS; do
 	fi
 	grep -q '^-rwxr-xr-x root/root .* \./usr/bin/rokflow$' "$work/contents" || fail "$deb: /usr/bin/rokflow is not executable"
 	dpkg-deb -x "$deb" "$work/deb-$arch"
+	grep -q '^-rwxr-xr-x root/root .* \./usr/bin/rokflow-sim$' "$work/contents" || fail "$deb: /usr/bin/rokflow-sim is not executable"
 	cmp -s "$bin" "$work/deb-$arch/usr/bin/rokflow" || fail "$deb: its binary is not the tarball's"
+	cmp -s "$bin-sim" "$work/deb-$arch/usr/bin/rokflow-sim" || fail "$deb: its rokflow-sim is not the tarball's"
 
 	# The binary for this machine runs.
 	if [ "$arch" = "$here" ]; then
@@ -100,6 +104,8 @@ for arch in $ARCHS; do
 		*) fail "$bin version printed: $out" ;;
 		esac
 		echo "check-dist: $out"
+		out=$("$bin-sim" version)
+		[ "$out" = "rokflow-sim $VERSION" ] || fail "$bin-sim version printed: $out"
 		ran=true
 	fi
 	echo "check-dist: $name.tar.gz and rokflow_${deb_version}_${arch}.deb are right"

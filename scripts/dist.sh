@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds rokflow's release files in dist/ (make dist). For each of $ARCHS,
 # on linux:
-#   rokflow_VERSION_linux_ARCH.tar.gz  the binary, README.md, docs/,
+#   rokflow_VERSION_linux_ARCH.tar.gz  the binaries rokflow and rokflow-sim
+#                                      (the simulator), README.md, docs/,
 #                                      examples/ and playbooks/ (lib and the
 #                                      shipped playbooks) in one directory
-#   rokflow_DEBVERSION_ARCH.deb        /usr/bin/rokflow, the same documents in
+#   rokflow_DEBVERSION_ARCH.deb        /usr/bin/rokflow and /usr/bin/rokflow-sim,
+#                                      the same documents in
 #                                      /usr/share/doc/rokflow, the playbooks
 #                                      in /usr/share/rokflow/playbooks
 # and SHA256SUMS over them. The binaries are static (CGO_ENABLED=0). The
@@ -81,8 +83,10 @@ for arch in $ARCHS; do
 	name=rokflow_${VERSION}_linux_${arch}
 	stage=$work/$name
 	echo "dist: building linux/$arch"
-	CGO_ENABLED=0 GOOS=linux GOARCH=$arch "$GO" build -trimpath -ldflags "$LDFLAGS" -o "$stage/rokflow" ./cmd/rokflow
-	chmod 0755 "$stage/rokflow"
+	for prog in rokflow rokflow-sim; do
+		CGO_ENABLED=0 GOOS=linux GOARCH=$arch "$GO" build -trimpath -ldflags "$LDFLAGS" -o "$stage/$prog" "./cmd/$prog"
+		chmod 0755 "$stage/$prog"
+	done
 	copy "${docs[@]}" "${examples[@]}" "${playbooks[@]}" "$stage"
 	settle "$stage"
 	tar -C "$work" --sort=name --owner=0 --group=0 --numeric-owner --format=gnu -cf - "$name" |
@@ -90,6 +94,7 @@ for arch in $ARCHS; do
 
 	root=$work/deb-$arch
 	install -D -m 0755 "$stage/rokflow" "$root/usr/bin/rokflow"
+	install -D -m 0755 "$stage/rokflow-sim" "$root/usr/bin/rokflow-sim"
 	(cd "$stage" && copy "${docs[@]}" "${examples[@]}" "$root/usr/share/doc/rokflow")
 	(cd "$stage/playbooks" && copy "${playbooks[@]#playbooks/}" "$root/usr/share/rokflow/playbooks")
 	mkdir -p "$root/DEBIAN"

@@ -3,17 +3,13 @@ package sim
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 )
 
@@ -21,92 +17,37 @@ import (
 // from DIR/sim.json in the X-Rokflow-Sim-Token header.
 //
 //	GET  /status     Status as JSON
+//	GET  /jobs       the Ganeti jobs, []Job
+//	GET  /inflight   the commands the nodes run, []Command
 //	GET  /faults     Faults
 //	PUT  /faults     replace the Faults
 //	POST /operator   an OperatorRequest
 //	POST /stop       stop the simulator
-const tokenHeader = "X-Rokflow-Sim-Token"
 
-func (s *Server) startControl() error {
-	l, err := listen(&s.st.Ports.Control, "control API")
-	if err != nil {
-		return err
-	}
-	s.token = randomToken(16)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		st := s.Status()
-		writeJSON(w, http.StatusOK, &st)
-	})
-	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Faults())
-	})
-	mux.HandleFunc("PUT /faults", func(w http.ResponseWriter, r *http.Request) {
-		var f Faults
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&f); err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("the body is not a Faults document: %w", err))
-			return
-		}
-		if err := s.SetFaults(f); err != nil {
-			writeError(w, http.StatusInternalServerError, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, s.Faults())
-	})
-	mux.HandleFunc("POST /operator", func(w http.ResponseWriter, r *http.Request) {
-		var req OperatorRequest
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("the body is not an operator request: %w", err))
-			return
-		}
-		if err := s.Operator(req); err != nil {
-			writeError(w, http.StatusConflict, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"result": "ok"})
-	})
-	mux.HandleFunc("POST /stop", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]int{"pid": os.Getpid()})
-		s.requestStop()
-	})
-	s.control = &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if subtle.ConstantTimeCompare([]byte(r.Header.Get(tokenHeader)), []byte(s.token)) != 1 {
-				writeError(w, http.StatusUnauthorized, errors.New("missing or wrong control token (see sim.json)"))
-				return
-			}
-			mux.ServeHTTP(w, r)
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	go func() { _ = s.control.Serve(l) }()
-	return nil
-}
+// TokenHeader carries the control token of DIR/sim.json.
+const TokenHeader = "X-Rokflow-Sim-Token"
 
-func (s *Server) controlAddr() string {
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.st.Ports.Control))
-}
+// RuntimeFile says where a running simulator's control API is.
+const RuntimeFile = "sim.json"
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]string{"error": err.Error()})
+// Runtime is what a running simulator writes to DIR/sim.json (mode 0600):
+// its process and how to reach its control API.
+type Runtime struct {
+	PID     int       `json:"pid"`
+	Control string    `json:"control"`
+	Token   string    `json:"token"`
+	Started time.Time `json:"started"`
 }
 
 // ReadRuntime reads DIR/sim.json, which exists while a simulator runs.
 func ReadRuntime(dir string) (*Runtime, error) {
-	data, err := os.ReadFile(filepath.Join(dir, runtimeFile))
+	data, err := os.ReadFile(filepath.Join(dir, RuntimeFile))
 	if err != nil {
 		return nil, err
 	}
 	var rt Runtime
 	if err := json.Unmarshal(data, &rt); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, runtimeFile), err)
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, RuntimeFile), err)
 	}
 	return &rt, nil
 }
@@ -122,7 +63,7 @@ func Dial(dir string) (*Client, error) {
 	rt, err := ReadRuntime(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no simulator is running in %s (no %s)", dir, runtimeFile)
+			return nil, fmt.Errorf("no simulator is running in %s (no %s)", dir, RuntimeFile)
 		}
 		return nil, err
 	}
@@ -145,7 +86,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
-	req.Header.Set(tokenHeader, c.rt.Token)
+	req.Header.Set(TokenHeader, c.rt.Token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -194,4 +135,16 @@ func (c *Client) Operator(ctx context.Context, req OperatorRequest) error {
 // Stop asks the simulator to stop; it returns before it has stopped.
 func (c *Client) Stop(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/stop", nil, nil)
+}
+
+// Jobs returns every Ganeti job the simulator received, in id order.
+func (c *Client) Jobs(ctx context.Context) ([]Job, error) {
+	var jobs []Job
+	return jobs, c.do(ctx, http.MethodGet, "/jobs", nil, &jobs)
+}
+
+// InFlight returns the commands the nodes are running, by process id.
+func (c *Client) InFlight(ctx context.Context) ([]Command, error) {
+	var cmds []Command
+	return cmds, c.do(ctx, http.MethodGet, "/inflight", nil, &cmds)
 }

@@ -1,15 +1,17 @@
 package sim
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/rokflow/rokflow/internal/debversion"
+	"github.com/rokflow/rokflow/sim/internal/release"
 )
 
 // Platforms a simulated cluster can run on.
@@ -48,8 +50,8 @@ type Spec struct {
 	// their series strictly increase, each newer than FromVersion's. Each
 	// has its script rok-cluster-upgrade-v<release> (on a node whose BOOT
 	// disk is of its series or newer), its appliance BOOT disk
-	// (bootVersion), its RokE image and Ganeti host packages
-	// (imageVersion); the catalogue (releases.go) says what each series
+	// (release.BootVersion), its RokE image and Ganeti host packages
+	// (imageVersion); the release.Catalogue (releases.go) says what each series
 	// brings. Default ["0.11.0"], or for a cluster starting at 0.11 or
 	// later the first release of the next series.
 	Upgrades []string `json:"upgrades"`
@@ -134,8 +136,9 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 var clusterName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$`)
 
-// withDefaults fills in the zero fields and checks the rest.
-func (s Spec) withDefaults() (Spec, error) {
+// WithDefaults fills in the zero fields and checks the rest: the Spec a
+// new cluster is created from.
+func (s Spec) WithDefaults() (Spec, error) {
 	if s.Cluster == "" {
 		s.Cluster = "sim"
 	}
@@ -203,20 +206,20 @@ func (s Spec) withDefaults() (Spec, error) {
 // Check reports what is wrong with a Spec a new cluster would be created
 // from, as Start would.
 func (s Spec) Check() error {
-	_, err := s.withDefaults()
+	_, err := s.WithDefaults()
 	return err
 }
 
 // checkReleases completes and checks the starting release and the upgrade
 // targets.
 func (s *Spec) checkReleases() error {
-	if bareRelease.MatchString(s.FromVersion) {
-		s.FromVersion = bootVersion(s.FromVersion)
+	if release.Bare.MatchString(s.FromVersion) {
+		s.FromVersion = release.BootVersion(s.FromVersion)
 	}
 	if _, err := debversion.Parse(s.FromVersion); err != nil {
 		return fmt.Errorf("starting release %q: name a release, such as 0.10.2, or a rok-base version: %w", s.FromVersion, err)
 	}
-	from, err := series(s.FromVersion)
+	from, err := release.Series(s.FromVersion)
 	if err != nil {
 		return fmt.Errorf("starting release: %w", err)
 	}
@@ -225,17 +228,17 @@ func (s *Spec) checkReleases() error {
 	}
 	prev, prevRelease := from, ""
 	for _, u := range s.Upgrades {
-		if !bareRelease.MatchString(u) {
+		if !release.Bare.MatchString(u) {
 			return fmt.Errorf("upgrade target %q: name a release, such as 0.12.0", u)
 		}
-		ser := seriesOf(u)
+		ser := release.SeriesOf(u)
 		switch {
-		case compareSeries(ser, from) <= 0:
+		case release.CompareSeries(ser, from) <= 0:
 			return fmt.Errorf("upgrade target %s is not newer than the release the cluster starts at, %s: each target must be of a later series than %s",
-				u, upstream(s.FromVersion), from)
-		case compareSeries(ser, prev) <= 0:
+				u, release.Upstream(s.FromVersion), from)
+		case release.CompareSeries(ser, prev) <= 0:
 			return fmt.Errorf("upgrade target %s is listed after %s: list the targets in upgrade order, one release per series", u, prevRelease)
-		case len(profileOf(ser).Commands) == 0:
+		case len(release.ProfileOf(ser).Commands) == 0:
 			return fmt.Errorf("upgrade target %s: the simulator knows Rok %s only as a release a cluster starts at (it has no rok-cluster-upgrade-v%s script); targets start at %s",
 				u, ser, u, firstTargetSeries())
 		}
@@ -248,7 +251,7 @@ func (s *Spec) checkReleases() error {
 // when none is given: 0.11.0, the seed's, or the next series' first
 // release.
 func defaultUpgrade(from string) string {
-	if compareSeries(from, "0.11") < 0 {
+	if release.CompareSeries(from, "0.11") < 0 {
 		return "0.11.0"
 	}
 	major, minor, _ := strings.Cut(from, ".")
@@ -259,7 +262,7 @@ func defaultUpgrade(from string) string {
 
 // firstTargetSeries is the oldest series the simulator can upgrade to.
 func firstTargetSeries() string {
-	for _, p := range catalogue {
+	for _, p := range release.Catalogue {
 		if len(p.Commands) > 0 {
 			return p.Series
 		}
@@ -294,20 +297,11 @@ func (s *Spec) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// matches reports whether the fault applies to opcode op on target.
-func (f JobFault) matches(op, target string) bool {
-	short := map[string]string{
-		"reinstall": "OP_INSTANCE_REINSTALL", "migrate": "OP_INSTANCE_MIGRATE",
-		"evacuate": "OP_NODE_EVACUATE", "node-migrate": "OP_NODE_MIGRATE",
-		"shutdown": "OP_INSTANCE_SHUTDOWN", "startup": "OP_INSTANCE_STARTUP",
-		"role": "OP_NODE_SET_PARAMS",
+// randomToken returns n random bytes in hex.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
 	}
-	want := f.Op
-	if long, ok := short[f.Op]; ok {
-		want = long
-	}
-	return want == op && (f.Target == "" || f.Target == target)
+	return hex.EncodeToString(b)
 }
-
-// has reports whether names lists name.
-func has(names []string, name string) bool { return slices.Contains(names, name) }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -112,26 +111,7 @@ func (c *SimStartCmd) Run(a *App) error {
 		fmt.Fprintf(a.Stderr, "rokflow: resuming the simulated cluster in %s as it was left (its creation flags are ignored; --reset starts afresh).\n", c.Dir)
 	}
 	if c.Foreground {
-		spec := c.spec()
-		spec.Log = a.Stderr
-		s, err := sim.Start(c.Dir, spec)
-		if err != nil {
-			return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot start the simulator: %s", err)}
-		}
-		if err := c.printReady(a, os.Getpid()); err != nil {
-			s.Close()
-			return err
-		}
-		fmt.Fprintln(a.Stdout, "Running in the foreground; Ctrl-C stops it (the cluster stays in --dir and resumes on the next start).")
-		select {
-		case <-a.Ctx.Done():
-		case <-a.Stop:
-		case <-s.Done():
-		}
-		if err := s.Close(); err != nil {
-			return &exitError{code: exitFailed, msg: fmt.Sprintf("stopping the simulator: %s", err)}
-		}
-		return nil
+		return c.runForeground(a)
 	}
 	pid, err := c.startBackground(a)
 	if err != nil {
@@ -140,13 +120,12 @@ func (c *SimStartCmd) Run(a *App) error {
 	return c.printReady(a, pid)
 }
 
-// startBackground re-runs this rokflow binary as `sim serve` in a new
-// session, its output in DIR/sim.log, and waits until its control API
-// answers.
+// startBackground runs rokflow-sim serve in a new session, its output in
+// DIR/sim.log, and waits until its control API answers.
 func (c *SimStartCmd) startBackground(a *App) (int, error) {
-	exe, err := os.Executable()
+	cmd, err := sim.ServeCommand(c.Dir, c.spec())
 	if err != nil {
-		return 0, &exitError{code: exitFailed, msg: fmt.Sprintf("cannot find the rokflow binary to run the simulator: %s", err)}
+		return 0, &exitError{code: exitFailed, msg: err.Error()}
 	}
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return 0, &exitError{code: exitFailed, msg: err.Error()}
@@ -157,8 +136,6 @@ func (c *SimStartCmd) startBackground(a *App) (int, error) {
 		return 0, &exitError{code: exitFailed, msg: err.Error()}
 	}
 	defer logFile.Close()
-	args := append([]string{"--no-color", "sim", "serve", "--dir", c.Dir}, c.args()...)
-	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -167,31 +144,63 @@ func (c *SimStartCmd) startBackground(a *App) (int, error) {
 	pid := cmd.Process.Pid
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	deadline := time.NewTimer(c.Timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-exited:
-			return 0, &exitError{code: exitFailed, msg: fmt.Sprintf("the simulator exited while starting (%v); the end of %s:\n%s", err, logPath, simTail(logPath, 15))}
-		case <-deadline.C:
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			return 0, &exitError{code: exitFailed, msg: fmt.Sprintf("the simulator (pid %d) was not ready within %s and was stopped; the end of %s:\n%s", pid, c.Timeout, logPath, simTail(logPath, 15))}
-		case <-a.Ctx.Done():
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			return 0, &exitError{code: exitFailed, msg: "interrupted while the simulator was starting; it was stopped"}
-		case <-tick.C:
-			if rt, err := sim.ReadRuntime(c.Dir); err == nil && rt.PID == pid {
-				if cl, err := sim.Dial(c.Dir); err == nil {
-					if _, err := cl.Status(a.Ctx); err == nil {
-						_ = cmd.Process.Release()
-						return pid, nil
-					}
-				}
-			}
-		}
+	switch err := sim.WaitReady(a.Ctx, c.Dir, pid, exited, c.Timeout); {
+	case err == nil:
+		_ = cmd.Process.Release()
+		return pid, nil
+	case errors.Is(err, sim.ErrNotReady):
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		return 0, &exitError{code: exitFailed, msg: fmt.Sprintf("the simulator (pid %d) was not ready within %s and was stopped; the end of %s:\n%s", pid, c.Timeout, logPath, simTail(logPath, 15))}
+	case a.Ctx.Err() != nil:
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		return 0, &exitError{code: exitFailed, msg: "interrupted while the simulator was starting; it was stopped"}
+	default:
+		return 0, &exitError{code: exitFailed, msg: fmt.Sprintf("%s; the end of %s:\n%s", err, logPath, simTail(logPath, 15))}
 	}
+}
+
+// runForeground runs rokflow-sim serve attached to this terminal, its log
+// on stderr, until it is interrupted or stopped.
+func (c *SimStartCmd) runForeground(a *App) error {
+	cmd, err := sim.ServeCommand(c.Dir, c.spec())
+	if err != nil {
+		return &exitError{code: exitFailed, msg: err.Error()}
+	}
+	cmd.Stdout, cmd.Stderr = a.Stderr, a.Stderr
+	if err := cmd.Start(); err != nil {
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot start the simulator: %s", err)}
+	}
+	pid := cmd.Process.Pid
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	if err := sim.WaitReady(a.Ctx, c.Dir, pid, exited, c.Timeout); err != nil {
+		var ended *sim.ExitError
+		if !errors.As(err, &ended) {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			<-exited
+		}
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot start the simulator: %s", err)}
+	}
+	if err := c.printReady(a, pid); err != nil {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		<-exited
+		return err
+	}
+	fmt.Fprintln(a.Stdout, "Running in the foreground; Ctrl-C stops it (the cluster stays in --dir and resumes on the next start).")
+	select {
+	case <-a.Ctx.Done():
+	case <-a.Stop:
+	case err := <-exited:
+		if err != nil {
+			return &exitError{code: exitFailed, msg: fmt.Sprintf("the simulator: %s", err)}
+		}
+		return nil
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("stopping the simulator: %s", err)}
+	}
+	return nil
 }
 
 // printReady says where the simulator is and what to run next.
@@ -227,36 +236,23 @@ func (c *SimStartCmd) printReady(a *App, pid int) error {
 }
 
 // SimServeCmd runs the simulator in the foreground; sim start runs it in
-// the background.
+// the background. It is rokflow-sim serve, which it becomes.
 type SimServeCmd struct {
 	SimDirFlag
 	SimSpecFlags
 }
 
-// Run serves until the process is interrupted or asked to stop.
+// Run replaces this process with rokflow-sim serve.
 func (c *SimServeCmd) Run(a *App) error {
-	spec := c.spec()
-	spec.Log = a.Stderr
+	cmd, err := sim.ServeCommand(c.Dir, c.spec())
+	if err != nil {
+		return &exitError{code: exitFailed, msg: err.Error()}
+	}
 	fmt.Fprintf(a.Stderr, "rokflow %s: simulator starting in %s (pid %d)\n", Version, c.Dir, os.Getpid())
-	if err := sim.Serve(interruptible(a), c.Dir, spec); err != nil {
+	if err := syscall.Exec(cmd.Path, cmd.Args, os.Environ()); err != nil {
 		return &exitError{code: exitFailed, msg: fmt.Sprintf("simulator: %s", err)}
 	}
-	fmt.Fprintf(a.Stderr, "rokflow: simulator in %s stopped\n", c.Dir)
 	return nil
-}
-
-// interruptible is a context that ends at the first interrupt: a
-// simulator has nothing to finish before it stops.
-func interruptible(a *App) context.Context {
-	ctx, cancel := context.WithCancel(a.Ctx)
-	go func() {
-		select {
-		case <-a.Stop:
-		case <-ctx.Done():
-		}
-		cancel()
-	}()
-	return ctx
 }
 
 // SimStopCmd stops the simulator running in a directory.
@@ -280,8 +276,8 @@ func (c *SimStopCmd) Run(a *App) error {
 		fmt.Fprintf(a.Stderr, "rokflow: the simulator recorded in %s (pid %d) is not running any more; removed its stale sim.json.\n", c.Dir, rt.PID)
 		return nil
 	}
-	// A `rokflow sim serve` (or `sim start --foreground`) process ends when
-	// its simulator stops; a simulator inside another program only closes.
+	// A rokflow-sim serve process ends when its simulator stops; a
+	// simulator inside another program only closes.
 	own := isSimProcess(rt.PID)
 	gone := func() bool {
 		if own {
@@ -315,9 +311,9 @@ func (c *SimStopCmd) Run(a *App) error {
 	return &exitError{code: exitFailed, msg: fmt.Sprintf("the simulator (pid %d) did not stop; check it with: ps -p %d", rt.PID, rt.PID)}
 }
 
-// isSimProcess reports whether pid is a live `rokflow sim serve` or
-// `rokflow sim start --foreground`, so that a recycled pid is never
-// signalled.
+// isSimProcess reports whether pid is a live rokflow-sim serve (or, from
+// an older rokflow, `rokflow sim serve` or `rokflow sim start
+// --foreground`), so that a recycled pid is never signalled.
 func isSimProcess(pid int) bool {
 	if pid <= 0 || syscall.Kill(pid, 0) != nil {
 		return false
@@ -327,6 +323,9 @@ func isSimProcess(pid int) bool {
 		return false
 	}
 	args := strings.Split(string(cmdline), "\x00")
+	if len(args) >= 2 && filepath.Base(args[0]) == sim.Program && args[1] == "serve" {
+		return true
+	}
 	for i := 0; i+1 < len(args); i++ {
 		if args[i] == "sim" && (args[i+1] == "serve" || args[i+1] == "start" && slices.Contains(args, "--foreground")) {
 			return true
@@ -388,7 +387,7 @@ func simStatus(ctx context.Context, dir string) (*sim.Status, error) {
 			return st, nil
 		}
 	}
-	st, err := sim.StatusFromDisk(dir)
+	st, err := sim.StatusOnDisk(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, &exitError{code: exitFailed, msg: fmt.Sprintf("there is no simulated cluster in %s; create one with: rokflow sim start%s", dir, simDirArg(dir))}

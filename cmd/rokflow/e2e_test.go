@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/sim"
+	"github.com/rokflow/rokflow/sim/server"
 	"github.com/rokflow/rokflow/sim/shellwords"
 )
 
@@ -56,7 +57,7 @@ var shipped = filepath.Join(e2ePlaybooks, "rok-v0.11")
 // reaches it.
 type e2eSim struct {
 	tb     testing.TB
-	srv    *sim.Server
+	srv    *server.Server
 	vars   string   // the var-file sim.WriteVars wrote
 	env    []string // ROKFLOW_VAR_ secrets, from sim.env
 	state  string   // --state URL of this test's runs
@@ -103,7 +104,7 @@ func trySim(tb testing.TB, spec sim.Spec) (*e2eSim, error) {
 		spec.WaitTimeout = sim.Duration(2 * time.Second)
 	}
 	dir := tb.TempDir()
-	srv, err := sim.Start(filepath.Join(dir, "sim"), spec)
+	srv, err := server.Start(filepath.Join(dir, "sim"), spec)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func trySim(tb testing.TB, spec sim.Spec) (*e2eSim, error) {
 			tb.Logf("the simulator's events (last 80):\n%s", lastLines(log.String(), 80))
 		}
 	})
-	if err := sim.WriteVars(srv.Dir()); err != nil {
+	if err := server.WriteVars(srv.Dir()); err != nil {
 		tb.Fatalf("WriteVars: %v", err)
 	}
 	e := &e2eSim{

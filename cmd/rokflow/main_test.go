@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/rokflow/rokflow/internal/jsondoc"
+	"github.com/rokflow/rokflow/sim"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -74,7 +76,29 @@ func firstDiff(want, got string) string {
 func TestMain(m *testing.M) {
 	Version = "test"
 	os.Setenv("ROKFLOW_SSH_CONFIG", "none") // never the ssh_config of whoever runs the tests
-	os.Exit(m.Run())
+	os.Exit(runWithSimProgram(m))
+}
+
+// runWithSimProgram builds rokflow-sim for the tests that start the
+// simulator as a process (sim start, rokflow test) and points
+// ROKFLOW_SIM at it, unless it is set already; then runs the tests.
+func runWithSimProgram(m *testing.M) int {
+	if os.Getenv(childEnv) == "1" || os.Getenv(sim.ProgramEnv) != "" {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "rokflow-sim-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, sim.Program)
+	if out, err := exec.Command("go", "build", "-o", bin, "../rokflow-sim").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building rokflow-sim: %v\n%s", err, out)
+		return 1
+	}
+	os.Setenv(sim.ProgramEnv, bin)
+	return m.Run()
 }
 
 func TestExitCodes(t *testing.T) {

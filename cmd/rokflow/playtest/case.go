@@ -29,7 +29,7 @@ type caseRun struct {
 	s        *Suite
 	c        *Case
 	dir      string
-	srv      *sim.Server
+	srv      *simProcess
 	log      *syncBuffer
 	before   sim.Status
 	varFiles []string
@@ -78,9 +78,8 @@ func (r *Runner) newRun(s *Suite, c *Case, label string) (*caseRun, error) {
 	}
 	x := &caseRun{r: r, s: s, c: c, dir: dir, log: &syncBuffer{}, state: "file://" + filepath.Join(dir, "state"),
 		kinds: map[string]string{}, seen: map[string]bool{}}
-	spec.Log = x.log
 	for try := 1; ; try++ {
-		x.srv, err = sim.Start(filepath.Join(dir, "sim", strconv.Itoa(try)), spec)
+		x.srv, err = startSimulator(filepath.Join(dir, "sim", strconv.Itoa(try)), spec, x.log)
 		// The simulator picks its etcd ports before etcd binds them, so
 		// simulators starting side by side may pick the same one: the
 		// loser starts afresh.

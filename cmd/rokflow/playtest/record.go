@@ -129,7 +129,7 @@ func JobHandle(h string) int {
 // flight on a node, every Ganeti job ended, and the members, instances,
 // jobs and counters the same over several polls. (A field operator's BOOT
 // disk swap under way moves the nodes, so it is waited for too.)
-func Quiet(ctx context.Context, srv *sim.Server, limit time.Duration) (sim.Status, []sim.Job, error) {
+func Quiet(ctx context.Context, srv Cluster, limit time.Duration) (sim.Status, []sim.Job, error) {
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.Now().Add(limit)
@@ -137,6 +137,9 @@ func Quiet(ctx context.Context, srv *sim.Server, limit time.Duration) (sim.Statu
 	for {
 		st, jobs := srv.Status(), srv.Jobs()
 		busy := len(srv.InFlight()) > 0
+		if e, ok := srv.(interface{ Err() error }); ok && e.Err() != nil {
+			return st, jobs, fmt.Errorf("reading the simulator: %w", e.Err())
+		}
 		for _, j := range jobs {
 			busy = busy || !j.Final()
 		}

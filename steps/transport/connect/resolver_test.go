@@ -17,6 +17,7 @@ import (
 
 	"github.com/rokflow/rokflow/internal/debuglog"
 	"github.com/rokflow/rokflow/sim"
+	"github.com/rokflow/rokflow/sim/server"
 	"github.com/rokflow/rokflow/steps"
 	"github.com/rokflow/rokflow/steps/transport/connect"
 )
@@ -98,7 +99,7 @@ func TestResolverLocal(t *testing.T) {
 // connection the simulator's variables describe, and reads a file only
 // the node has.
 func TestResolverSSH(t *testing.T) {
-	s, err := sim.Start(t.TempDir(), sim.Spec{NoEtcd: true})
+	s, err := server.Start(t.TempDir(), sim.Spec{NoEtcd: true})
 	if err != nil {
 		t.Fatal(err)
 	}
