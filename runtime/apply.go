@@ -258,7 +258,7 @@ type executor struct {
 	resolutions    map[string]string
 	owed           obligations
 
-	p     *planner
+	p     *planned // the current plan (replan)
 	sc    *sched
 	index map[string]int
 	// afterChange marks, per instance of the current plan, whether a
@@ -599,7 +599,7 @@ func (e *executor) lostCh() <-chan struct{} {
 
 // globalErrors returns planning errors not tied to one instance: those
 // stop the run before it starts.
-func globalErrors(p *planner) hcl.Diagnostics {
+func globalErrors(p *planned) hcl.Diagnostics {
 	owned := map[*hcl.Diagnostic]bool{}
 	for _, x := range p.extras {
 		for _, d := range x.diags {

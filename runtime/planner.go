@@ -125,9 +125,24 @@ func Plan(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts Opti
 	return p.plan, p.diags
 }
 
-// walk plans a compiled playbook; the planner it returns holds the plan
-// and, per instance, what the executor needs beyond the plan's data.
-func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, diags hcl.Diagnostics) *planner {
+// planned is what one planning walk produced: the plan, and per instance
+// what only an in-process executor needs beyond the plan's data. The
+// executor reads a walk's result only through it.
+type planned struct {
+	plan *plan.Plan
+	// extras holds, per instance of plan, its kind, connection, checks,
+	// undo and diagnostics.
+	extras []instExtra
+	// diags are every diagnostic of the walk, those of instances too
+	// (see globalErrors).
+	diags hcl.Diagnostics
+	// release is what the plan knows of the cluster's release; nil for a
+	// playbook without a release block.
+	release *releaseState
+}
+
+// walk plans a compiled playbook.
+func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, diags hcl.Diagnostics) *planned {
 	p := &planner{
 		ctx:      ctx,
 		pb:       pb,
@@ -178,7 +193,7 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 	}
 	p.finish()
 	lang.HideSensitive(p.diags)
-	return p
+	return &planned{plan: p.plan, extras: p.extras, diags: p.diags, release: p.release}
 }
 
 // walkModule evaluates a module instance's nodes in order and returns its
