@@ -134,7 +134,7 @@ func (e *executor) settleRecord(inst *plan.Instance, status state.Status, output
 		e.replanDue = true
 	}
 	if status == state.Skipped {
-		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: knownTarget(inst.Target), Status: string(status), Summary: inst.Reason})
+		e.event(Event{Type: EventStepEnd, Run: e.run, Addr: inst.Address, Kind: inst.Kind, Target: knownTarget(inst), Status: string(status), Summary: inst.Reason})
 	}
 }
 

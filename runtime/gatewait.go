@@ -147,9 +147,9 @@ func (e *executor) startGate(inst *plan.Instance) bool {
 		e.halt(err)
 		return true
 	}
-	if e.opts.Prompt != nil || inst.Timeout != "" || e.opts.WaitGates > 0 {
+	if e.opts.Prompt != nil || inst.TimeoutAfter.Given() || e.opts.WaitGates > 0 {
 		g.active = true
-		if d, err := time.ParseDuration(inst.Timeout); err == nil && inst.Timeout != "" {
+		if d, ok := inst.TimeoutAfter.Known(); ok {
 			g.deadline, g.ownTimeout = e.opts.Now().Add(d), true
 		} else if e.opts.WaitGates > 0 {
 			g.deadline = e.opts.Now().Add(e.opts.WaitGates)

@@ -15,13 +15,15 @@ import (
 	"github.com/rokflow/rokflow/runtime/plan"
 )
 
-func (p *planner) targetText(st *lang.Step, on cty.Value) string {
+// target evaluates a step's on argument: the host's name, or, when
+// unknown is true, what stands for it in the plan.
+func (p *planner) target(st *lang.Step, on cty.Value) (target string, unknown bool) {
 	if on.HasMark(marks.Sensitive) {
 		p.diags = append(p.diags, sensitiveTarget(st.On))
-		return marks.Masked
+		return marks.Masked, true
 	}
 	if !on.IsKnown() {
-		return marks.UnknownText(on)
+		return marks.UnknownText(on), true
 	}
 	on, _ = on.Unmark()
 	s, err := convert.Convert(on, cty.String)
@@ -32,26 +34,29 @@ func (p *planner) targetText(st *lang.Step, on cty.Value) string {
 			Detail:   "The on argument takes a host name as a non-empty string.",
 			Subject:  st.On.Range().Ptr(),
 		})
-		return ""
+		return "", false
 	}
-	return s.AsString()
+	return s.AsString(), false
 }
 
-// durationText evaluates a duration argument ("90s", "10m").
-func (p *planner) durationText(s *scope, expr hcl.Expression, what string) string {
+// duration evaluates a duration argument ("90s", "10m"): its text as the
+// plan shows it, and the duration a run acts on. None after an error;
+// unknown, the text saying when it will be known, when it is known only
+// at run time.
+func (p *planner) duration(s *scope, expr hcl.Expression, what string) (string, plan.Duration) {
 	v, ds := p.eval(s, expr)
 	p.diags = append(p.diags, ds...)
 	if ds.HasErrors() || v.v.IsNull() {
-		return ""
+		return "", plan.Duration{}
 	}
 	if !v.v.IsKnown() {
-		return marks.UnknownText(v.v)
+		return marks.UnknownText(v.v), plan.Duration{Unknown: true}
 	}
 	raw, _ := v.v.Unmark()
 	str, err := convert.Convert(raw, cty.String)
 	if err == nil {
-		if _, perr := time.ParseDuration(str.AsString()); perr == nil {
-			return str.AsString()
+		if d, perr := time.ParseDuration(str.AsString()); perr == nil {
+			return str.AsString(), plan.Duration{D: d, Set: true}
 		}
 	}
 	p.diags = append(p.diags, &hcl.Diagnostic{
@@ -60,7 +65,7 @@ func (p *planner) durationText(s *scope, expr hcl.Expression, what string) strin
 		Detail:   fmt.Sprintf("The %s must be a duration such as \"90s\", \"10m\" or \"1h30m\".", what),
 		Subject:  expr.Range().Ptr(),
 	})
-	return ""
+	return "", plan.Duration{}
 }
 
 func (p *planner) intArg(s *scope, expr hcl.Expression, what string, def, minimum int) int {
@@ -90,12 +95,13 @@ func (p *planner) intArg(s *scope, expr hcl.Expression, what string, def, minimu
 }
 
 func (p *planner) retry(s *scope, r *lang.Retry) *plan.Retry {
-	out := &plan.Retry{Attempts: p.intArg(s, r.Attempts, "retry attempts", 1, 1), Delay: "5s", MaxDelay: "1m"}
+	out := &plan.Retry{Attempts: p.intArg(s, r.Attempts, "retry attempts", 1, 1), Delay: "5s", MaxDelay: "1m",
+		DelayAfter: plan.DurationOf("5s"), MaxDelayAfter: plan.DurationOf("1m")}
 	if r.Delay != nil {
-		out.Delay = p.durationText(s, r.Delay, "retry delay")
+		out.Delay, out.DelayAfter = p.duration(s, r.Delay, "retry delay")
 	}
 	if r.MaxDelay != nil {
-		out.MaxDelay = p.durationText(s, r.MaxDelay, "retry max_delay")
+		out.MaxDelay, out.MaxDelayAfter = p.duration(s, r.MaxDelay, "retry max_delay")
 	}
 	return out
 }

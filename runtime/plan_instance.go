@@ -170,7 +170,7 @@ func (p *planner) planTarget(ip *instancePlan) (reachable bool) {
 		on, ds := p.eval(s, st.On)
 		p.diags = append(p.diags, ds...)
 		ip.d = ip.d.union(on.deps)
-		inst.Target = p.targetText(st, on.v)
+		inst.Target, inst.TargetUnknown = p.target(st, on.v)
 	} else if cs.schema.Target == steps.TargetHost {
 		inst.Target = connect.LocalTarget
 	}
@@ -220,9 +220,9 @@ func (p *planner) planLimits(ip *instancePlan) {
 	// A kind that waits for a condition has a default timeout, its bound
 	// when the step sets none.
 	if st.Timeout != nil {
-		inst.Timeout = p.durationText(s, st.Timeout, "timeout")
+		inst.Timeout, inst.TimeoutAfter = p.duration(s, st.Timeout, "timeout")
 	} else {
-		inst.Timeout = cs.schema.DefaultTimeout
+		inst.Timeout, inst.TimeoutAfter = cs.schema.DefaultTimeout, plan.DurationOf(cs.schema.DefaultTimeout)
 	}
 	if st.Connection != "" {
 		p.extras[ip.local].conn = p.connection(s, st)
@@ -245,7 +245,7 @@ func (p *planner) planLimits(ip *instancePlan) {
 func (p *planner) callKind(ip *instancePlan, reachable bool) cty.Value {
 	s, st, cs, inst, addr := ip.s, ip.st, ip.cs, ip.inst, ip.addr
 	req := steps.PlanRequest{Args: ip.args}
-	if inst.Target != "" && !strings.HasPrefix(inst.Target, "(") {
+	if inst.Target != "" && !inst.TargetUnknown {
 		req.Target = inst.Target
 	}
 	var host steps.Host

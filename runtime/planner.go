@@ -115,6 +115,10 @@ func Plan(ctx context.Context, pb *lang.Playbook, reg *steps.Registry, opts Opti
 	}
 	p := walk(ctx, pb, c, opts, diags)
 	bindFacts(p.plan)
+	// A plan says what it was made from, for a plan file to be bound to
+	// and to find again; the executor's re-plans need neither.
+	p.plan.Hash = Hash(pb, opts.Inputs)
+	p.plan.Playbook.Dir = pb.Dir
 	return p.plan, p.diags
 }
 

@@ -185,10 +185,10 @@ func (e *executor) runStepIn(base context.Context, inst *plan.Instance, x instEx
 	attempts, delay, maxDelay := 1, 5*time.Second, time.Minute
 	if inst.Retry != nil && !inst.Once {
 		attempts = max(inst.Retry.Attempts, 1)
-		if d, err := time.ParseDuration(inst.Retry.Delay); err == nil {
+		if d, ok := inst.Retry.DelayAfter.Known(); ok {
 			delay = d
 		}
-		if d, err := time.ParseDuration(inst.Retry.MaxDelay); err == nil {
+		if d, ok := inst.Retry.MaxDelayAfter.Known(); ok {
 			maxDelay = d
 		}
 	}
@@ -203,10 +203,8 @@ func (e *executor) runStepIn(base context.Context, inst *plan.Instance, x instEx
 	for attempt := 1; attempt <= attempts; attempt++ {
 		ctx := base
 		var cancel context.CancelFunc = func() {}
-		if inst.Timeout != "" {
-			if d, err := time.ParseDuration(inst.Timeout); err == nil {
-				ctx, cancel = context.WithTimeout(ctx, d)
-			}
+		if d, ok := inst.TimeoutAfter.Known(); ok {
+			ctx, cancel = context.WithTimeout(ctx, d)
 		}
 		req := steps.RunRequest{
 			Args:      args,
