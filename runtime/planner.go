@@ -171,6 +171,7 @@ func walk(ctx context.Context, pb *lang.Playbook, c *compiled, opts Options, dia
 		Outputs:    map[string]plan.Value{},
 		// Empty, not null, in JSON: the plan schema says arrays.
 		Instances: []*plan.Instance{},
+		Args:      encodeArgs,
 		Groups:    []*plan.Group{},
 	}
 	p.diags = append(p.diags, checkMeta(pb.Meta, opts.Version)...)

@@ -1,16 +1,11 @@
 package plan
 
 import (
-	"bytes"
 	"encoding/json"
-	"math/big"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/rokflow/rokflow/lang/marks"
 )
 
 // Duration is a timeout or a delay as a run acts on it. The plan shows it
@@ -79,36 +74,26 @@ func (g *Group) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// EncodeArgs fills Args, once, from the evaluated arguments, secrets
-// masked. Encoding a plan does it (Plan.MarshalJSON); it is left to then
-// so that planning large playbooks, which are mostly only shown, does
-// not pay for it.
-func (i *Instance) EncodeArgs() {
+// ArgsEncoder encodes an instance's evaluated arguments for a plan, by
+// name, secrets masked. The planner gives one with the plan (Plan.Args):
+// the marks that say what is secret are the language's, which plan does
+// not import.
+type ArgsEncoder func(args cty.Value) map[string]Value
+
+// EncodeArgs fills Args, once, from the evaluated arguments. Encoding a
+// plan does it (Plan.MarshalJSON); it is left to then so that planning
+// large playbooks, which are mostly only shown, does not pay for it.
+// Without an encoder Args is left empty.
+func (i *Instance) EncodeArgs(encode ArgsEncoder) {
 	if i.Args != nil {
 		return
 	}
-	i.Args = map[string]Value{}
 	v := i.Arguments()
-	if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
+	if encode == nil || v == cty.NilVal || v.IsNull() || !v.IsKnown() {
+		i.Args = map[string]Value{}
 		return
 	}
-	if v.HasMark(marks.Sensitive) {
-		i.Args["(all)"] = Value{JSON: json.RawMessage(`"(sensitive)"`), Sensitive: true}
-		return
-	}
-	v, _ = v.Unmark()
-	names := make([]string, 0, len(v.Type().AttributeTypes()))
-	for n := range v.Type().AttributeTypes() {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		av := v.GetAttr(n)
-		if av.IsNull() {
-			continue
-		}
-		i.Args[n] = ValueOf(av)
-	}
+	i.Args = encode(v)
 }
 
 // planJSON is Plan without its JSON methods.
@@ -133,83 +118,7 @@ func (f *File) MarshalJSON() ([]byte, error) { return (*planJSON)(f).marshal() }
 
 func (p *planJSON) marshal() ([]byte, error) {
 	for _, inst := range p.Instances {
-		inst.EncodeArgs()
+		inst.EncodeArgs(p.Args)
 	}
 	return json.Marshal(p)
-}
-
-// ValueOf encodes v for a plan: JSON with every sensitive part replaced
-// by "(sensitive)" and every unknown part by "(known after step.x)".
-func ValueOf(v cty.Value) Value {
-	var b bytes.Buffer
-	out := Value{}
-	encodeValue(&b, v, &out)
-	out.JSON = json.RawMessage(b.Bytes())
-	return out
-}
-
-func encodeValue(b *bytes.Buffer, v cty.Value, info *Value) {
-	if v.HasMark(marks.Sensitive) {
-		info.Sensitive = true
-		writeJSONString(b, marks.Masked)
-		return
-	}
-	if !v.IsKnown() {
-		info.Unknown = true
-		writeJSONString(b, marks.UnknownText(v))
-		return
-	}
-	v, _ = v.Unmark()
-	if v.IsNull() {
-		b.WriteString("null")
-		return
-	}
-	t := v.Type()
-	switch {
-	case t == cty.String:
-		writeJSONString(b, v.AsString())
-	case t == cty.Number:
-		bf := v.AsBigFloat()
-		if bf.IsInt() {
-			i, _ := bf.Int(new(big.Int))
-			b.WriteString(i.String())
-		} else {
-			b.WriteString(bf.Text('g', -1))
-		}
-	case t == cty.Bool:
-		if v.True() {
-			b.WriteString("true")
-		} else {
-			b.WriteString("false")
-		}
-	case t.IsListType() || t.IsSetType() || t.IsTupleType():
-		b.WriteByte('[')
-		for i, ev := range v.AsValueSlice() {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			encodeValue(b, ev, info)
-		}
-		b.WriteByte(']')
-	case t.IsMapType() || t.IsObjectType():
-		b.WriteByte('{')
-		i := 0
-		for it := v.ElementIterator(); it.Next(); i++ {
-			k, ev := it.Element()
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(b, k.AsString())
-			b.WriteByte(':')
-			encodeValue(b, ev, info)
-		}
-		b.WriteByte('}')
-	default:
-		b.WriteString("null")
-	}
-}
-
-func writeJSONString(b *bytes.Buffer, s string) {
-	enc, _ := json.Marshal(s)
-	b.Write(enc)
 }

@@ -2,8 +2,8 @@
 // instance by step instance, in an order a person can follow, and the JSON
 // form documented in docs/plan-json.md. It has no behaviour beyond encoding
 // (and building an instance's argument object on first use), and imports
-// nothing of rokflow's but lang/marks, the marks its values carry, which
-// encoding masks.
+// nothing of rokflow's: the planner gives it the encoder of arguments,
+// which knows which of their values are secret (Plan.Args).
 //
 // The JSON form is a contract (docs/schemas/plan.schema.json, generated
 // from these types): what a run acts on and the JSON does not show, such
@@ -42,6 +42,8 @@ type Plan struct {
 	// Release is the upgrade path the plan takes, for a playbook with a
 	// release block.
 	Release *Release `json:"release,omitempty"`
+	// Args encodes the instances' arguments when the plan is encoded.
+	Args ArgsEncoder `json:"-"`
 }
 
 // Release is where the cluster stands against the playbook's from and to.
