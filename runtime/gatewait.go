@@ -2,63 +2,15 @@ package runtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/rokflow/rokflow/runtime/addrs"
 	"github.com/rokflow/rokflow/runtime/plan"
 	"github.com/rokflow/rokflow/runtime/state"
 )
-
-// ErrPromptInterrupted is what a Prompt returns when the operator left the
-// question with an interrupt: the gate keeps waiting and the run stops as
-// an interrupt stops it, neither approved nor declined.
-var ErrPromptInterrupted = errors.New("the question was interrupted")
-
-// approval is one approval of a gate, or of a pattern of gates.
-type approval struct {
-	// pattern is the address or pattern approved.
-	pattern string
-	// by is the identity it counts for; how is one of the How constants.
-	by, how  string
-	at       time.Time
-	planHash string
-}
-
-func (a approval) key() string {
-	return a.pattern + "\x00" + a.by + "\x00" + a.how + "\x00" + a.at.UTC().Format(time.RFC3339Nano)
-}
-
-// approvalOf reads an approval record. Records written before approvals
-// named their identity count for the holder's user@host.
-func approvalOf(r state.Record) approval {
-	a := approval{pattern: r.Addr, by: r.By, how: r.How, at: r.Time, planHash: r.PlanHash}
-	if a.by == "" && r.Holder != nil {
-		a.by = holderIdentity(*r.Holder)
-	}
-	if a.how == "" {
-		a.how = HowApprove
-	}
-	return a
-}
-
-// holderIdentity is user@host, or whichever of them is known.
-func holderIdentity(h state.Holder) string {
-	switch {
-	case h.User != "" && h.Host != "":
-		return h.User + "@" + h.Host
-	case h.User != "":
-		return h.User
-	default:
-		return h.Host
-	}
-}
 
 // GateRule is what a gate requires before it passes.
 type GateRule struct {
@@ -130,74 +82,6 @@ type gateWait struct {
 	evented map[string]bool
 }
 
-// self is the identity running the apply.
-func (e *executor) self() string {
-	if e.opts.Identity != "" {
-		return e.opts.Identity
-	}
-	return holderIdentity(e.opts.Holder)
-}
-
-// loadApprovals takes the approvals recorded for the run; it reports the
-// approvals it did not have.
-func (e *executor) loadApprovals(recs []state.Record) int {
-	n := 0
-	for _, r := range recs {
-		a := approvalOf(r)
-		if e.approvalKeys[a.key()] {
-			continue
-		}
-		e.approvalKeys[a.key()] = true
-		e.approvals = append(e.approvals, a)
-		n++
-	}
-	return n
-}
-
-// refreshApprovals reads the approvals again (one came, from this process
-// or another) and passes the gates they complete.
-func (e *executor) refreshApprovals() {
-	e.approvalsStale = false
-	recs, err := e.opts.Backend.Records(e.ctx)
-	if err != nil {
-		e.approvalsStale = true
-		return
-	}
-	if e.loadApprovals(state.Fold(recs).ApprovalsFor(e.run)) == 0 {
-		return
-	}
-	for _, addr := range sortedKeys(e.gates) {
-		if g := e.gates[addr]; g != nil {
-			e.checkGate(g)
-		}
-	}
-}
-
-// counted returns the approvals that count for g, one per identity, in
-// the order they were given: those for its address or a pattern covering
-// it, for this plan, by anyone but the apply's own identity when the gate
-// refuses self-approval. Recorded patterns were checked when given; they
-// match as they matched then.
-func (e *executor) counted(g *gateWait) []approval {
-	var out []approval
-	for _, a := range e.approvals {
-		if a.planHash != "" && e.opts.PlanHash != "" && a.planHash != e.opts.PlanHash {
-			continue
-		}
-		if a.pattern != g.inst.Address && !addrs.Compile(a.pattern).Match(g.inst.Address) {
-			continue
-		}
-		if !g.rule.AllowSelf && a.by == e.self() {
-			continue
-		}
-		if slices.ContainsFunc(out, func(b approval) bool { return b.by == a.by }) {
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
 // waitingRecord is the journal's record of a gate that begins to wait;
 // its Reason says what for.
 func waitingRecord(run string, inst *plan.Instance, attempt int) state.Record {
@@ -263,9 +147,9 @@ func (e *executor) startGate(inst *plan.Instance) bool {
 		e.halt(err)
 		return true
 	}
-	if e.opts.Prompt != nil || inst.Timeout != "" || e.opts.WaitGates > 0 {
+	if e.opts.Prompt != nil || inst.TimeoutAfter.Given() || e.opts.WaitGates > 0 {
 		g.active = true
-		if d, err := time.ParseDuration(inst.Timeout); err == nil && inst.Timeout != "" {
+		if d, ok := inst.TimeoutAfter.Known(); ok {
 			g.deadline, g.ownTimeout = e.opts.Now().Add(d), true
 		} else if e.opts.WaitGates > 0 {
 			g.deadline = e.opts.Now().Add(e.opts.WaitGates)
@@ -278,30 +162,6 @@ func (e *executor) startGate(inst *plan.Instance) bool {
 		e.ask(g)
 	}
 	return true
-}
-
-// approveAsSelf records an approval by the apply's own identity (the
-// prompt, --approve, --auto-approve), unless the gate refuses them: then
-// it says so, once.
-func (e *executor) approveAsSelf(g *gateWait, how string) {
-	if !g.rule.AllowSelf {
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Self-approval refused",
-			Detail: fmt.Sprintf("%s needs %d approval(s) from identities other than the one running this apply (%s), so %s does not pass it; approve it with rokflow approve as another user.", g.inst.Address, g.rule.Needed, e.self(), howText(how))})
-		return
-	}
-	e.writeApproval(g.inst.Address, approval{pattern: g.inst.Address, by: e.self(), how: how, at: e.opts.Now(), planHash: e.opts.PlanHash})
-}
-
-func howText(how string) string {
-	switch how {
-	case HowAutoApprove:
-		return "--auto-approve"
-	case HowApproveFlag:
-		return "--approve"
-	case HowPrompt:
-		return "an answer at the prompt"
-	}
-	return how
 }
 
 // checkGate tells the approvals of g not told yet, and passes g when it
@@ -342,124 +202,11 @@ func (e *executor) passGate(g *gateWait, got []approval) {
 		Approvals: len(got), Needed: g.rule.Needed, Summary: "approved by " + byText(got) + "; the run continues"})
 }
 
-func byText(got []approval) string {
-	var by []string
-	for _, a := range got {
-		by = append(by, a.by)
-	}
-	return strings.Join(by, ", ")
-}
-
 func gateOutputs(got []approval) cty.Value {
 	return cty.ObjectVal(map[string]cty.Value{
 		"approved_by": cty.StringVal(byText(got)),
 		"approved_at": cty.StringVal(got[len(got)-1].at.UTC().Format(time.RFC3339)),
 	})
-}
-
-// writeApproval records an approval given through this apply.
-func (e *executor) writeApproval(addr string, a approval) {
-	h := e.opts.Holder
-	rec := state.Record{Kind: state.KindApproval, Run: e.run, Addr: addr, PlanHash: e.opts.PlanHash, Holder: &h, Time: a.at, By: a.by, How: a.how}
-	if err := e.opts.Backend.Approve(e.ctx, rec); err != nil {
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot record the approval", Detail: err.Error()})
-	}
-	if !e.approvalKeys[a.key()] {
-		e.approvalKeys[a.key()] = true
-		e.approvals = append(e.approvals, a)
-	}
-}
-
-// promptAnswer is how a question at a gate ended.
-type promptAnswer struct {
-	ok  bool
-	err error
-}
-
-// gateOf describes a waiting gate to the caller of Apply.
-func (e *executor) gateOf(g *gateWait) Gate {
-	return Gate{Addr: g.inst.Address, Target: g.inst.Target, Instructions: g.inst.Instructions, Needed: g.rule.Needed,
-		Approvals: len(e.counted(g)), SelfAllowed: g.rule.AllowSelf, Self: e.self(), Deadline: g.deadline}
-}
-
-// ask puts the gate's question to the operator, in its own goroutine: an
-// approval from elsewhere, the gate's timeout or an interrupt end it.
-func (e *executor) ask(g *gateWait) {
-	ctx, cancel := context.WithCancel(e.ctx)
-	g.prompting, g.asked = cancel, make(chan struct{})
-	asked := g.asked
-	e.running++
-	q := e.gateOf(g)
-	go func() {
-		ok, err := e.opts.Prompt(ctx, q)
-		cancel()
-		close(asked)
-		e.done <- result{addr: q.Addr, answer: &promptAnswer{ok: ok, err: err}}
-	}()
-}
-
-// answered takes the end of a question.
-func (e *executor) answered(addr string, ans promptAnswer) {
-	e.running--
-	g := e.gates[addr]
-	if g == nil || g.prompting == nil {
-		return // passed, timed out or interrupted meanwhile
-	}
-	g.prompting = nil
-	switch {
-	case ans.err != nil && (errors.Is(ans.err, ErrPromptInterrupted) || e.stopRequested() || e.ctx.Err() != nil):
-		e.interruptGate(g)
-	case ans.err != nil:
-		// No one can answer here (stdin closed): the gate waits on for
-		// approvals from elsewhere while it has a deadline, else the run
-		// pauses at it.
-		g.active = !g.deadline.IsZero()
-	case ans.ok && g.rule.AllowSelf:
-		e.writeApproval(addr, approval{pattern: addr, by: e.self(), how: HowPrompt, at: e.opts.Now(), planHash: e.opts.PlanHash})
-		e.checkGate(g)
-	case ans.ok:
-		// A prompt that cannot count its operator's yes waits for others.
-	default:
-		e.declineGate(g)
-	}
-}
-
-// endQuestion ends the question asked at g, if one is, and waits until it
-// has returned, so that what follows is told after it. (Its answer comes
-// to the loop later, and is then ignored.)
-func (e *executor) endQuestion(g *gateWait) {
-	if g.prompting == nil {
-		return
-	}
-	g.prompting()
-	<-g.asked
-	g.prompting = nil
-}
-
-// declineGate fails a gate its operator answered no to.
-func (e *executor) declineGate(g *gateWait) {
-	delete(e.gates, g.inst.Address)
-	e.state(g.inst.Address).waiting = false
-	e.event(Event{Type: EventGateEnd, Run: e.run, Addr: g.inst.Address, Status: GateDeclined, By: e.self(), How: HowPrompt, Summary: "declined by " + e.self() + "; the run fails"})
-	e.fail(g.inst, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Gate declined",
-		Detail: "The operator (" + e.self() + ") answered no at " + g.inst.Address + ", so the run fails here and nothing that depends on it runs. Apply again to be asked again."}})
-}
-
-// interruptGate leaves g waiting: the run stops as an interrupt stops it.
-func (e *executor) interruptGate(g *gateWait) {
-	if !g.active {
-		return
-	}
-	g.active = false
-	e.endQuestion(g)
-	e.event(Event{Type: EventGateEnd, Run: e.run, Addr: g.inst.Address, Status: GateInterrupted, Summary: "interrupted: the gate still waits; the run stops"})
-}
-
-// interruptGates ends every active wait at the first interrupt.
-func (e *executor) interruptGates() {
-	for _, addr := range sortedKeys(e.gates) {
-		e.interruptGate(e.gates[addr])
-	}
 }
 
 // gatesActive reports whether the run waits at a gate (rather than pause).
@@ -530,36 +277,6 @@ func (e *executor) gateTimerC() <-chan time.Time {
 		return nil
 	}
 	return e.gateTimer.C
-}
-
-// watchApprovals opens the backend's watch of approvals for the run's
-// life; without one, waiting gates see only what was there.
-func (e *executor) watchApprovals() (stop func()) {
-	if e.opts.Backend == nil {
-		return func() {}
-	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	ch, err := e.opts.Backend.WatchApprovals(ctx)
-	if err != nil {
-		cancel()
-		e.diags = append(e.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot watch for approvals",
-			Detail: "Approvals given while this run waits at a gate are not seen until apply runs again: " + err.Error()})
-		return func() {}
-	}
-	e.approvalCh = ch
-	return cancel
-}
-
-// approvalsChanged takes a notification of the approvals' watch.
-func (e *executor) approvalsChanged(ok bool) {
-	if !ok {
-		e.approvalCh = nil
-	}
-	if len(e.gates) == 0 {
-		e.approvalsStale = true
-		return
-	}
-	e.refreshApprovals()
 }
 
 // checkPassed tells of a gate its automated check completed.

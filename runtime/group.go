@@ -19,7 +19,7 @@ import (
 // an object of the element's step values.
 func (p *planner) planGroup(s *scope, g *lang.Group) val {
 	addr := s.prefix + "group." + g.Name
-	gp := &plan.Group{Address: addr, Batch: 1, Pause: "0s"}
+	gp := &plan.Group{Address: addr, Batch: 1, Pause: "0s", PauseAfter: plan.DurationOf("0s")}
 	p.plan.Groups = append(p.plan.Groups, gp)
 
 	extra := s.extra.union(p.explicitDeps(s, g.DependsOn))
@@ -32,7 +32,7 @@ func (p *planner) planGroup(s *scope, g *lang.Group) val {
 		gp.Batch = p.intArg(s, r.Batch, "rolling batch", 1, 1)
 		gp.MaxFailures = p.intArg(s, r.MaxFailures, "rolling max_failures", 0, 0)
 		if r.Pause != nil {
-			gp.Pause = p.durationText(s, r.Pause, "rolling pause")
+			gp.Pause, gp.PauseAfter = p.duration(s, r.Pause, "rolling pause")
 		}
 	}
 	elems, known, elemType, fv := p.forEach(s, g.ForEach)

@@ -75,12 +75,11 @@ func writeInputs(w io.Writer, inputs map[string]cty.Value, withSensitive bool) m
 }
 
 // SavePlan writes a plan file: the JSON plan, arguments encoded with
-// secrets masked. The file is written atomically and readable only by its
-// owner.
+// secrets masked, and the playbook's directory (plan.File). The file is
+// written atomically and readable only by its owner.
 func SavePlan(path string, p *plan.Plan) error {
-	EncodeArgs(p)
 	var out bytes.Buffer
-	if err := jsondoc.Plan.Write(&out, p); err != nil {
+	if err := jsondoc.Plan.Write(&out, (*plan.File)(p)); err != nil {
 		return err
 	}
 	b := out.Bytes()

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"container/heap"
-	"strings"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -259,8 +258,8 @@ func (e *executor) finished(i int) bool {
 		if left[inst.Batch] == 0 && inst.Batch == e.sc.batch[inst.Group] {
 			next := nextBatch(left, inst.Batch)
 			e.sc.batch[inst.Group] = next
-			if gp := e.groupPlan(inst.Group); gp != nil && gp.Pause != "" && gp.Pause != "0s" {
-				if d, err := time.ParseDuration(gp.Pause); err == nil && d > 0 {
+			if gp := e.groupPlan(inst.Group); gp != nil {
+				if d, ok := gp.PauseAfter.Known(); ok && d > 0 {
 					e.sc.resume[inst.Group] = e.opts.Now().Add(d)
 				}
 			}
@@ -286,7 +285,7 @@ func (e *executor) computeKnown(i int) bool {
 	case plan.Skip:
 		return true
 	}
-	if strings.HasPrefix(inst.Target, "(") {
+	if inst.TargetUnknown {
 		return false
 	}
 	args := inst.Arguments()
@@ -359,13 +358,13 @@ func (e *executor) announceBatch(inst *plan.Instance) {
 	e.event(ev)
 }
 
-// knownTarget is a target as events show it: empty while it is not known
-// ("(known after …)").
-func knownTarget(t string) string {
-	if strings.HasPrefix(t, "(") {
+// knownTarget is an instance's target as events show it: empty while it
+// is not known.
+func knownTarget(inst *plan.Instance) string {
+	if inst.TargetUnknown {
 		return ""
 	}
-	return t
+	return inst.Target
 }
 
 // gateText is what a gate asks the operator to do, for the events that

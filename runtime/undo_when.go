@@ -70,7 +70,7 @@ func (p *planner) undoReason(s *scope, u *lang.Undo) string {
 type conditionReads struct {
 	out    map[string]cty.Value
 	failed map[string]string
-	asides map[string]*planner
+	asides map[string]*planned
 }
 
 // read runs a read-only instance again, once per compensation.
@@ -104,7 +104,7 @@ func (e *executor) read(cr *conditionReads, addr string) (cty.Value, string) {
 func (e *executor) undoVerdict(inst *plan.Instance, x instExtra) undoVerdict {
 	cr := e.owed.reads
 	if cr == nil {
-		cr = &conditionReads{out: map[string]cty.Value{}, failed: map[string]string{}, asides: map[string]*planner{}}
+		cr = &conditionReads{out: map[string]cty.Value{}, failed: map[string]string{}, asides: map[string]*planned{}}
 		e.owed.reads = cr
 	}
 	var fresh []string

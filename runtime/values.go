@@ -12,8 +12,8 @@ import (
 	"github.com/rokflow/rokflow/runtime/plan"
 )
 
-// PlanValue encodes v for a plan: JSON with every sensitive part replaced by
-// "(sensitive)" and every unknown part by "(known after step.x)".
+// PlanValue encodes v for a plan: JSON with every sensitive part replaced
+// by "(sensitive)" and every unknown part by "(known after step.x)".
 func PlanValue(v cty.Value) plan.Value {
 	var b bytes.Buffer
 	out := plan.Value{}
@@ -88,35 +88,38 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	b.Write(enc)
 }
 
-// EncodeArgs fills each instance's Args from its evaluated arguments. Views
-// call it before writing a plan as JSON; it is separate from planning so
-// that planning large playbooks does not pay for encoding.
+// encodeArgs encodes an instance's arguments for a plan, by name, secrets
+// masked: the plan's plan.ArgsEncoder.
+func encodeArgs(v cty.Value) map[string]plan.Value {
+	args := map[string]plan.Value{}
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
+		return args
+	}
+	if v.HasMark(marks.Sensitive) {
+		args["(all)"] = plan.Value{JSON: json.RawMessage(`"(sensitive)"`), Sensitive: true}
+		return args
+	}
+	v, _ = v.Unmark()
+	names := make([]string, 0, len(v.Type().AttributeTypes()))
+	for n := range v.Type().AttributeTypes() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		av := v.GetAttr(n)
+		if av.IsNull() {
+			continue
+		}
+		args[n] = PlanValue(av)
+	}
+	return args
+}
+
+// EncodeArgs fills each instance's Args from its evaluated arguments. A
+// plan's JSON encoding does so itself; this is for who reads Args without
+// encoding the plan.
 func EncodeArgs(p *plan.Plan) {
 	for _, inst := range p.Instances {
-		if inst.Args != nil {
-			continue
-		}
-		inst.Args = map[string]plan.Value{}
-		v := inst.Arguments()
-		if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
-			continue
-		}
-		if v.HasMark(marks.Sensitive) {
-			inst.Args["(all)"] = plan.Value{JSON: json.RawMessage(`"(sensitive)"`), Sensitive: true}
-			continue
-		}
-		v, _ = v.Unmark()
-		names := make([]string, 0, len(v.Type().AttributeTypes()))
-		for n := range v.Type().AttributeTypes() {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			av := v.GetAttr(n)
-			if av.IsNull() {
-				continue
-			}
-			inst.Args[n] = PlanValue(av)
-		}
+		inst.EncodeArgs(encodeArgs)
 	}
 }

@@ -157,7 +157,6 @@ func (a *App) planChain(ch *chain, discover bool) ([]*plan.Plan, error) {
 				return nil, err
 			}
 		}
-		p.Hash = runtime.Hash(h.pb, h.inputs)
 		plans = append(plans, p)
 	}
 	return plans, nil
@@ -207,7 +206,6 @@ func writeChainJSON(w io.Writer, ch *chain, plans []*plan.Plan) error {
 	doc := chainJSON{Header: jsondoc.Plan.Header(), Current: ch.current, To: ch.target, Hops: []chainHopJSON{}, Plans: []json.RawMessage{}}
 	for i, h := range ch.hops {
 		doc.Hops = append(doc.Hops, chainHopJSON{Playbook: h.pb.Meta.Name, Path: ch.hopPath(h), From: h.pb.Meta.From, To: h.pb.Meta.To})
-		runtime.EncodeArgs(plans[i])
 		var b strings.Builder
 		if err := views.PlanJSON(&b, plans[i]); err != nil {
 			return err

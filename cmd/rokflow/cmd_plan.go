@@ -53,17 +53,12 @@ func (c *PlanCmd) Run(a *App) error {
 	if err != nil {
 		return err
 	}
-	p.Hash = runtime.Hash(l.pb, l.inputs)
 	if c.Out != "" {
-		p.Playbook.Dir = l.pb.Dir
-		err := runtime.SavePlan(c.Out, p)
-		p.Playbook.Dir = ""
-		if err != nil {
+		if err := runtime.SavePlan(c.Out, p); err != nil {
 			return &exitError{code: exitFailed, msg: fmt.Sprintf("cannot save the plan: %s", err)}
 		}
 	}
 	if c.JSON {
-		runtime.EncodeArgs(p)
 		var b bytes.Buffer
 		if err := views.PlanJSON(&b, p); err != nil {
 			return err

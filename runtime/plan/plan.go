@@ -2,7 +2,14 @@
 // instance by step instance, in an order a person can follow, and the JSON
 // form documented in docs/plan-json.md. It has no behaviour beyond encoding
 // (and building an instance's argument object on first use), and imports
-// nothing of rokflow's.
+// nothing of rokflow's: the planner gives it the encoder of arguments,
+// which knows which of their values are secret (Plan.Args).
+//
+// The JSON form is a contract (docs/schemas/plan.schema.json, generated
+// from these types): what a run acts on and the JSON does not show, such
+// as a timeout as a time.Duration beside the text the playbook wrote, is
+// in fields the JSON leaves out, set with the shown ones and read back
+// from them when a plan file is read (UnmarshalJSON).
 package plan
 
 import (
@@ -35,6 +42,8 @@ type Plan struct {
 	// Release is the upgrade path the plan takes, for a playbook with a
 	// release block.
 	Release *Release `json:"release,omitempty"`
+	// Args encodes the instances' arguments when the plan is encoded.
+	Args ArgsEncoder `json:"-"`
 }
 
 // Release is where the cluster stands against the playbook's from and to.
@@ -94,16 +103,19 @@ const (
 // Instance is one step instance: one step, or one element of a step's
 // for_each, or one step of one element of a group.
 type Instance struct {
-	Address   string   `json:"address"`
-	Step      string   `json:"step"`
-	Kind      string   `json:"kind"`
-	Action    Action   `json:"action"`
-	Target    string   `json:"target"`
-	DependsOn []string `json:"depends_on"`
-	ReadOnly  bool     `json:"read_only"`
-	Once      bool     `json:"once"`
-	Gate      bool     `json:"gate"`
-	Effect    string   `json:"effect"`
+	Address string `json:"address"`
+	Step    string `json:"step"`
+	Kind    string `json:"kind"`
+	Action  Action `json:"action"`
+	Target  string `json:"target"`
+	// TargetUnknown says Target is not a host yet: it says when it will
+	// be known ("(known after step.x)"), or is "(sensitive)".
+	TargetUnknown bool     `json:"-"`
+	DependsOn     []string `json:"depends_on"`
+	ReadOnly      bool     `json:"read_only"`
+	Once          bool     `json:"once"`
+	Gate          bool     `json:"gate"`
+	Effect        string   `json:"effect"`
 	// Module is the module path ("module.ganeti"), "" at the root.
 	Module string `json:"module,omitempty"`
 	// Group, Key and Batch place the instance in a rolling group.
@@ -120,6 +132,8 @@ type Instance struct {
 	Diff         string   `json:"diff,omitempty"`
 	Reason       string   `json:"reason,omitempty"`
 	Timeout      string   `json:"timeout,omitempty"`
+	// TimeoutAfter is Timeout as a duration, what a run acts on.
+	TimeoutAfter Duration `json:"-"`
 	Retry        *Retry   `json:"retry,omitempty"`
 	// Undo is the address of the step that compensates this one once it
 	// succeeded; Obligation, set with it, says which of its instances are
@@ -169,6 +183,10 @@ type Retry struct {
 	Attempts int    `json:"attempts"`
 	Delay    string `json:"delay"`
 	MaxDelay string `json:"max_delay"`
+	// DelayAfter and MaxDelayAfter are Delay and MaxDelay as durations,
+	// what a run acts on.
+	DelayAfter    Duration `json:"-"`
+	MaxDelayAfter Duration `json:"-"`
 }
 
 // Group is one group in a plan: its elements and how they roll.
@@ -181,6 +199,8 @@ type Group struct {
 	Batches     int      `json:"batches"`
 	MaxFailures int      `json:"max_failures"`
 	Pause       string   `json:"pause"`
+	// PauseAfter is Pause as a duration, what a run acts on.
+	PauseAfter Duration `json:"-"`
 }
 
 // Value is a value as a plan shows it: its JSON form, with sensitive parts

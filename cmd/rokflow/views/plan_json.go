@@ -7,8 +7,7 @@ import (
 	"github.com/rokflow/rokflow/runtime/plan"
 )
 
-// PlanJSON writes the plan as one JSON document (docs/plan-json.md). The
-// caller fills instance arguments first (runtime.EncodeArgs).
+// PlanJSON writes the plan as one JSON document (docs/plan-json.md).
 func PlanJSON(w io.Writer, p *plan.Plan) error {
 	return jsondoc.Plan.Write(w, p)
 }
