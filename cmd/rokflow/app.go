@@ -120,30 +120,27 @@ func Main(args []string, env Env) (code int) {
 		}
 	}()
 	resolveVersion()
-	var cli CLI
-	exitCode := -1
-	parser, err := kong.New(&cli,
-		kong.Name("rokflow"),
-		kong.Description(description),
-		kong.Writers(env.Stdout, env.Stderr),
-		kong.Exit(func(code int) { exitCode = code }),
-		kong.UsageOnError(),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"pattern_help": patternHelp, "version": versionLine()},
-	)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
-		return exitFailed
-	}
 	if len(args) > 0 && args[0] == completeCommand {
+		parser, _, err := newParser(nil, env, new(int))
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
+			return exitFailed
+		}
 		return complete(parser.Model, args[1:], env)
 	}
-	args, _, err = chdir(args)
+	args, _, err := chdir(args)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
 		return exitUsage
 	}
+	exitCode := -1
+	parser, globals, err := newParser(args, env, &exitCode)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "rokflow: %s\n", err)
+		return exitFailed
+	}
 	kctx, err := parser.Parse(args)
+	cli := globals()
 	if exitCode >= 0 {
 		// --help or --version printed and asked to exit.
 		if exitCode != 0 {
