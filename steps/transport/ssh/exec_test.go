@@ -196,45 +196,6 @@ func TestExecInjection(t *testing.T) {
 	checkCanary()
 }
 
-func quote(s string) string {
-	var b strings.Builder
-	writeQuoted(&b, s)
-	return b.String()
-}
-
-// TestQuote checks the quoting against a real shell with many strings,
-// without SSH.
-func TestQuote(t *testing.T) {
-	t.Parallel()
-	r := rand.New(rand.NewPCG(1, 2))
-	alphabet := []byte("'\"\\$`;&|<>(){}[]*?~#!\n\t =%^-a")
-	cases := []string{"", "'", "''", `'\''`, "a'b'c", "\n"}
-	for range 200 {
-		b := make([]byte, r.IntN(12))
-		for i := range b {
-			b[i] = alphabet[r.IntN(len(alphabet))]
-		}
-		cases = append(cases, string(b))
-	}
-	var script strings.Builder
-	for _, c := range cases {
-		script.WriteString("printf '%s\\0' " + quote(c) + "\n")
-	}
-	for _, sh := range []string{"sh", "bash"} {
-		if _, err := exec.LookPath(sh); err != nil {
-			continue
-		}
-		out, err := exec.Command(sh, "-c", script.String()).Output()
-		if err != nil {
-			t.Fatalf("%s: %v", sh, err)
-		}
-		got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
-		if !reflect.DeepEqual(got, cases) {
-			t.Errorf("%s read back %q, want %q", sh, got, cases)
-		}
-	}
-}
-
 func TestBuildCommand(t *testing.T) {
 	tests := map[string]struct {
 		cmd        steps.Command

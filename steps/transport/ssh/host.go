@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/rokflow/rokflow/internal/posixsh"
 	"github.com/rokflow/rokflow/steps"
 	"github.com/rokflow/rokflow/steps/transport/lines"
 )
@@ -389,7 +390,7 @@ func buildCommand(cmd steps.Command, sudo, root bool) (string, error) {
 	var b strings.Builder
 	if cmd.Dir != "" {
 		b.WriteString("cd ")
-		writeQuoted(&b, cmd.Dir)
+		b.WriteString(posixsh.Quote(cmd.Dir))
 		b.WriteString(" && ")
 	}
 	b.WriteString("exec ")
@@ -399,7 +400,7 @@ func buildCommand(cmd steps.Command, sudo, root bool) (string, error) {
 	if len(names) > 0 {
 		b.WriteString("env ")
 		for _, n := range names {
-			writeQuoted(&b, n+"="+cmd.Env[n])
+			b.WriteString(posixsh.Quote(n + "=" + cmd.Env[n]))
 			b.WriteByte(' ')
 		}
 	}
@@ -407,27 +408,7 @@ func buildCommand(cmd steps.Command, sudo, root bool) (string, error) {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		writeQuoted(&b, a)
+		b.WriteString(posixsh.Quote(a))
 	}
 	return b.String(), nil
-}
-
-// writeQuoted writes s single-quoted for a POSIX shell, which reads it back
-// as exactly s, whatever it contains (except NUL, which no argument can):
-// inside single quotes nothing is special but the quote itself, which is
-// written as an end quote, a backslash-escaped quote and a start quote.
-func writeQuoted(b *strings.Builder, s string) {
-	b.Grow(len(s) + 2)
-	b.WriteByte('\'')
-	for {
-		i := strings.IndexByte(s, '\'')
-		if i < 0 {
-			break
-		}
-		b.WriteString(s[:i])
-		b.WriteString(`'\''`)
-		s = s[i+1:]
-	}
-	b.WriteString(s)
-	b.WriteByte('\'')
 }
