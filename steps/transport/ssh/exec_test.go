@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rokflow/rokflow/internal/waitfor"
 	"github.com/rokflow/rokflow/steps"
 )
 
@@ -330,17 +331,10 @@ func TestExecCancel(t *testing.T) {
 		t.Errorf("Exec took %v to return after cancellation", d)
 	}
 	// The remote command was killed.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitfor.Condition(t, 10*time.Second, "the remote sleep "+secs+" to be killed", func() bool {
 		out, _ := exec.Command("pgrep", "-f", "^sleep "+secs+"$").Output()
-		if len(bytes.TrimSpace(out)) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("remote sleep %s still running (pids %s)", secs, out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(bytes.TrimSpace(out)) == 0
+	})
 	if res := run(t, h, steps.Command{Argv: []string{"echo", "after"}}); string(res.Stdout) != "after\n" {
 		t.Errorf("after cancellation: %q", res.Stdout)
 	}
