@@ -3,6 +3,7 @@ package steps
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -33,6 +34,30 @@ func Attr(obj cty.Value, name string) cty.Value {
 
 // Known reports whether v is wholly known and not null.
 func Known(v cty.Value) bool { return v.IsWhollyKnown() && !v.IsNull() }
+
+// KnownValue returns v without its own marks, and true, when v is known
+// and not null; its elements may still be unknown or marked. It is for a
+// kind that checks a value before it looks inside.
+func KnownValue(v cty.Value) (cty.Value, bool) {
+	if !v.IsKnown() || v.IsNull() {
+		return cty.NilVal, false
+	}
+	v, _ = v.Unmark()
+	return v, true
+}
+
+// Sensitive reports whether v carries the sensitive mark anywhere.
+func Sensitive(v cty.Value) bool { return v != cty.NilVal && marks.IsSensitive(v) }
+
+// Quoted shows a string value in a message: Go-quoted when it is known and
+// may be shown, otherwise as Display shows it ("(sensitive)", "(known after
+// apply)").
+func Quoted(v cty.Value) string {
+	if s, ok := KnownValue(v); ok && !v.HasMark(marks.Sensitive) {
+		return strconv.Quote(s.AsString())
+	}
+	return Display(v)
+}
 
 // Str returns the string inside v, stripped of marks. ok is false when v is
 // null, not yet known, or not a string.
@@ -81,6 +106,17 @@ func StrList(v cty.Value) (out []string, ok bool) {
 		out = append(out, ev.AsString())
 	}
 	return out, true
+}
+
+// Error is an error diagnostic: a summary, and a detail that says how to
+// fix it.
+func Error(summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
+}
+
+// Warning is a warning diagnostic.
+func Warning(summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: detail}
 }
 
 // Errorf is an error diagnostic with a formatted detail.

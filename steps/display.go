@@ -9,6 +9,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/internal/posixsh"
 	"github.com/rokflow/rokflow/lang/marks"
 )
 
@@ -154,10 +155,11 @@ func DisplayElem(v cty.Value) string {
 	return Display(v)
 }
 
-// QuoteArgv renders an argv on one line as a shell reader would take it:
-// words a reader could misread are single-quoted (or Go-quoted when they
-// hold control characters, to stay on one line); placeholders for
-// sensitive and unknown words are left bare.
+// QuoteArgv renders an argv on one line, for display, as a shell reader
+// would take it: words a reader could misread are single-quoted by
+// posixsh.Quote (or Go-quoted when they hold control characters, to stay
+// on one line); placeholders for sensitive and unknown words are left
+// bare. A command line a shell is to run is quoted by posixsh alone.
 func QuoteArgv(argv []string) string {
 	var b strings.Builder
 	n := 0
@@ -170,33 +172,13 @@ func QuoteArgv(argv []string) string {
 			b.WriteByte(' ')
 		}
 		switch {
-		case plainWord(a) || a == marks.Masked || strings.HasPrefix(a, "(known after "):
+		case posixsh.Plain(a) || a == marks.Masked || strings.HasPrefix(a, "(known after "):
 			b.WriteString(a)
 		case strings.IndexFunc(a, unicode.IsControl) >= 0:
 			b.WriteString(strconv.Quote(a))
 		default:
-			b.WriteByte('\'')
-			b.WriteString(strings.ReplaceAll(a, "'", `'\''`))
-			b.WriteByte('\'')
+			b.WriteString(posixsh.Quote(a))
 		}
 	}
 	return b.String()
-}
-
-// plainWord reports whether s is non-empty and made only of characters a
-// shell takes literally: letters, digits and _@%+=:,./-.
-func plainWord(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("_@%+=:,./-", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

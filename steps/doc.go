@@ -5,6 +5,9 @@
 // explicitly by steps/builtin; nothing registers itself from init.
 //
 // Kinds never see HCL: the core decodes and evaluates a step body with the
-// kind's schema and hands the kind plain cty values. It does not own the graph,
+// kind's schema and hands the kind plain cty values. The helpers kinds use
+// to read those values and to report on them (Attr, Str, KnownValue,
+// Quoted, Display, QuoteArgv, Error, Errorf…) live here, once, so every
+// kind reads and speaks the same way. It does not own the graph,
 // the plan or the journal (package runtime), nor the language (package lang).
 package steps

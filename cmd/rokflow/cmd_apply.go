@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/rokflow/rokflow/cmd/rokflow/views"
+	"github.com/rokflow/rokflow/internal/posixsh"
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/runtime"
 	"github.com/rokflow/rokflow/runtime/addrs"
@@ -166,7 +167,7 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 	case runtime.RunPaused:
 		if !c.JSON {
 			for _, g := range res.Gates {
-				approve := fmt.Sprintf("rokflow approve%s %s %s", c.StateFlags.hint(), shellQuote(path), shellQuote(g.Addr))
+				approve := fmt.Sprintf("rokflow approve%s %s %s", c.StateFlags.hint(), posixsh.Word(path), posixsh.Word(g.Addr))
 				switch {
 				case g.Needed > 1 && !g.SelfAllowed:
 					fmt.Fprintf(a.Stdout, "Paused at the gate %s: it needs %d approvals from people other than %s (%d given). Each of them runs: %s\n", g.Addr, g.Needed, g.Self, g.Approvals, approve)
@@ -179,14 +180,14 @@ func (c *ApplyCmd) applyLoaded(a *App, l *loaded, path, hash string, saved *save
 				}
 			}
 			for _, d := range res.InDoubt {
-				fmt.Fprintf(a.Stdout, "%s is in doubt: check whether it acted, then answer: rokflow resolve%s %s %s --done|--retry\n", d, c.StateFlags.hint(), shellQuote(path), shellQuote(d))
+				fmt.Fprintf(a.Stdout, "%s is in doubt: check whether it acted, then answer: rokflow resolve%s %s %s --done|--retry\n", d, c.StateFlags.hint(), posixsh.Word(path), posixsh.Word(d))
 			}
 		}
 		return &exitError{code: exitPaused}
 	case runtime.RunStopped:
 		return &exitError{code: exitInterrupted, msg: "stopped by an interrupt; run apply again to resume"}
 	default:
-		return &exitError{code: exitFailed, msg: fmt.Sprintf("the run failed; see rokflow state show%s %s", c.StateFlags.hint(), shellQuote(path))}
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("the run failed; see rokflow state show%s %s", c.StateFlags.hint(), posixsh.Word(path))}
 	}
 }
 

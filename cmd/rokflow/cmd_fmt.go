@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/rokflow/rokflow/internal/atomicfile"
 )
 
 // FmtCmd rewrites .hcl files in canonical style.
@@ -68,7 +70,7 @@ func (c *FmtCmd) Run(a *App) error {
 			if err != nil {
 				return &exitError{code: exitFailed, msg: err.Error()}
 			}
-			if err := writeFileAtomic(f, out, info.Mode()); err != nil {
+			if err := atomicfile.Write(f, out, info.Mode()); err != nil {
 				return &exitError{code: exitFailed, msg: err.Error()}
 			}
 			fmt.Fprintln(a.Stdout, relPath(f))
@@ -140,28 +142,4 @@ func hclFiles(paths []string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode.Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

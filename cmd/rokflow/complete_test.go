@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rokflow/rokflow/internal/posixsh"
 )
 
 // completionDir holds a playbook directory, a playbook file, a variable
@@ -130,7 +132,7 @@ func TestCompletionScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := t.TempDir()
-	wrapper := "#!/bin/sh\n" + childEnv + "=1 exec " + shellQuote(self) + " \"$@\"\n"
+	wrapper := "#!/bin/sh\n" + childEnv + "=1 exec " + posixsh.Word(self) + " \"$@\"\n"
 	if err := os.WriteFile(filepath.Join(bin, "rokflow"), []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/internal/etcdtest"
+	"github.com/rokflow/rokflow/internal/waitfor"
 )
 
 func writePlaybook(t *testing.T, src string) string {
@@ -25,15 +26,10 @@ func writePlaybook(t *testing.T, src string) string {
 // waitLocked polls until the playbook's lock has a holder.
 func waitLocked(t *testing.T, dir string, stateArgs []string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	waitfor.Condition(t, 20*time.Second, "the first apply to take the lock", func() bool {
 		out, _ := rokflowCmd(append([]string{"state", "list", dir}, stateArgs...)...).CombinedOutput()
-		if bytes.Contains(out, []byte("Locked by")) {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the first apply never took the lock")
+		return bytes.Contains(out, []byte("Locked by"))
+	})
 }
 
 func exitCode(err error) int {
@@ -71,17 +67,19 @@ step "slow" {
 	// lease TTL for etcd).
 	_ = first.Process.Signal(syscall.SIGKILL)
 	<-done
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		out, err := rokflowCmd(append([]string{"state", "list", dir}, stateArgs...)...).CombinedOutput()
-		if err == nil && !bytes.Contains(out, []byte("Locked by")) {
-			break
+	var listed []byte
+	free := false
+	defer func() {
+		if !free { // timed out: say what state list says
+			t.Logf("state list says:\n%s", listed)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the killed holder's lock is still held:\n%s", out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	}()
+	waitfor.Condition(t, 20*time.Second, "the killed holder's lock to be free", func() bool {
+		var err error
+		listed, err = rokflowCmd(append([]string{"state", "list", dir}, stateArgs...)...).CombinedOutput()
+		free = err == nil && !bytes.Contains(listed, []byte("Locked by"))
+		return free
+	})
 }
 
 func TestLocksFile(t *testing.T) { testLocks(t, nil) }

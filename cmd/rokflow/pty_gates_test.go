@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/rokflow/rokflow/internal/waitfor"
 )
 
 // ptyApply is an apply running on a terminal of its own: its prompt is
@@ -67,13 +69,16 @@ func (p *ptyApply) text() string {
 // expect waits until the terminal shows s.
 func (p *ptyApply) expect(t *testing.T, s string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(p.text(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the terminal never showed %q:\n%s", s, p.text())
+	shown := false
+	defer func() {
+		if !shown { // timed out: say what it shows instead
+			t.Logf("the terminal shows:\n%s", p.text())
 		}
-		time.Sleep(10 * time.Millisecond) // polling a terminal's output
-	}
+	}()
+	waitfor.Condition(t, 20*time.Second, fmt.Sprintf("the terminal to show %q", s), func() bool {
+		shown = strings.Contains(p.text(), s)
+		return shown
+	})
 }
 
 func (p *ptyApply) exit(t *testing.T) int {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/rokflow/rokflow/internal/waitfor"
 )
 
 // terminal is rokflow running on a pseudo-terminal, and what it has
@@ -65,17 +68,20 @@ func (term *terminal) screen() string {
 // returns where it ends.
 func (term *terminal) waitFor(from int, want string) int {
 	term.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	end := -1
+	defer func() {
+		if end < 0 { // timed out: say what it shows instead
+			term.t.Logf("the terminal shows:\n%s", term.screen())
+		}
+	}()
+	waitfor.Condition(term.t, 30*time.Second, fmt.Sprintf("the terminal to show %q", want), func() bool {
 		s := term.screen()
 		if i := strings.Index(s[min(from, len(s)):], want); i >= 0 {
-			return from + i + len(want)
+			end = from + i + len(want)
 		}
-		if time.Now().After(deadline) {
-			term.t.Fatalf("the terminal never showed %q; it shows:\n%s", want, s)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return end >= 0
+	})
+	return end
 }
 
 func (term *terminal) send(s string) {

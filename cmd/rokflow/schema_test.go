@@ -35,8 +35,8 @@ func generatedSchemas(t testing.TB) map[string]object {
 	return map[string]object{
 		jsondoc.Plan.Schema:       gen(jsondoc.Plan, plan.Plan{}, "rokflow plan --json, and the plan file plan --out saves"),
 		jsondoc.Events.Schema:     eventSchema(src),
-		jsondoc.StateShow.Schema:  gen(jsondoc.StateShow, stateShowJSON{}, "rokflow state show --json"),
-		jsondoc.StateList.Schema:  gen(jsondoc.StateList, stateListJSON{}, "rokflow state list --json"),
+		jsondoc.StateShow.Schema:  gen(jsondoc.StateShow, views.StateShowJSON{}, "rokflow state show --json"),
+		jsondoc.StateList.Schema:  gen(jsondoc.StateList, views.StateListJSON{}, "rokflow state list --json"),
 		jsondoc.SimStatus.Schema:  gen(jsondoc.SimStatus, simStatusJSON{}, "rokflow sim status --json"),
 		jsondoc.SimFaults.Schema:  gen(jsondoc.SimFaults, simFaultsJSON{}, "rokflow sim fault --json"),
 		jsondoc.Steps.Schema:      gen(jsondoc.Steps, views.StepsJSON{}, "rokflow steps --json"),

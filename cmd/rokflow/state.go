@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/internal/debuglog"
+	"github.com/rokflow/rokflow/internal/posixsh"
 	"github.com/rokflow/rokflow/runtime/state"
-	"github.com/rokflow/rokflow/steps"
 )
 
 // StateFlags say where a run's journal and lock live.
@@ -35,14 +35,11 @@ func (f StateFlags) hint() string {
 		{"--state-key", f.StateKey}, {"--state-user", f.StateUser},
 	} {
 		if fl.v != "" {
-			b.WriteString(" " + fl.name + " " + shellQuote(fl.v))
+			b.WriteString(" " + fl.name + " " + posixsh.Word(fl.v))
 		}
 	}
 	return b.String()
 }
-
-// shellQuote quotes s as one word for a POSIX shell.
-func shellQuote(s string) string { return steps.QuoteArgv([]string{s}) }
 
 // backend opens the state backend for a playbook directory.
 func (a *App) backend(ctx context.Context, f StateFlags, playbookDir string) (state.Backend, error) {

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/rokflow/rokflow/cmd/rokflow/views"
+	"github.com/rokflow/rokflow/internal/posixsh"
 )
 
 // envNotBack names the environment variable that sets how long a gate's
@@ -33,7 +34,7 @@ func (a *App) newStatus(pv *views.Progress, sf StateFlags, path string) *views.S
 		}
 	}
 	st.ApproveHint = func(addr string) string {
-		return fmt.Sprintf("rokflow approve%s %s %s", sf.hint(), shellQuote(path), shellQuote(addr))
+		return fmt.Sprintf("rokflow approve%s %s %s", sf.hint(), posixsh.Word(path), posixsh.Word(addr))
 	}
 	if a.Getenv != nil {
 		if d, err := time.ParseDuration(a.Getenv(envNotBack)); err == nil && d > 0 {

@@ -10,6 +10,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/rokflow/rokflow/internal/posixsh"
 )
 
 // Where a playbook's git modules and their lock live, beside the
@@ -123,18 +125,9 @@ func GetCommand(arg string, upgrade bool) string {
 		cmd += " --upgrade"
 	}
 	if arg != "" && arg != "." {
-		cmd += " " + shellWord(arg)
+		cmd += " " + posixsh.Word(arg)
 	}
 	return cmd
-}
-
-func shellWord(s string) string {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./,:=+@%", r)) {
-			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-		}
-	}
-	return s
 }
 
 // Resolve implements Resolver: the checkout must be there, at the commit

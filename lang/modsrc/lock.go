@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rokflow/rokflow/internal/atomicfile"
 )
 
 // Lock is the lock file: for each git package (repository and ref) the
@@ -186,25 +188,5 @@ func WriteLock(p string, l *Lock) (bool, error) {
 	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, out) {
 		return false, nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
-	if err != nil {
-		return false, err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(out); err != nil {
-		tmp.Close()
-		return false, err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return false, err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return false, err
-	}
-	if err := tmp.Close(); err != nil {
-		return false, err
-	}
-	return true, os.Rename(tmp.Name(), p)
+	return true, atomicfile.Write(p, out, 0o644)
 }

@@ -125,27 +125,27 @@ type authPlan struct {
 // parseAuth decodes the arguments; ok is false while any is unknown.
 func parseAuth(args cty.Value) (p authPlan, ok bool, diags hcl.Diagnostics) {
 	ok = args.IsWhollyKnown()
-	p.RootPassword, _ = str(attr(args, "root_password"))
-	if rp := attr(args, "root_password"); known(rp) && p.RootPassword == "" {
-		diags = append(diags, errorf("Empty root password", "root_password must not be empty; omit it for a certificate-only root."))
+	p.RootPassword, _ = steps.Str(steps.Attr(args, "root_password"))
+	if rp := steps.Attr(args, "root_password"); steps.Known(rp) && p.RootPassword == "" {
+		diags = append(diags, steps.Errorf("Empty root password", "root_password must not be empty; omit it for a certificate-only root."))
 	}
-	p.Enable, _ = boolean(attr(args, "enable"), true)
+	p.Enable, _ = steps.Bool(steps.Attr(args, "enable"), true)
 
 	roleNames := map[string]bool{"root": true}
-	if rv := attr(args, "roles"); rv.IsKnown() {
+	if rv := steps.Attr(args, "roles"); rv.IsKnown() {
 		for _, r := range elements(rv) {
-			name, _ := str(attr(r, "name"))
+			name, _ := steps.Str(steps.Attr(r, "name"))
 			ro := role{Name: name}
 			switch {
 			case name == "":
-				diags = append(diags, errorf("Invalid role", "Every role needs a name."))
+				diags = append(diags, steps.Errorf("Invalid role", "Every role needs a name."))
 			case name == "root":
-				diags = append(diags, errorf("Invalid role", "The root role is built in; do not list it."))
+				diags = append(diags, steps.Errorf("Invalid role", "The root role is built in; do not list it."))
 			case roleNames[name]:
-				diags = append(diags, errorf("Duplicate role", "The role %s is listed twice.", name))
+				diags = append(diags, steps.Errorf("Duplicate role", "The role %s is listed twice.", name))
 			}
 			roleNames[name] = true
-			if pv := attr(r, "permissions"); pv.IsKnown() {
+			if pv := steps.Attr(r, "permissions"); pv.IsKnown() {
 				for _, pe := range elements(pv) {
 					perm, pdiags := parsePermission(name, pe)
 					diags = append(diags, pdiags...)
@@ -156,31 +156,31 @@ func parseAuth(args cty.Value) (p authPlan, ok bool, diags hcl.Diagnostics) {
 		}
 	}
 	userNames := map[string]bool{}
-	if uv := attr(args, "users"); uv.IsKnown() {
+	if uv := steps.Attr(args, "users"); uv.IsKnown() {
 		for _, u := range elements(uv) {
-			name, _ := str(attr(u, "name"))
+			name, _ := steps.Str(steps.Attr(u, "name"))
 			us := user{Name: name}
 			switch {
 			case name == "":
-				diags = append(diags, errorf("Invalid user", "Every user needs a name."))
+				diags = append(diags, steps.Errorf("Invalid user", "Every user needs a name."))
 			case name == "root":
-				diags = append(diags, errorf("Invalid user", "Do not list root among users; root_password sets up root."))
+				diags = append(diags, steps.Errorf("Invalid user", "Do not list root among users; root_password sets up root."))
 			case userNames[name]:
-				diags = append(diags, errorf("Duplicate user", "The user %s is listed twice.", name))
+				diags = append(diags, steps.Errorf("Duplicate user", "The user %s is listed twice.", name))
 			}
 			userNames[name] = true
-			pw := attr(u, "password")
-			us.Password, _ = str(pw)
+			pw := steps.Attr(u, "password")
+			us.Password, _ = steps.Str(pw)
 			us.NoPass = pw.IsNull()
-			if known(pw) && us.Password == "" {
-				diags = append(diags, errorf("Empty password",
+			if steps.Known(pw) && us.Password == "" {
+				diags = append(diags, steps.Errorf("Empty password",
 					"User %s has an empty password, which etcd would accept as a real password; omit password for a certificate-only user.", name))
 			}
-			if rs, rok := strList(attr(u, "roles")); rok {
+			if rs, rok := steps.StrList(steps.Attr(u, "roles")); rok {
 				us.Roles = rs
 				for _, r := range rs {
-					if !roleNames[r] && attr(args, "roles").IsWhollyKnown() {
-						diags = append(diags, errorf("Unknown role", "User %s is granted the role %s, which is neither root nor in roles.", name, r))
+					if !roleNames[r] && steps.Attr(args, "roles").IsWhollyKnown() {
+						diags = append(diags, steps.Errorf("Unknown role", "User %s is granted the role %s, which is neither root nor in roles.", name, r))
 					}
 				}
 			}
@@ -191,22 +191,22 @@ func parseAuth(args cty.Value) (p authPlan, ok bool, diags hcl.Diagnostics) {
 }
 
 func parsePermission(roleName string, v cty.Value) (p permission, diags hcl.Diagnostics) {
-	p.Key, _ = str(attr(v, "key"))
-	p.RangeEnd, _ = str(attr(v, "range_end"))
-	p.Prefix, _ = boolean(attr(v, "prefix"), false)
-	access, aok := str(attr(v, "access"))
+	p.Key, _ = steps.Str(steps.Attr(v, "key"))
+	p.RangeEnd, _ = steps.Str(steps.Attr(v, "range_end"))
+	p.Prefix, _ = steps.Bool(steps.Attr(v, "prefix"), false)
+	access, aok := steps.Str(steps.Attr(v, "access"))
 	p.Access = access
-	if known(attr(v, "key")) && p.Key == "" {
-		diags = append(diags, errorf("Invalid permission", "A permission of role %s has an empty key.", roleName))
+	if steps.Known(steps.Attr(v, "key")) && p.Key == "" {
+		diags = append(diags, steps.Errorf("Invalid permission", "A permission of role %s has an empty key.", roleName))
 	}
 	if aok && access != "read" && access != "write" && access != "readwrite" {
-		diags = append(diags, errorf("Invalid permission", "A permission of role %s has access %q; use \"read\", \"write\" or \"readwrite\".", roleName, access))
+		diags = append(diags, steps.Errorf("Invalid permission", "A permission of role %s has access %q; use \"read\", \"write\" or \"readwrite\".", roleName, access))
 	}
 	if p.Prefix && p.RangeEnd != "" {
-		diags = append(diags, errorf("Invalid permission", "A permission of role %s sets both prefix and range_end; use one.", roleName))
+		diags = append(diags, steps.Errorf("Invalid permission", "A permission of role %s sets both prefix and range_end; use one.", roleName))
 	}
 	if p.RangeEnd != "" && p.RangeEnd <= p.Key && p.RangeEnd != "\x00" {
-		diags = append(diags, errorf("Invalid permission", "A permission of role %s has range_end %q not after key %q (the range is [key, range_end)).", roleName, p.RangeEnd, p.Key))
+		diags = append(diags, steps.Errorf("Invalid permission", "A permission of role %s has range_end %q not after key %q (the range is [key, range_end)).", roleName, p.RangeEnd, p.Key))
 	}
 	return p, diags
 }
@@ -216,18 +216,18 @@ func (Auth) Schema() *steps.Schema { return authSchema }
 
 // Plan implements steps.Kind.
 func (Auth) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	_, _, diags := parseConn(attr(req.Args, "etcd"))
+	_, _, diags := parseConn(steps.Attr(req.Args, "etcd"))
 	_, _, adiags := parseAuth(req.Args)
 	diags = append(diags, adiags...)
-	ops := []string{"ensure user root (" + passwordMode(attr(req.Args, "root_password")) + ")", "grant role root to root"}
-	rolesV, usersV := attr(req.Args, "roles"), attr(req.Args, "users")
+	ops := []string{"ensure user root (" + passwordMode(steps.Attr(req.Args, "root_password")) + ")", "grant role root to root"}
+	rolesV, usersV := steps.Attr(req.Args, "roles"), steps.Attr(req.Args, "users")
 	if !rolesV.IsKnown() {
 		ops = append(ops, "ensure roles "+steps.Display(rolesV))
 	}
 	for _, r := range elements(rolesV) {
-		name := steps.Display(attr(r, "name"))
+		name := steps.Display(steps.Attr(r, "name"))
 		ops = append(ops, "ensure role "+name)
-		for _, p := range elements(attr(r, "permissions")) {
+		for _, p := range elements(steps.Attr(r, "permissions")) {
 			ops = append(ops, "grant "+name+" "+displayPermission(p))
 		}
 	}
@@ -236,9 +236,9 @@ func (Auth) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 	}
 	var names []string
 	for _, u := range elements(usersV) {
-		name := steps.Display(attr(u, "name"))
-		ops = append(ops, "ensure user "+name+" ("+passwordMode(attr(u, "password"))+")")
-		roles := attr(u, "roles")
+		name := steps.Display(steps.Attr(u, "name"))
+		ops = append(ops, "ensure user "+name+" ("+passwordMode(steps.Attr(u, "password"))+")")
+		roles := steps.Attr(u, "roles")
 		if !roles.IsKnown() {
 			ops = append(ops, "grant roles "+steps.Display(roles)+" to "+name)
 		}
@@ -247,11 +247,11 @@ func (Auth) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 		}
 		names = append(names, name)
 	}
-	enable, eok := boolean(attr(req.Args, "enable"), true)
+	enable, eok := steps.Bool(steps.Attr(req.Args, "enable"), true)
 	summary := "ensure etcd RBAC users and roles"
 	switch {
 	case !eok:
-		ops = append(ops, "enable auth: "+steps.Display(attr(req.Args, "enable")))
+		ops = append(ops, "enable auth: "+steps.Display(steps.Attr(req.Args, "enable")))
 	case enable:
 		ops = append(ops, "enable auth")
 		summary = "ensure etcd RBAC users and roles and enable auth"
@@ -261,7 +261,7 @@ func (Auth) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 		summary += " (users root, " + strings.Join(names, ", ") + ")"
 	}
 	return steps.PlanResponse{
-		Summary:     summary + " in " + displayConn(attr(req.Args, "etcd")),
+		Summary:     summary + " in " + displayConn(steps.Attr(req.Args, "etcd")),
 		Request:     strings.Join(ops, "\n"),
 		Diagnostics: diags,
 	}
@@ -281,11 +281,11 @@ func passwordMode(pw cty.Value) string {
 // displayPermission renders a permission for plans: "readwrite prefix
 // /rokflow/", "read [/a, /b)" or "write /key".
 func displayPermission(p cty.Value) string {
-	access, key := steps.Display(attr(p, "access")), steps.Display(attr(p, "key"))
-	if pre, _ := boolean(attr(p, "prefix"), false); pre {
+	access, key := steps.Display(steps.Attr(p, "access")), steps.Display(steps.Attr(p, "key"))
+	if pre, _ := steps.Bool(steps.Attr(p, "prefix"), false); pre {
 		return access + " prefix " + key
 	}
-	if end := attr(p, "range_end"); !end.IsNull() {
+	if end := steps.Attr(p, "range_end"); !end.IsNull() {
 		return access + " [" + key + ", " + steps.Display(end) + ")"
 	}
 	return access + " " + key
@@ -353,36 +353,36 @@ func checkAs(v cty.Value) hcl.Diagnostics {
 		return nil
 	}
 	var diags hcl.Diagnostics
-	cert, key, u, pw := attr(v, "cert_file"), attr(v, "key_file"), attr(v, "user"), attr(v, "password")
+	cert, key, u, pw := steps.Attr(v, "cert_file"), steps.Attr(v, "key_file"), steps.Attr(v, "user"), steps.Attr(v, "password")
 	if cert.IsKnown() && key.IsKnown() && cert.IsNull() != key.IsNull() {
-		diags = append(diags, errorf("Incomplete client certificate", "The as argument needs both cert_file and key_file, or neither."))
+		diags = append(diags, steps.Errorf("Incomplete client certificate", "The as argument needs both cert_file and key_file, or neither."))
 	}
 	if u.IsKnown() && pw.IsKnown() && u.IsNull() != pw.IsNull() {
-		diags = append(diags, errorf("Incomplete etcd credentials", "The as argument needs both user and password, or neither."))
+		diags = append(diags, steps.Errorf("Incomplete etcd credentials", "The as argument needs both user and password, or neither."))
 	}
 	if v.IsWhollyKnown() && cert.IsNull() && u.IsNull() {
-		diags = append(diags, errorf("No identity to check", "The as argument must give a client certificate (cert_file, key_file) or a user and password."))
+		diags = append(diags, steps.Errorf("No identity to check", "The as argument must give a client certificate (cert_file, key_file) or a user and password."))
 	}
 	return diags
 }
 
 // Plan implements steps.Kind.
 func (AuthCheck) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	connV := attr(req.Args, "etcd")
+	connV := steps.Attr(req.Args, "etcd")
 	_, _, diags := parseConn(connV)
-	as := attr(req.Args, "as")
+	as := steps.Attr(req.Args, "as")
 	diags = append(diags, checkAs(as)...)
-	anon := attr(req.Args, "anonymous_key")
+	anon := steps.Attr(req.Args, "anonymous_key")
 	diags = append(diags, checkKey(anon)...)
 	who, key := "the connection's identity", anon
 	if !as.IsNull() {
 		switch {
-		case !attr(as, "user").IsNull():
-			who = "user " + steps.Display(attr(as, "user"))
-		case !attr(as, "cert_file").IsNull():
-			who = "certificate " + steps.Display(attr(as, "cert_file"))
+		case !steps.Attr(as, "user").IsNull():
+			who = "user " + steps.Display(steps.Attr(as, "user"))
+		case !steps.Attr(as, "cert_file").IsNull():
+			who = "certificate " + steps.Display(steps.Attr(as, "cert_file"))
 		}
-		if k := attr(as, "key"); !k.IsNull() {
+		if k := steps.Attr(as, "key"); !k.IsNull() {
 			key = k
 		}
 	}

@@ -18,6 +18,8 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/rokflow/rokflow/steps"
 )
 
 // tlsConfig builds the client TLS configuration from the files named in c,
@@ -93,7 +95,7 @@ func (c conn) callError(summary, what string, err error) *hcl.Diagnostic {
 			"(an http:// endpoint on a TLS server, a missing or untrusted client certificate, a wrong ca_file), "+
 			"so check those as well as reachability.", c.RequestTimeout)
 	}
-	return errorf(summary, "%s", detail)
+	return steps.Errorf(summary, "%s", detail)
 }
 
 // probeTLS dials the first endpoint with c's TLS settings and reads once, to

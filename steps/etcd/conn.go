@@ -76,69 +76,69 @@ func (c conn) identity() string {
 // it is not known yet; the diagnostics are about the known parts.
 func parseConn(v cty.Value) (c conn, ok bool, diags hcl.Diagnostics) {
 	if v.IsNull() {
-		return c, false, hcl.Diagnostics{errorf("Missing etcd connection", "The etcd argument is required.")}
+		return c, false, hcl.Diagnostics{steps.Errorf("Missing etcd connection", "The etcd argument is required.")}
 	}
 	if !v.IsWhollyKnown() {
 		ok = false
 	} else {
 		ok = true
 	}
-	eps, eok := strList(attr(v, "endpoints"))
+	eps, eok := steps.StrList(steps.Attr(v, "endpoints"))
 	if eok {
 		if len(eps) == 0 {
-			diags = append(diags, errorf("No etcd endpoints", "The etcd argument's endpoints list is empty."))
+			diags = append(diags, steps.Errorf("No etcd endpoints", "The etcd argument's endpoints list is empty."))
 		}
 		schemes := map[string]bool{}
 		for _, ep := range eps {
 			u, err := url.Parse(ep)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				diags = append(diags, errorf("Invalid etcd endpoint",
+				diags = append(diags, steps.Errorf("Invalid etcd endpoint",
 					"The endpoint %q must be a URL such as https://10.0.0.11:2379 (http:// or https://, with a host and port).", ep))
 				continue
 			}
 			schemes[u.Scheme] = true
 		}
 		if len(schemes) > 1 {
-			diags = append(diags, errorf("Mixed etcd endpoint schemes", "The endpoints mix http:// and https://; etcd serves one or the other, so use one scheme."))
+			diags = append(diags, steps.Errorf("Mixed etcd endpoint schemes", "The endpoints mix http:// and https://; etcd serves one or the other, so use one scheme."))
 		}
 		c.Endpoints = eps
 		c.TLS = schemes["https"]
 	}
 	get := func(name string) string {
-		s, _ := str(attr(v, name))
+		s, _ := steps.Str(steps.Attr(v, name))
 		return s
 	}
 	c.CAFile, c.CertFile, c.KeyFile = get("ca_file"), get("cert_file"), get("key_file")
 	c.ServerName, c.User, c.Password = get("server_name"), get("user"), get("password")
 	for _, name := range []string{"ca_file", "cert_file", "key_file"} {
 		if s := get(name); s != "" && !strings.HasPrefix(s, "/") {
-			diags = append(diags, errorf("Relative path", "The etcd argument's %s must be an absolute path on the machine running rokflow; %q is not.", name, s))
+			diags = append(diags, steps.Errorf("Relative path", "The etcd argument's %s must be an absolute path on the machine running rokflow; %q is not.", name, s))
 		}
 	}
-	if known(attr(v, "cert_file")) != known(attr(v, "key_file")) && attr(v, "cert_file").IsKnown() && attr(v, "key_file").IsKnown() {
-		diags = append(diags, errorf("Incomplete client certificate", "The etcd argument needs both cert_file and key_file, or neither."))
+	if steps.Known(steps.Attr(v, "cert_file")) != steps.Known(steps.Attr(v, "key_file")) && steps.Attr(v, "cert_file").IsKnown() && steps.Attr(v, "key_file").IsKnown() {
+		diags = append(diags, steps.Errorf("Incomplete client certificate", "The etcd argument needs both cert_file and key_file, or neither."))
 	}
-	if known(attr(v, "user")) != known(attr(v, "password")) && attr(v, "user").IsKnown() && attr(v, "password").IsKnown() {
-		diags = append(diags, errorf("Incomplete etcd credentials",
+	if steps.Known(steps.Attr(v, "user")) != steps.Known(steps.Attr(v, "password")) && steps.Attr(v, "user").IsKnown() && steps.Attr(v, "password").IsKnown() {
+		diags = append(diags, steps.Errorf("Incomplete etcd credentials",
 			"The etcd argument needs both user and password, or neither: the etcd client only authenticates when both are set, and a user alone is refused as anonymous."))
 	}
 	if eok && !c.TLS && (c.CAFile != "" || c.CertFile != "" || c.ServerName != "") {
-		diags = append(diags, errorf("TLS files with http:// endpoints",
+		diags = append(diags, steps.Errorf("TLS files with http:// endpoints",
 			"The etcd argument gives TLS files but its endpoints are http://. A plain-text client pointed at a TLS server hangs until its deadline instead of failing; use https:// endpoints."))
 	}
 	var err error
-	if c.DialTimeout, err = durationArg(attr(v, "dial_timeout"), defaultDialTimeout); err != nil {
-		diags = append(diags, errorf("Invalid dial_timeout", "The etcd argument's dial_timeout %s.", err))
+	if c.DialTimeout, err = durationArg(steps.Attr(v, "dial_timeout"), defaultDialTimeout); err != nil {
+		diags = append(diags, steps.Errorf("Invalid dial_timeout", "The etcd argument's dial_timeout %s.", err))
 	}
-	if c.RequestTimeout, err = durationArg(attr(v, "request_timeout"), defaultRequestTimeout); err != nil {
-		diags = append(diags, errorf("Invalid request_timeout", "The etcd argument's request_timeout %s.", err))
+	if c.RequestTimeout, err = durationArg(steps.Attr(v, "request_timeout"), defaultRequestTimeout); err != nil {
+		diags = append(diags, steps.Errorf("Invalid request_timeout", "The etcd argument's request_timeout %s.", err))
 	}
 	return c, ok && !diags.HasErrors(), diags
 }
 
 // durationArg parses an optional Go duration; unknown values give def.
 func durationArg(v cty.Value, def time.Duration) (time.Duration, error) {
-	s, ok := str(v)
+	s, ok := steps.Str(v)
 	if !ok {
 		return def, nil
 	}
@@ -158,15 +158,15 @@ func displayConn(v cty.Value) string {
 	if v.IsNull() {
 		return "etcd"
 	}
-	eps := attr(v, "endpoints")
+	eps := steps.Attr(v, "endpoints")
 	who := "anonymously"
 	switch {
-	case !attr(v, "user").IsNull():
-		who = "as user " + steps.Display(attr(v, "user"))
-	case !attr(v, "cert_file").IsNull():
-		who = "with certificate " + steps.Display(attr(v, "cert_file"))
+	case !steps.Attr(v, "user").IsNull():
+		who = "as user " + steps.Display(steps.Attr(v, "user"))
+	case !steps.Attr(v, "cert_file").IsNull():
+		who = "with certificate " + steps.Display(steps.Attr(v, "cert_file"))
 	}
-	if l, ok := strList(eps); ok && !sensitive(eps) {
+	if l, ok := steps.StrList(eps); ok && !steps.Sensitive(eps) {
 		return "etcd " + strings.Join(l, ",") + " " + who
 	}
 	return "etcd " + steps.Display(eps) + " " + who

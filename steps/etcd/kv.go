@@ -109,23 +109,23 @@ func (Wait) Schema() *steps.Schema { return waitSchema }
 
 // checkKey refuses an empty key, which etcd rejects.
 func checkKey(v cty.Value) hcl.Diagnostics {
-	if s, ok := str(v); ok && s == "" {
-		return hcl.Diagnostics{errorf("Empty etcd key", "The key argument must not be empty.")}
+	if s, ok := steps.Str(v); ok && s == "" {
+		return hcl.Diagnostics{steps.Errorf("Empty etcd key", "The key argument must not be empty.")}
 	}
 	return nil
 }
 
 // Plan implements steps.Kind.
 func (Get) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	_, _, diags := parseConn(attr(req.Args, "etcd"))
-	key := attr(req.Args, "key")
+	_, _, diags := parseConn(steps.Attr(req.Args, "etcd"))
+	key := steps.Attr(req.Args, "key")
 	diags = append(diags, checkKey(key)...)
 	what, op := "key "+steps.Display(key), "GET "+steps.Display(key)
-	if p, _ := boolean(attr(req.Args, "prefix"), false); p {
+	if p, _ := steps.Bool(steps.Attr(req.Args, "prefix"), false); p {
 		what, op = "keys under "+steps.Display(key), "GET "+steps.Display(key)+" --prefix"
 	}
 	return steps.PlanResponse{
-		Summary:     "read " + what + " from " + displayConn(attr(req.Args, "etcd")),
+		Summary:     "read " + what + " from " + displayConn(steps.Attr(req.Args, "etcd")),
 		Request:     op,
 		Diagnostics: diags,
 	}
@@ -133,11 +133,11 @@ func (Get) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 
 // Plan implements steps.Kind.
 func (Put) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	_, _, diags := parseConn(attr(req.Args, "etcd"))
-	key, value := attr(req.Args, "key"), attr(req.Args, "value")
+	_, _, diags := parseConn(steps.Attr(req.Args, "etcd"))
+	key, value := steps.Attr(req.Args, "key"), steps.Attr(req.Args, "value")
 	diags = append(diags, checkKey(key)...)
 	return steps.PlanResponse{
-		Summary:     fmt.Sprintf("set %s = %s in %s (was: %s)", steps.Display(key), steps.Display(value), displayConn(attr(req.Args, "etcd")), afterRun),
+		Summary:     fmt.Sprintf("set %s = %s in %s (was: %s)", steps.Display(key), steps.Display(value), displayConn(steps.Attr(req.Args, "etcd")), afterRun),
 		Request:     "TXN IF value(" + steps.Display(key) + ") != " + steps.Display(value) + " THEN PUT " + steps.Display(key) + " " + steps.Display(value),
 		Diagnostics: diags,
 	}
@@ -145,19 +145,19 @@ func (Put) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 
 // Plan implements steps.Kind.
 func (Wait) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	_, _, diags := parseConn(attr(req.Args, "etcd"))
-	key, value := attr(req.Args, "key"), attr(req.Args, "value")
+	_, _, diags := parseConn(steps.Attr(req.Args, "etcd"))
+	key, value := steps.Attr(req.Args, "key"), steps.Attr(req.Args, "value")
 	diags = append(diags, checkKey(key)...)
-	timeout, err := durationArg(attr(req.Args, "wait_timeout"), 10*time.Minute)
+	timeout, err := durationArg(steps.Attr(req.Args, "wait_timeout"), 10*time.Minute)
 	if err != nil {
-		diags = append(diags, errorf("Invalid wait_timeout", "The wait_timeout argument %s.", err))
+		diags = append(diags, steps.Errorf("Invalid wait_timeout", "The wait_timeout argument %s.", err))
 	}
 	until := steps.Display(key) + " exists"
 	if !value.IsNull() {
 		until = steps.Display(key) + " = " + steps.Display(value)
 	}
 	return steps.PlanResponse{
-		Summary:     fmt.Sprintf("wait up to %s until %s in %s", timeout, until, displayConn(attr(req.Args, "etcd"))),
+		Summary:     fmt.Sprintf("wait up to %s until %s in %s", timeout, until, displayConn(steps.Attr(req.Args, "etcd"))),
 		Request:     "GET " + steps.Display(key) + ", then WATCH " + steps.Display(key),
 		Diagnostics: diags,
 	}

@@ -35,7 +35,7 @@ func (Auth) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 	p, ok, diags := parseAuth(req.Args)
 	if !ok {
 		if !diags.HasErrors() {
-			diags = append(diags, errorf("Arguments not known", "Kind %s needs wholly known arguments.", authSchema.Name))
+			diags = append(diags, steps.Errorf("Arguments not known", "Kind %s needs wholly known arguments.", authSchema.Name))
 		}
 		return steps.RunResponse{Diagnostics: diags}
 	}
@@ -222,23 +222,23 @@ func stringList(ss []string) cty.Value {
 
 // Run implements steps.Kind.
 func (AuthCheck) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
-	c, ok, diags := parseConn(attr(req.Args, "etcd"))
-	as := attr(req.Args, "as")
+	c, ok, diags := parseConn(steps.Attr(req.Args, "etcd"))
+	as := steps.Attr(req.Args, "as")
 	diags = append(diags, checkAs(as)...)
-	diags = append(diags, checkKey(attr(req.Args, "anonymous_key"))...)
+	diags = append(diags, checkKey(steps.Attr(req.Args, "anonymous_key"))...)
 	if !ok || diags.HasErrors() {
 		return steps.RunResponse{Diagnostics: diags}
 	}
-	anonKey, _ := str(attr(req.Args, "anonymous_key"))
+	anonKey, _ := steps.Str(steps.Attr(req.Args, "anonymous_key"))
 	userKey := anonKey
 	id := c
 	if !as.IsNull() {
 		id = c.withoutIdentity()
-		id.CertFile, _ = str(attr(as, "cert_file"))
-		id.KeyFile, _ = str(attr(as, "key_file"))
-		id.User, _ = str(attr(as, "user"))
-		id.Password, _ = str(attr(as, "password"))
-		if k, ok := str(attr(as, "key")); ok {
+		id.CertFile, _ = steps.Str(steps.Attr(as, "cert_file"))
+		id.KeyFile, _ = steps.Str(steps.Attr(as, "key_file"))
+		id.User, _ = steps.Str(steps.Attr(as, "user"))
+		id.Password, _ = steps.Str(steps.Attr(as, "password"))
+		if k, ok := steps.Str(steps.Attr(as, "key")); ok {
 			userKey = k
 		}
 	}
@@ -283,7 +283,7 @@ func (AuthCheck) Run(ctx context.Context, req steps.RunRequest) steps.RunRespons
 		"anonymous_result":  cty.StringVal(anonResult),
 		"user_result":       cty.StringVal(userResult),
 	})
-	if require, _ := boolean(attr(req.Args, "require"), true); require {
+	if require, _ := steps.Bool(steps.Attr(req.Args, "require"), true); require {
 		var failed []string
 		if !authEnabled {
 			failed = append(failed, "etcd reports auth disabled")
@@ -295,7 +295,7 @@ func (AuthCheck) Run(ctx context.Context, req steps.RunRequest) steps.RunRespons
 			failed = append(failed, id.identity()+" could not read "+userKey+": "+userResult)
 		}
 		if len(failed) > 0 {
-			d := errorf("etcd auth check failed", "%s.", strings.Join(failed, "; "))
+			d := steps.Errorf("etcd auth check failed", "%s.", strings.Join(failed, "; "))
 			return steps.RunResponse{Outputs: out, Diagnostics: append(diags, d)}
 		}
 	}

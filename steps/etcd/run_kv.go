@@ -14,10 +14,10 @@ import (
 
 // connect decodes the `etcd` argument and dials it.
 func connect(ctx context.Context, kind string, args cty.Value) (conn, *clientv3.Client, hcl.Diagnostics) {
-	c, ok, diags := parseConn(attr(args, "etcd"))
+	c, ok, diags := parseConn(steps.Attr(args, "etcd"))
 	if !ok {
 		if !diags.HasErrors() {
-			diags = append(diags, errorf("etcd connection not known", "Kind %s needs a wholly known etcd argument.", kind))
+			diags = append(diags, steps.Errorf("etcd connection not known", "Kind %s needs a wholly known etcd argument.", kind))
 		}
 		return c, nil, diags
 	}
@@ -30,9 +30,9 @@ func connect(ctx context.Context, kind string, args cty.Value) (conn, *clientv3.
 
 // Run implements steps.Kind.
 func (Get) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
-	diags := checkKey(attr(req.Args, "key"))
-	key, _ := str(attr(req.Args, "key"))
-	prefix, _ := boolean(attr(req.Args, "prefix"), false)
+	diags := checkKey(steps.Attr(req.Args, "key"))
+	key, _ := steps.Str(steps.Attr(req.Args, "key"))
+	prefix, _ := steps.Bool(steps.Attr(req.Args, "prefix"), false)
 	if diags.HasErrors() {
 		return steps.RunResponse{Diagnostics: diags}
 	}
@@ -73,11 +73,11 @@ func (Get) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 
 // Run implements steps.Kind.
 func (Put) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
-	diags := checkKey(attr(req.Args, "key"))
-	key, kok := str(attr(req.Args, "key"))
-	value, vok := str(attr(req.Args, "value"))
+	diags := checkKey(steps.Attr(req.Args, "key"))
+	key, kok := steps.Str(steps.Attr(req.Args, "key"))
+	value, vok := steps.Str(steps.Attr(req.Args, "value"))
 	if !kok || !vok {
-		diags = append(diags, errorf("Missing argument", "Kind %s needs both key and value.", putSchema.Name))
+		diags = append(diags, steps.Errorf("Missing argument", "Kind %s needs both key and value.", putSchema.Name))
 	}
 	if diags.HasErrors() {
 		return steps.RunResponse{Diagnostics: diags}
@@ -114,16 +114,16 @@ func (Put) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 
 // Run implements steps.Kind.
 func (Wait) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
-	diags := checkKey(attr(req.Args, "key"))
-	key, _ := str(attr(req.Args, "key"))
-	wantV := attr(req.Args, "value")
+	diags := checkKey(steps.Attr(req.Args, "key"))
+	key, _ := steps.Str(steps.Attr(req.Args, "key"))
+	wantV := steps.Attr(req.Args, "value")
 	want, anyValue := "", wantV.IsNull()
 	if !anyValue {
-		want, _ = str(wantV)
+		want, _ = steps.Str(wantV)
 	}
-	timeout, err := durationArg(attr(req.Args, "wait_timeout"), 10*time.Minute)
+	timeout, err := durationArg(steps.Attr(req.Args, "wait_timeout"), 10*time.Minute)
 	if err != nil {
-		diags = append(diags, errorf("Invalid wait_timeout", "The wait_timeout argument %s.", err))
+		diags = append(diags, steps.Errorf("Invalid wait_timeout", "The wait_timeout argument %s.", err))
 	}
 	if diags.HasErrors() {
 		return steps.RunResponse{Diagnostics: diags}
@@ -176,9 +176,9 @@ func (Wait) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 		}
 	}
 	if ctx.Err() != nil {
-		return steps.RunResponse{Diagnostics: append(diags, errorf("Wait cancelled", "Waiting until %s was cancelled.", until))}
+		return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Wait cancelled", "Waiting until %s was cancelled.", until))}
 	}
-	return steps.RunResponse{Diagnostics: append(diags, errorf("Timed out waiting for etcd",
+	return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Timed out waiting for etcd",
 		"%s did not happen within %s (wait_timeout) on %s.", until, timeout, fmt.Sprint(c.Endpoints)))}
 }
 

@@ -131,7 +131,7 @@ func isDefaultExit(v cty.Value) bool {
 // through Equals, which costs more than the rest of a plan summary; a
 // known, unmarked bool compares directly.
 func isTrue(v cty.Value) bool {
-	v, ok := known(v)
+	v, ok := steps.KnownValue(v)
 	return ok && v.Type() == cty.Bool && v == cty.True
 }
 
@@ -178,9 +178,9 @@ type invocation struct {
 func newInvocation(args cty.Value, argv []string, shown []string) (*invocation, hcl.Diagnostics) {
 	c, err := decodeCommon(args)
 	if err != nil {
-		return nil, hcl.Diagnostics{errorDiag("Invalid arguments", fmt.Sprintf("The arguments could not be decoded: %s.", err))}
+		return nil, hcl.Diagnostics{steps.Error("Invalid arguments", fmt.Sprintf("The arguments could not be decoded: %s.", err))}
 	}
-	return &invocation{argv: argv, shown: steps.QuoteArgv(shown), secrets: sensitiveStrings(args), c: c}, nil
+	return &invocation{argv: argv, shown: steps.QuoteArgv(shown), secrets: steps.SensitiveStrings(args), c: c}, nil
 }
 
 // run executes the invocation on the request's host and builds the outputs.
@@ -188,7 +188,7 @@ func newInvocation(args cty.Value, argv []string, shown []string) (*invocation, 
 // print what it was given in any form.
 func (inv *invocation) run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 	if req.Host == nil {
-		return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("No host to run on",
+		return steps.RunResponse{Diagnostics: hcl.Diagnostics{steps.Error("No host to run on",
 			"This step runs a command on a host, but none was given; set `on` to a host the playbook declares.")}}
 	}
 	cmd := steps.Command{Argv: inv.argv, Env: inv.c.Env, Sudo: inv.c.Sudo}
@@ -199,7 +199,7 @@ func (inv *invocation) run(ctx context.Context, req steps.RunRequest) steps.RunR
 		cmd.Stdin = []byte(*inv.c.Stdin)
 	}
 	if req.Output != nil {
-		cmd.Output = func(stream, line string) { req.Output(stream, redact(line, inv.secrets)) }
+		cmd.Output = func(stream, line string) { req.Output(stream, steps.Redact(line, inv.secrets)) }
 	}
 	res, err := req.Host.Exec(ctx, cmd)
 	if err != nil && ctx.Err() != nil {
@@ -208,9 +208,9 @@ func (inv *invocation) run(ctx context.Context, req steps.RunRequest) steps.RunR
 		return steps.RunResponse{Diagnostics: hcl.Diagnostics{stoppedDiag(ctx, inv.shown, req.Host.Name())}}
 	}
 	if err != nil {
-		return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("Command could not run",
+		return steps.RunResponse{Diagnostics: hcl.Diagnostics{steps.Error("Command could not run",
 			fmt.Sprintf("Running %s on %s failed: %s. Check that the program exists on the host and the host is reachable.",
-				inv.shown, req.Host.Name(), redact(err.Error(), inv.secrets)))}}
+				inv.shown, req.Host.Name(), steps.Redact(err.Error(), inv.secrets)))}}
 	}
 	resp := steps.RunResponse{Outputs: outputs(res, len(inv.secrets) > 0)}
 	if !slices.Contains(inv.c.ExpectExit, res.ExitStatus) {
@@ -219,7 +219,7 @@ func (inv *invocation) run(ctx context.Context, req steps.RunRequest) steps.RunR
 			// The output may carry the secret in a form no redaction finds.
 			tail = " Its output is not quoted: the step received a sensitive value, which the output may carry."
 		}
-		resp.Diagnostics = append(resp.Diagnostics, errorDiag(
+		resp.Diagnostics = append(resp.Diagnostics, steps.Error(
 			fmt.Sprintf("Command exited with status %d", res.ExitStatus),
 			fmt.Sprintf("%s exited with status %d on %s; the step accepts %v.%s Fix the cause, or list the status in expect_exit if it means success.",
 				inv.shown, res.ExitStatus, req.Host.Name(), inv.c.ExpectExit, tail)))
@@ -242,7 +242,7 @@ func excerpt(stderr, stdout []byte, secrets []string) string {
 	if len(lines) > 10 {
 		lines = lines[len(lines)-10:]
 	}
-	return fmt.Sprintf(" Last lines of %s:\n%s\n", name, redact(strings.Join(lines, "\n"), secrets))
+	return fmt.Sprintf(" Last lines of %s:\n%s\n", name, steps.Redact(strings.Join(lines, "\n"), secrets))
 }
 
 func outputs(res steps.ExecResult, sensitive bool) cty.Value {
@@ -274,7 +274,7 @@ func outputs(res steps.ExecResult, sensitive bool) cty.Value {
 // interrupt) or timed out (the step's timeout).
 func stoppedDiag(ctx context.Context, shown, host string) *hcl.Diagnostic {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return errorDiag("Command timed out", fmt.Sprintf("Running %s on %s was stopped: the step's timeout passed before it finished.", shown, host))
+		return steps.Error("Command timed out", fmt.Sprintf("Running %s on %s was stopped: the step's timeout passed before it finished.", shown, host))
 	}
-	return errorDiag("Command cancelled", fmt.Sprintf("Running %s on %s was cancelled before it finished.", shown, host))
+	return steps.Error("Command cancelled", fmt.Sprintf("Running %s on %s was cancelled before it finished.", shown, host))
 }

@@ -111,14 +111,14 @@ func shellArgv(args cty.Value, str func(cty.Value) string, list func(cty.Value) 
 func checkShell(args cty.Value) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	script := args.GetAttr("script")
-	if s, ok := known(script); script.IsKnown() && (!ok || s.AsString() == "") {
-		diags = append(diags, errorDiag("Empty script", "The script argument must hold the shell code to run."))
+	if s, ok := steps.KnownValue(script); script.IsKnown() && (!ok || s.AsString() == "") {
+		diags = append(diags, steps.Error("Empty script", "The script argument must hold the shell code to run."))
 	}
-	if a, ok := known(args.GetAttr("args")); ok {
+	if a, ok := steps.KnownValue(args.GetAttr("args")); ok {
 		i := 0
 		for it := a.ElementIterator(); it.Next(); i++ {
 			if _, ev := it.Element(); ev.IsKnown() && ev.IsNull() {
-				diags = append(diags, errorDiag("Null element in args",
+				diags = append(diags, steps.Error("Null element in args",
 					fmt.Sprintf("Element %d of args is null; every positional parameter must be a string.", i)))
 			}
 		}

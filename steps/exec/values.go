@@ -18,19 +18,6 @@ import (
 // could not be read back by the command and may be mangled by env(1).
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func errorDiag(summary, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
-}
-
-// known returns v without marks and true when it is known and not null.
-func known(v cty.Value) (cty.Value, bool) {
-	if !v.IsKnown() || v.IsNull() {
-		return cty.NilVal, false
-	}
-	v, _ = v.Unmark()
-	return v, true
-}
-
 // checkArgv reports a command that cannot be run: empty, with a null
 // element, or with an empty program name. Unknown parts are not checked.
 func checkArgv(name string, v cty.Value) hcl.Diagnostics {
@@ -41,13 +28,13 @@ func checkArgv(name string, v cty.Value) hcl.Diagnostics {
 // planArgv checks a command as checkArgv does and renders it for display
 // as steps.DisplayArgv does, going over the list once.
 func planArgv(name string, v cty.Value) ([]string, hcl.Diagnostics) {
-	l, ok := known(v)
+	l, ok := steps.KnownValue(v)
 	if !ok {
 		return steps.DisplayArgv(v), nil
 	}
 	n := l.LengthInt()
 	if n == 0 {
-		return []string{}, hcl.Diagnostics{errorDiag(fmt.Sprintf("Empty %s", name),
+		return []string{}, hcl.Diagnostics{steps.Error(fmt.Sprintf("Empty %s", name),
 			fmt.Sprintf("The %s argument must hold at least the program to run, for example [\"systemctl\", \"status\"].", name))}
 	}
 	sensitive := v.HasMark(marks.Sensitive)
@@ -62,13 +49,13 @@ func planArgv(name string, v cty.Value) ([]string, hcl.Diagnostics) {
 			argv[i] = steps.DisplayElem(ev)
 		}
 		if ev.IsKnown() && ev.IsNull() {
-			diags = append(diags, errorDiag(fmt.Sprintf("Null element in %s", name),
+			diags = append(diags, steps.Error(fmt.Sprintf("Null element in %s", name),
 				fmt.Sprintf("Element %d of %s is null; every element must be a string.", i, name)))
 			continue
 		}
 		if i == 0 {
-			if s, ok := known(ev); ok && s.AsString() == "" {
-				diags = append(diags, errorDiag(fmt.Sprintf("Empty program name in %s", name),
+			if s, ok := steps.KnownValue(ev); ok && s.AsString() == "" {
+				diags = append(diags, steps.Error(fmt.Sprintf("Empty program name in %s", name),
 					fmt.Sprintf("The first element of %s names the program to run and must not be empty.", name)))
 			}
 		}
@@ -81,7 +68,7 @@ func planArgv(name string, v cty.Value) ([]string, hcl.Diagnostics) {
 
 // checkEnv reports environment names a command could not read and null values.
 func checkEnv(v cty.Value) hcl.Diagnostics {
-	m, ok := known(v)
+	m, ok := steps.KnownValue(v)
 	if !ok {
 		return nil
 	}
@@ -90,11 +77,11 @@ func checkEnv(v cty.Value) hcl.Diagnostics {
 		k, ev := it.Element()
 		name := k.AsString()
 		if !envName.MatchString(name) {
-			diags = append(diags, errorDiag("Invalid environment variable name",
+			diags = append(diags, steps.Error("Invalid environment variable name",
 				fmt.Sprintf("The env key %q is not a valid variable name: use letters, digits and underscores, not starting with a digit.", name)))
 		}
 		if ev.IsKnown() && ev.IsNull() {
-			diags = append(diags, errorDiag("Null environment value",
+			diags = append(diags, steps.Error("Null environment value",
 				fmt.Sprintf("The env value for %s is null; give a string, or leave the key out.", name)))
 		}
 	}
@@ -104,7 +91,7 @@ func checkEnv(v cty.Value) hcl.Diagnostics {
 // exitStatuses returns the accepted exit statuses, reporting values that
 // are not whole numbers from 0 to 255.
 func exitStatuses(v cty.Value) ([]int, hcl.Diagnostics) {
-	l, ok := known(v)
+	l, ok := steps.KnownValue(v)
 	if !ok {
 		return nil, nil
 	}
@@ -112,14 +99,14 @@ func exitStatuses(v cty.Value) ([]int, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	for it := l.ElementIterator(); it.Next(); {
 		_, ev := it.Element()
-		n, ok := known(ev)
+		n, ok := steps.KnownValue(ev)
 		if !ok {
 			continue
 		}
 		bf := n.AsBigFloat()
 		i, acc := bf.Int64()
 		if acc != big.Exact || i < 0 || i > 255 {
-			diags = append(diags, errorDiag("Invalid exit status in expect_exit",
+			diags = append(diags, steps.Error("Invalid exit status in expect_exit",
 				fmt.Sprintf("%s is not an exit status; use whole numbers from 0 to 255.", bf.Text('g', -1))))
 			continue
 		}
@@ -127,11 +114,6 @@ func exitStatuses(v cty.Value) ([]int, hcl.Diagnostics) {
 	}
 	return out, diags
 }
-
-// sensitiveStrings: see steps.SensitiveStrings.
-func sensitiveStrings(v cty.Value) []string { return steps.SensitiveStrings(v) }
-
-func redact(s string, secrets []string) string { return steps.Redact(s, secrets) }
 
 // displayEnv renders env for a summary: NAME=value pairs, sorted, sensitive
 // values masked.

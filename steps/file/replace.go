@@ -83,8 +83,8 @@ func (*Replace) Schema() *steps.Schema { return replaceSchema }
 // shows the diff of each one that will change.
 func (*Replace) Plan(ctx context.Context, req steps.PlanRequest) steps.PlanResponse {
 	ed, diags := newEdit(req.Args)
-	what := fmt.Sprintf("replace %s with %s", quoted(req.Args.GetAttr("pattern")), quoted(req.Args.GetAttr("replacement")))
-	if v, ok := known(req.Args.GetAttr("regex")); ok && v.True() {
+	what := fmt.Sprintf("replace %s with %s", steps.Quoted(req.Args.GetAttr("pattern")), steps.Quoted(req.Args.GetAttr("replacement")))
+	if v, ok := steps.KnownValue(req.Args.GetAttr("regex")); ok && v.True() {
 		what = "replace regex " + strings.TrimPrefix(what, "replace ")
 	}
 	paths := req.Args.GetAttr("paths")
@@ -115,7 +115,7 @@ func (*Replace) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse
 		return steps.RunResponse{Diagnostics: diags}
 	}
 	if req.Host == nil {
-		return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("No host to edit files on",
+		return steps.RunResponse{Diagnostics: hcl.Diagnostics{steps.Error("No host to edit files on",
 			"file.replace edits files on a host, but none was given; set `on` to a host the playbook declares.")}}
 	}
 	changes, files, more := ed.changes(ctx, req.Host, rawStrings(req.Args.GetAttr("paths")))
@@ -128,13 +128,13 @@ func (*Replace) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse
 	for _, c := range changes {
 		if keep {
 			if err := backup(ctx, req.Host, c.path, c.old, c.mode); err != nil {
-				diags = append(diags, errorDiag("Cannot back up file",
+				diags = append(diags, steps.Error("Cannot back up file",
 					fmt.Sprintf("Writing the backup %s failed: %s. Make its directory writable, or set backup = false.", c.path+BackupSuffix, err)))
 				break
 			}
 		}
 		if err := req.Host.WriteFile(ctx, c.path, c.new, c.mode); err != nil {
-			diags = append(diags, errorDiag("Cannot write file",
+			diags = append(diags, steps.Error("Cannot write file",
 				fmt.Sprintf("Replacing %s failed: %s. The file is unchanged; check permissions and free space on %s.", c.path, err, req.Host.Name())))
 			break
 		}
@@ -162,15 +162,15 @@ type edit struct {
 func newEdit(args cty.Value) (*edit, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	pv, rv := args.GetAttr("pattern"), args.GetAttr("replacement")
-	p, pok := known(pv)
-	r, rok := known(rv)
-	isRegex, xok := known(args.GetAttr("regex"))
-	mustMatch, mok := known(args.GetAttr("must_match"))
+	p, pok := steps.KnownValue(pv)
+	r, rok := steps.KnownValue(rv)
+	isRegex, xok := steps.KnownValue(args.GetAttr("regex"))
+	mustMatch, mok := steps.KnownValue(args.GetAttr("must_match"))
 	if pok && p.AsString() == "" {
-		diags = append(diags, errorDiag("Empty pattern", "pattern must hold the text to find; an empty pattern matches everywhere."))
+		diags = append(diags, steps.Error("Empty pattern", "pattern must hold the text to find; an empty pattern matches everywhere."))
 	}
 	if pv.IsKnown() && pv.IsNull() || rv.IsKnown() && rv.IsNull() {
-		diags = append(diags, errorDiag("Null pattern or replacement", "pattern and replacement must both be strings; use \"\" to delete matches."))
+		diags = append(diags, steps.Error("Null pattern or replacement", "pattern and replacement must both be strings; use \"\" to delete matches."))
 	}
 	var re *regexp.Regexp
 	if pok && xok && isRegex.True() {
@@ -180,14 +180,14 @@ func newEdit(args cty.Value) (*edit, hcl.Diagnostics) {
 			if !pv.HasMark(marks.Sensitive) {
 				detail += ": " + err.Error()
 			}
-			diags = append(diags, errorDiag("Invalid regular expression", detail+". Fix it, or set regex = false to match the text literally."))
+			diags = append(diags, steps.Error("Invalid regular expression", detail+". Fix it, or set regex = false to match the text literally."))
 		}
 	}
 	paths := args.GetAttr("paths")
-	if l, ok := known(paths); ok {
+	if l, ok := steps.KnownValue(paths); ok {
 		for it := l.ElementIterator(); it.Next(); {
 			if _, ev := it.Element(); ev.IsKnown() && ev.IsNull() {
-				diags = append(diags, errorDiag("Null element in paths", "Every element of paths must be a path or a glob."))
+				diags = append(diags, steps.Error("Null element in paths", "Every element of paths must be a path or a glob."))
 			}
 		}
 	}
@@ -226,7 +226,7 @@ func (e *edit) changes(ctx context.Context, host steps.Host, patterns []string) 
 	for _, pat := range patterns {
 		matches, err := host.Glob(ctx, pat)
 		if err != nil {
-			diags = append(diags, errorDiag("Invalid path pattern",
+			diags = append(diags, steps.Error("Invalid path pattern",
 				fmt.Sprintf("Expanding %q on %s failed: %s. Use filepath.Match syntax: *, ? and [a-z].", pat, host.Name(), err)))
 			continue
 		}
@@ -240,7 +240,7 @@ func (e *edit) changes(ctx context.Context, host steps.Host, patterns []string) 
 			n++
 		}
 		if n == 0 && e.mustMatch {
-			diags = append(diags, errorDiag("No file matches path",
+			diags = append(diags, steps.Error("No file matches path",
 				fmt.Sprintf("%q matches no file on %s, and must_match is set. Fix the path, or set must_match = false to skip it.", pat, host.Name())))
 		}
 	}
@@ -248,7 +248,7 @@ func (e *edit) changes(ctx context.Context, host steps.Host, patterns []string) 
 	for _, f := range files {
 		old, mode, err := host.ReadFile(ctx, f)
 		if err != nil {
-			diags = append(diags, errorDiag("Cannot read file",
+			diags = append(diags, steps.Error("Cannot read file",
 				fmt.Sprintf("Reading %s on %s failed: %s. Check that it is a readable regular file, or leave it out of paths.", f, host.Name(), err)))
 			continue
 		}
@@ -257,12 +257,12 @@ func (e *edit) changes(ctx context.Context, host steps.Host, patterns []string) 
 			continue
 		}
 		if isBinary(old) {
-			diags = append(diags, warningDiag("Binary file skipped",
+			diags = append(diags, steps.Warning("Binary file skipped",
 				fmt.Sprintf("%s matches the pattern but looks binary (it holds NUL bytes); it was left as it is. Narrow paths to leave it out.", f)))
 			continue
 		}
 		if again := e.apply(new); !bytes.Equal(again, new) {
-			diags = append(diags, errorDiag("Replacement is not idempotent",
+			diags = append(diags, steps.Error("Replacement is not idempotent",
 				fmt.Sprintf("After the replacement, %s would still match the pattern, so every run would change it again. "+
 					"Make the pattern not match the replacement (for example anchor it, or match the old form exactly).", f)))
 			continue

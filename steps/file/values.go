@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strconv"
 	"strings"
 
 	udiff "github.com/aymanbagabas/go-udiff"
-	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/lang/marks"
@@ -19,36 +17,10 @@ import (
 // BackupSuffix is appended to a file's path to name its backup.
 const BackupSuffix = ".rokflow-bak"
 
-func errorDiag(summary, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
-}
-
-func warningDiag(summary, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: detail}
-}
-
-// known returns v without marks and true when it is known and not null.
-func known(v cty.Value) (cty.Value, bool) {
-	if !v.IsKnown() || v.IsNull() {
-		return cty.NilVal, false
-	}
-	v, _ = v.Unmark()
-	return v, true
-}
-
 // rawValue returns v without any marks, however deep.
 func rawValue(v cty.Value) cty.Value {
 	raw, _ := v.UnmarkDeep()
 	return raw
-}
-
-// quoted shows a string value in a summary: quoted when it may be shown,
-// otherwise its placeholder.
-func quoted(v cty.Value) string {
-	if s, ok := known(v); ok && !v.HasMark(marks.Sensitive) {
-		return strconv.Quote(s.AsString())
-	}
-	return steps.Display(v)
 }
 
 // diff returns the unified diff from old to new for path; with masked, the

@@ -106,7 +106,7 @@ func (*Write) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 		return steps.RunResponse{Diagnostics: diags}
 	}
 	if req.Host == nil {
-		return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("No host to write the file on",
+		return steps.RunResponse{Diagnostics: hcl.Diagnostics{steps.Error("No host to write the file on",
 			"file.write writes a file on a host, but none was given; set `on` to a host the playbook declares.")}}
 	}
 	out := func(changed bool) cty.Value {
@@ -122,12 +122,12 @@ func (*Write) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 	if st.old == nil || st.contentChanges {
 		if st.old != nil && w.backup {
 			if err := backup(ctx, req.Host, w.path, st.old, st.oldMode); err != nil {
-				return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("Cannot back up file",
+				return steps.RunResponse{Diagnostics: hcl.Diagnostics{steps.Error("Cannot back up file",
 					fmt.Sprintf("Writing the backup %s failed: %s. Make its directory writable, or set backup = false.", w.shown+BackupSuffix, err))}}
 			}
 		}
 		if err := req.Host.WriteFile(ctx, w.path, w.content, w.newMode(st)); err != nil {
-			return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("Cannot write file",
+			return steps.RunResponse{Diagnostics: hcl.Diagnostics{steps.Error("Cannot write file",
 				fmt.Sprintf("Writing %s on %s failed: %s. Check that its directory exists and is writable.", w.shown, req.Host.Name(), err))}}
 		}
 	}
@@ -138,7 +138,7 @@ func (*Write) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 			err = fmt.Errorf("chmod exited with status %d: %s", res.ExitStatus, strings.TrimSpace(string(res.Stderr)))
 		}
 		if err != nil {
-			return steps.RunResponse{Outputs: out(st.contentChanges), Diagnostics: hcl.Diagnostics{errorDiag("Cannot change file mode",
+			return steps.RunResponse{Outputs: out(st.contentChanges), Diagnostics: hcl.Diagnostics{steps.Error("Cannot change file mode",
 				fmt.Sprintf("Setting the mode of %s to %s failed: %s. Check the file's owner, or leave mode out.", w.shown, octal(*w.mode), err))}}
 		}
 	}
@@ -197,28 +197,28 @@ func newWrite(args cty.Value) (*write, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	w := &write{}
 	pv, cv, mv := args.GetAttr("path"), args.GetAttr("content"), args.GetAttr("mode")
-	if p, ok := known(pv); ok {
+	if p, ok := steps.KnownValue(pv); ok {
 		w.path = p.AsString()
 		if w.path == "" {
-			diags = append(diags, errorDiag("Empty path", "path must name the file to write."))
+			diags = append(diags, steps.Error("Empty path", "path must name the file to write."))
 		}
 	} else if pv.IsKnown() {
-		diags = append(diags, errorDiag("Null path", "path must name the file to write."))
+		diags = append(diags, steps.Error("Null path", "path must name the file to write."))
 	}
-	if c, ok := known(cv); ok {
+	if c, ok := steps.KnownValue(cv); ok {
 		w.content = []byte(c.AsString())
 	} else if cv.IsKnown() {
-		diags = append(diags, errorDiag("Null content", `content must be a string; use "" for an empty file.`))
+		diags = append(diags, steps.Error("Null content", `content must be a string; use "" for an empty file.`))
 	}
-	if m, ok := known(mv); ok {
+	if m, ok := steps.KnownValue(mv); ok {
 		mode, err := parseMode(m.AsString())
 		if err != nil {
-			diags = append(diags, errorDiag("Invalid file mode",
-				fmt.Sprintf("%s is not a file mode: %s. Write it in octal, such as \"0644\".", quoted(mv), err)))
+			diags = append(diags, steps.Error("Invalid file mode",
+				fmt.Sprintf("%s is not a file mode: %s. Write it in octal, such as \"0644\".", steps.Quoted(mv), err)))
 		}
 		w.mode = &mode
 	}
-	b, bok := known(args.GetAttr("backup"))
+	b, bok := steps.KnownValue(args.GetAttr("backup"))
 	if diags.HasErrors() || !pv.IsKnown() || !cv.IsKnown() || !mv.IsKnown() || !bok {
 		return nil, diags
 	}
@@ -263,6 +263,6 @@ func octal(m fs.FileMode) string {
 }
 
 func readDiag(path string, host steps.Host, err error) *hcl.Diagnostic {
-	return errorDiag("Cannot read file",
+	return steps.Error("Cannot read file",
 		fmt.Sprintf("Reading %s on %s failed: %s. Check that it is a readable regular file.", path, host.Name(), err))
 }

@@ -52,35 +52,35 @@ var jobWaitSchema = func() *steps.Schema {
 func (JobWait) Schema() *steps.Schema { return jobWaitSchema }
 
 func jobWaitRequest(args cty.Value) request {
-	return get("/2/jobs/", attr(args, "job_id"), "/wait")
+	return get("/2/jobs/", steps.Attr(args, "job_id"), "/wait")
 }
 
 // Plan implements steps.Kind.
 func (JobWait) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	id := attr(req.Args, "job_id")
+	id := steps.Attr(req.Args, "job_id")
 	p := readPlan(req.Args, "wait for Ganeti job "+steps.Display(id), jobWaitRequest(req.Args), checkJobID(id))
 	return p
 }
 
 func checkJobID(v cty.Value) hcl.Diagnostics {
-	s, ok := str(v)
+	s, ok := steps.Str(v)
 	if !ok {
 		return nil
 	}
 	if _, err := jobID(json.Number(s)); err != nil {
-		return hcl.Diagnostics{errorf("Invalid job_id", "The job_id argument must be a Ganeti job id (a whole number); %q is not.", s)}
+		return hcl.Diagnostics{steps.Errorf("Invalid job_id", "The job_id argument must be a Ganeti job id (a whole number); %q is not.", s)}
 	}
 	return nil
 }
 
 // Run implements steps.Kind.
 func (JobWait) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
-	idV := attr(req.Args, "job_id")
+	idV := steps.Attr(req.Args, "job_id")
 	diags := checkJobID(idV)
 	if len(diags) > 0 {
 		return steps.RunResponse{Diagnostics: diags}
 	}
-	id, _ := str(idV)
+	id, _ := steps.Str(idV)
 	c, cdiags := connect(jobWaitSchema.Name, req.Args)
 	diags = append(diags, cdiags...)
 	if c == nil {
@@ -88,7 +88,7 @@ func (JobWait) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse 
 	}
 	var o *jobOutcome
 	var err error
-	if subs, _ := boolean(attr(req.Args, "subjobs"), true); subs {
+	if subs, _ := steps.Bool(steps.Attr(req.Args, "subjobs"), true); subs {
 		o, err = c.waitAll(ctx, id, req.Output)
 	} else {
 		o = &jobOutcome{id: id}
@@ -100,15 +100,15 @@ func (JobWait) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse 
 		}
 	}
 	if err != nil {
-		return steps.RunResponse{Diagnostics: append(diags, errorf("Cannot follow the Ganeti job", "Waiting for job %s: %s.", id, err))}
+		return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Cannot follow the Ganeti job", "Waiting for job %s: %s.", id, err))}
 	}
 	out := o.outputs()
 	for n, v := range movedValues(o, nil) {
 		out[n] = v
 	}
 	outputs := cty.ObjectVal(out)
-	if must, _ := boolean(attr(req.Args, "require_success"), true); must && (len(o.problems) > 0 || o.status() != jobSuccess) {
-		return steps.RunResponse{Outputs: outputs, Diagnostics: append(diags, errorf("Ganeti job failed",
+	if must, _ := steps.Bool(steps.Attr(req.Args, "require_success"), true); must && (len(o.problems) > 0 || o.status() != jobSuccess) {
+		return steps.RunResponse{Outputs: outputs, Diagnostics: append(diags, steps.Errorf("Ganeti job failed",
 			"Job %s ended %s: %s.", id, o.status(), strings.Join(o.problems, "; ")))}
 	}
 	return steps.RunResponse{Outputs: outputs, Diagnostics: diags}

@@ -84,47 +84,47 @@ func (e endpoint) baseURL() string {
 // it is not known yet or it is invalid.
 func parseRapi(v cty.Value) (e endpoint, ok bool, diags hcl.Diagnostics) {
 	if v.IsNull() {
-		return e, false, hcl.Diagnostics{errorf("Missing RAPI connection", "The rapi argument is required.")}
+		return e, false, hcl.Diagnostics{steps.Errorf("Missing RAPI connection", "The rapi argument is required.")}
 	}
 	ok = v.IsWhollyKnown()
-	get := func(name string) string { s, _ := str(attr(v, name)); return s }
+	get := func(name string) string { s, _ := steps.Str(steps.Attr(v, name)); return s }
 	e.Host, e.User, e.Password, e.CAFile = get("host"), get("user"), get("password"), get("ca_file")
-	if hv := attr(v, "host"); known(hv) {
+	if hv := steps.Attr(v, "host"); steps.Known(hv) {
 		switch {
 		case e.Host == "":
-			diags = append(diags, errorf("Invalid RAPI host", "The rapi argument's host is empty."))
+			diags = append(diags, steps.Errorf("Invalid RAPI host", "The rapi argument's host is empty."))
 		case strings.Contains(e.Host, "/") || strings.ContainsAny(e.Host, " \t") ||
 			(strings.Contains(e.Host, ":") && net.ParseIP(e.Host) == nil):
-			diags = append(diags, errorf("Invalid RAPI host",
+			diags = append(diags, steps.Errorf("Invalid RAPI host",
 				"The rapi argument's host %q must be a bare host name or address; give the port as port and no scheme.", e.Host))
 		}
 	}
 	e.Port = defaultPort
-	if pv := attr(v, "port"); known(pv) {
+	if pv := steps.Attr(v, "port"); steps.Known(pv) {
 		pv, _ = pv.UnmarkDeep()
 		bf := pv.AsBigFloat()
 		p, acc := bf.Int64()
 		if acc != big.Exact || p < 1 || p > 65535 {
-			diags = append(diags, errorf("Invalid RAPI port", "The rapi argument's port must be a whole number from 1 to 65535."))
+			diags = append(diags, steps.Errorf("Invalid RAPI port", "The rapi argument's port must be a whole number from 1 to 65535."))
 		} else {
 			e.Port = int(p)
 		}
 	}
-	u, pw := attr(v, "user"), attr(v, "password")
+	u, pw := steps.Attr(v, "user"), steps.Attr(v, "password")
 	if u.IsKnown() && pw.IsKnown() && u.IsNull() != pw.IsNull() {
-		diags = append(diags, errorf("Incomplete RAPI credentials", "The rapi argument needs both user and password, or neither."))
+		diags = append(diags, steps.Errorf("Incomplete RAPI credentials", "The rapi argument needs both user and password, or neither."))
 	}
 	if pin := get("pinned_sha256"); pin != "" {
 		h := strings.ToLower(strings.ReplaceAll(pin, ":", ""))
 		b, err := hex.DecodeString(h)
 		if err != nil || len(b) != sha256.Size {
-			diags = append(diags, errorf("Invalid pinned_sha256",
+			diags = append(diags, steps.Errorf("Invalid pinned_sha256",
 				"The rapi argument's pinned_sha256 must be 64 hex digits (colons allowed), the SHA-256 of the server certificate in DER form."))
 		}
 		e.Pin = b
 	}
-	e.Insecure, _ = boolean(attr(v, "insecure_skip_verify"), false)
-	e.TLS, _ = boolean(attr(v, "tls"), true)
+	e.Insecure, _ = steps.Bool(steps.Attr(v, "insecure_skip_verify"), false)
+	e.TLS, _ = steps.Bool(steps.Attr(v, "tls"), true)
 	trust := 0
 	for _, set := range []bool{e.CAFile != "", len(e.Pin) > 0, e.Insecure} {
 		if set {
@@ -132,13 +132,13 @@ func parseRapi(v cty.Value) (e endpoint, ok bool, diags hcl.Diagnostics) {
 		}
 	}
 	if trust > 1 {
-		diags = append(diags, errorf("Conflicting RAPI trust settings", "Give at most one of ca_file, pinned_sha256 and insecure_skip_verify."))
+		diags = append(diags, steps.Errorf("Conflicting RAPI trust settings", "Give at most one of ca_file, pinned_sha256 and insecure_skip_verify."))
 	}
 	if !e.TLS && trust > 0 {
-		diags = append(diags, errorf("Conflicting RAPI trust settings", "tls = false talks plain HTTP, so ca_file, pinned_sha256 and insecure_skip_verify mean nothing; remove them or the tls setting."))
+		diags = append(diags, steps.Errorf("Conflicting RAPI trust settings", "tls = false talks plain HTTP, so ca_file, pinned_sha256 and insecure_skip_verify mean nothing; remove them or the tls setting."))
 	}
 	if e.CAFile != "" && !strings.HasPrefix(e.CAFile, "/") {
-		diags = append(diags, errorf("Relative path", "The rapi argument's ca_file must be an absolute path on the machine running rokflow; %q is not.", e.CAFile))
+		diags = append(diags, steps.Errorf("Relative path", "The rapi argument's ca_file must be an absolute path on the machine running rokflow; %q is not.", e.CAFile))
 	}
 	return e, ok && !diags.HasErrors(), diags
 }
@@ -148,13 +148,13 @@ func displayRapi(v cty.Value) string {
 	if v.IsNull() {
 		return "RAPI"
 	}
-	host := steps.Display(attr(v, "host"))
+	host := steps.Display(steps.Attr(v, "host"))
 	port := strconv.Itoa(defaultPort)
-	if p := attr(v, "port"); !p.IsNull() {
+	if p := steps.Attr(v, "port"); !p.IsNull() {
 		port = steps.Display(p)
 	}
 	s := "RAPI " + host + ":" + port
-	if u := attr(v, "user"); !u.IsNull() {
+	if u := steps.Attr(v, "user"); !u.IsNull() {
 		s += " as " + steps.Display(u)
 	}
 	return s

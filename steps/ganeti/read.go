@@ -303,9 +303,9 @@ func get(path ...any) request { return request{method: http.MethodGet, path: pat
 
 // readPlan describes a read of req.
 func readPlan(args cty.Value, summary string, r request, extra hcl.Diagnostics) steps.PlanResponse {
-	_, _, diags := parseRapi(attr(args, "rapi"))
+	_, _, diags := parseRapi(steps.Attr(args, "rapi"))
 	return steps.PlanResponse{
-		Summary:     summary + " from " + displayRapi(attr(args, "rapi")),
+		Summary:     summary + " from " + displayRapi(steps.Attr(args, "rapi")),
 		Request:     r.Display(),
 		Diagnostics: append(diags, extra...),
 	}
@@ -319,34 +319,34 @@ func readRun(ctx context.Context, kind string, args cty.Value, r request, out an
 		return nil, diags
 	}
 	if !r.known() {
-		return nil, append(diags, errorf("Arguments not known", "Kind %s needs known arguments.", kind))
+		return nil, append(diags, steps.Errorf("Arguments not known", "Kind %s needs known arguments.", kind))
 	}
 	path, _ := r.encode()
 	if err := c.call(ctx, r.method, path, nil, out); err != nil {
-		return nil, append(diags, errorf("RAPI request failed", "%s.", err))
+		return nil, append(diags, steps.Errorf("RAPI request failed", "%s.", err))
 	}
 	return c, diags
 }
 
 // connect decodes the rapi argument and makes a client.
 func connect(kind string, args cty.Value) (*rapiClient, hcl.Diagnostics) {
-	e, ok, diags := parseRapi(attr(args, "rapi"))
+	e, ok, diags := parseRapi(steps.Attr(args, "rapi"))
 	if !ok {
 		if !diags.HasErrors() {
-			diags = append(diags, errorf("RAPI connection not known", "Kind %s needs a wholly known rapi argument.", kind))
+			diags = append(diags, steps.Errorf("RAPI connection not known", "Kind %s needs a wholly known rapi argument.", kind))
 		}
 		return nil, diags
 	}
 	c, err := newClient(e)
 	if err != nil {
-		return nil, append(diags, errorf("Cannot set up the RAPI client", "%s.", err))
+		return nil, append(diags, steps.Errorf("Cannot set up the RAPI client", "%s.", err))
 	}
 	return c, diags
 }
 
 func checkName(what string, v cty.Value) hcl.Diagnostics {
-	if s, ok := str(v); ok && s == "" {
-		return hcl.Diagnostics{errorf("Empty "+what+" name", "The %s argument must not be empty.", what)}
+	if s, ok := steps.Str(v); ok && s == "" {
+		return hcl.Diagnostics{steps.Errorf("Empty "+what+" name", "The %s argument must not be empty.", what)}
 	}
 	return nil
 }
@@ -367,7 +367,7 @@ func (Info) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 	}
 	fs, err := c.features(ctx)
 	if err != nil {
-		return steps.RunResponse{Diagnostics: append(diags, errorf("RAPI request failed", "%s.", err))}
+		return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("RAPI request failed", "%s.", err))}
 	}
 	o := object(info)
 	return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{
@@ -428,13 +428,13 @@ func (Nodes) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 
 // Plan implements steps.Kind.
 func (Node) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	node := attr(req.Args, "node")
+	node := steps.Attr(req.Args, "node")
 	return readPlan(req.Args, "read Ganeti node "+steps.Display(node), get("/2/nodes/", node), checkName("node", node))
 }
 
 // Run implements steps.Kind.
 func (Node) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
-	node := attr(req.Args, "node")
+	node := steps.Attr(req.Args, "node")
 	if d := checkName("node", node); d.HasErrors() {
 		return steps.RunResponse{Diagnostics: d}
 	}
@@ -497,13 +497,13 @@ func (Instances) Run(ctx context.Context, req steps.RunRequest) steps.RunRespons
 
 // Plan implements steps.Kind.
 func (Instance) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	inst := attr(req.Args, "instance")
+	inst := steps.Attr(req.Args, "instance")
 	return readPlan(req.Args, "read Ganeti instance "+steps.Display(inst), get("/2/instances/", inst), checkName("instance", inst))
 }
 
 // Run implements steps.Kind.
 func (Instance) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
-	inst := attr(req.Args, "instance")
+	inst := steps.Attr(req.Args, "instance")
 	if d := checkName("instance", inst); d.HasErrors() {
 		return steps.RunResponse{Diagnostics: d}
 	}

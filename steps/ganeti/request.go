@@ -41,7 +41,7 @@ type param struct {
 // known reports whether every part is known, so the request can be sent.
 func (r request) known() bool {
 	for _, p := range r.path {
-		if v, ok := p.(cty.Value); ok && !known(v) {
+		if v, ok := p.(cty.Value); ok && !steps.Known(v) {
 			return false
 		}
 	}
@@ -66,7 +66,7 @@ func (r request) pathString(display bool) string {
 				b.WriteString(steps.Display(p))
 				continue
 			}
-			s, _ := str(p)
+			s, _ := steps.Str(p)
 			b.WriteString(url.PathEscape(s))
 		}
 	}
@@ -76,7 +76,7 @@ func (r request) pathString(display bool) string {
 			qs = append(qs, q.name+"="+steps.Display(q.value))
 			continue
 		}
-		on, _ := boolean(q.value, false)
+		on, _ := steps.Bool(q.value, false)
 		switch {
 		case on:
 			qs = append(qs, q.name+"=1")
@@ -191,7 +191,7 @@ func jsonParts(v cty.Value) string {
 }
 
 // encode returns the path with its query and the body to send; the body is
-// nil for a request without one. The request must be known().
+// nil for a request without one. The request must be steps.Known().
 func (r request) encode() (path string, body []byte) {
 	path = r.pathString(false)
 	if s := r.bodyString(false); s != "" {

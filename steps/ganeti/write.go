@@ -83,10 +83,10 @@ func writeSchema(name, summary, description string, args map[string]*schema.Attr
 func (w writeKind) Schema() *steps.Schema { return w.schema }
 
 func (w writeKind) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	_, _, diags := parseRapi(attr(req.Args, "rapi"))
+	_, _, diags := parseRapi(steps.Attr(req.Args, "rapi"))
 	r, bdiags := w.build(req.Args)
 	return steps.PlanResponse{
-		Summary:     w.summary(req.Args) + " via " + displayRapi(attr(req.Args, "rapi")),
+		Summary:     w.summary(req.Args) + " via " + displayRapi(steps.Attr(req.Args, "rapi")),
 		Request:     r.Display(),
 		Diagnostics: append(diags, bdiags...),
 	}
@@ -99,7 +99,7 @@ func (w writeKind) Run(ctx context.Context, req steps.RunRequest) steps.RunRespo
 		return steps.RunResponse{Diagnostics: diags}
 	}
 	if !r.known() {
-		return steps.RunResponse{Diagnostics: append(diags, errorf("Arguments not known", "Kind %s needs known arguments.", name))}
+		return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Arguments not known", "Kind %s needs known arguments.", name))}
 	}
 	c, cdiags := connect(name, req.Args)
 	diags = append(diags, cdiags...)
@@ -117,14 +117,14 @@ func (w writeKind) Run(ctx context.Context, req steps.RunRequest) steps.RunRespo
 	if req.Handle != "" {
 		var err error
 		if id, facts, err = parseHandle(req.Handle); err != nil {
-			return steps.RunResponse{Diagnostics: append(diags, errorf("Invalid journaled handle",
+			return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Invalid journaled handle",
 				"The handle %q journaled by an earlier attempt is not a Ganeti job id: %s. Resolve the step by hand.", req.Handle, err))}
 		}
 		say("re-attaching to Ganeti job " + id + " submitted by an earlier attempt")
 	} else {
 		if w.feature != "" {
 			if err := c.requireFeature(ctx, w.feature); err != nil {
-				return steps.RunResponse{Diagnostics: append(diags, errorf("RAPI feature missing", "%s.", err))}
+				return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("RAPI feature missing", "%s.", err))}
 			}
 		}
 		if w.prepare != nil {
@@ -143,37 +143,37 @@ func (w writeKind) Run(ctx context.Context, req steps.RunRequest) steps.RunRespo
 			if !errors.As(err, &re) {
 				detail += " The request may have reached the RAPI before the failure, so a job may have been submitted: check GET /2/jobs before retrying."
 			}
-			return steps.RunResponse{Diagnostics: append(diags, errorf("RAPI request failed", "%s", detail))}
+			return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("RAPI request failed", "%s", detail))}
 		}
 		var err error
 		if id, err = jobID(raw); err != nil {
-			return steps.RunResponse{Diagnostics: append(diags, errorf("Unexpected RAPI answer", "%s.", err))}
+			return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Unexpected RAPI answer", "%s.", err))}
 		}
 		if req.RecordHandle != nil {
 			if err := req.RecordHandle(formatHandle(id, facts)); err != nil {
-				return steps.RunResponse{Diagnostics: append(diags, errorf("Cannot journal the Ganeti job",
+				return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Cannot journal the Ganeti job",
 					"Job %s was submitted, but its id could not be journaled (%s). Do not submit again: wait for job %s with ganeti.job_wait or gnt-job watch.", id, err, id))}
 			}
 		}
 		say("submitted Ganeti job " + id + ": " + r.Display())
 	}
 
-	if wait, _ := boolean(attr(req.Args, "wait"), true); !wait {
+	if wait, _ := steps.Bool(steps.Attr(req.Args, "wait"), true); !wait {
 		o := &jobOutcome{id: id}
 		j, err := c.getJob(ctx, id)
 		if err != nil {
-			return steps.RunResponse{Diagnostics: append(diags, errorf("Cannot read the Ganeti job", "%s.", err))}
+			return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Cannot read the Ganeti job", "%s.", err))}
 		}
 		o.job = j
 		return steps.RunResponse{Outputs: w.allOutputs(o, facts), Diagnostics: diags}
 	}
 	o, err := c.waitAll(ctx, id, req.Output)
 	if err != nil {
-		return steps.RunResponse{Diagnostics: append(diags, errorf("Cannot follow the Ganeti job", "Waiting for job %s: %s.", id, err))}
+		return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Cannot follow the Ganeti job", "Waiting for job %s: %s.", id, err))}
 	}
 	out := w.allOutputs(o, facts)
 	if len(o.problems) > 0 || o.status() != jobSuccess {
-		return steps.RunResponse{Outputs: out, Diagnostics: append(diags, errorf("Ganeti job failed",
+		return steps.RunResponse{Outputs: out, Diagnostics: append(diags, steps.Errorf("Ganeti job failed",
 			"Job %s ended %s: %s.", id, o.status(), strings.Join(o.problems, "; ")))}
 	}
 	return steps.RunResponse{Outputs: out, Diagnostics: diags}
@@ -235,7 +235,7 @@ func movedValues(o *jobOutcome, _ map[string]string) map[string]cty.Value {
 
 // oneOf reports an error unless a known v is one of allowed.
 func oneOf(arg string, v cty.Value, allowed ...string) hcl.Diagnostics {
-	s, ok := str(v)
+	s, ok := steps.Str(v)
 	if !ok {
 		return nil
 	}
@@ -244,7 +244,7 @@ func oneOf(arg string, v cty.Value, allowed ...string) hcl.Diagnostics {
 			return nil
 		}
 	}
-	return hcl.Diagnostics{errorf("Invalid "+arg, "The %s argument must be one of %s; %q is not.", arg, quoteAll(allowed), s)}
+	return hcl.Diagnostics{steps.Errorf("Invalid "+arg, "The %s argument must be one of %s; %q is not.", arg, quoteAll(allowed), s)}
 }
 
 func quoteAll(ss []string) string {
@@ -258,9 +258,9 @@ func quoteAll(ss []string) string {
 
 // exclusive reports an error when both a and b are set.
 func exclusive(args cty.Value, a, b string) hcl.Diagnostics {
-	va, vb := attr(args, a), attr(args, b)
+	va, vb := steps.Attr(args, a), steps.Attr(args, b)
 	if va.IsKnown() && vb.IsKnown() && !va.IsNull() && !vb.IsNull() {
-		return hcl.Diagnostics{errorf("Conflicting arguments", "Give %s or %s, not both.", a, b)}
+		return hcl.Diagnostics{steps.Errorf("Conflicting arguments", "Give %s or %s, not both.", a, b)}
 	}
 	return nil
 }
@@ -268,7 +268,7 @@ func exclusive(args cty.Value, a, b string) hcl.Diagnostics {
 func fields(args cty.Value, names ...string) []param {
 	ps := make([]param, len(names))
 	for i, n := range names {
-		ps[i] = param{name: n, value: attr(args, n)}
+		ps[i] = param{name: n, value: steps.Attr(args, n)}
 	}
 	return ps
 }
@@ -276,16 +276,16 @@ func fields(args cty.Value, names ...string) []param {
 // target renders where a move goes for summaries.
 func target(args cty.Value, nodeArg string) string {
 	switch {
-	case !attr(args, nodeArg).IsNull():
-		return " to node " + steps.Display(attr(args, nodeArg))
-	case !attr(args, "iallocator").IsNull():
-		return " to nodes chosen by " + steps.Display(attr(args, "iallocator"))
+	case !steps.Attr(args, nodeArg).IsNull():
+		return " to node " + steps.Display(steps.Attr(args, nodeArg))
+	case !steps.Attr(args, "iallocator").IsNull():
+		return " to nodes chosen by " + steps.Display(steps.Attr(args, "iallocator"))
 	}
 	return ""
 }
 
 func dryRunPrefix(args cty.Value) string {
-	if d, _ := boolean(attr(args, "dry_run"), false); d {
+	if d, _ := steps.Bool(steps.Attr(args, "dry_run"), false); d {
 		return "dry run: "
 	}
 	return ""

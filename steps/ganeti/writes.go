@@ -38,30 +38,30 @@ var nodeEvacuate = writeKind{
 		}, movedOutputs, true),
 	feature: "node-evac-res1",
 	build: func(args cty.Value) (request, hcl.Diagnostics) {
-		diags := checkName("node", attr(args, "node"))
-		mode := attr(args, "mode")
+		diags := checkName("node", steps.Attr(args, "node"))
+		mode := steps.Attr(args, "mode")
 		diags = append(diags, oneOf("mode", mode, "primary-only", "secondary-only", "all")...)
 		diags = append(diags, exclusive(args, "iallocator", "remote_node")...)
-		m, _ := str(mode)
-		if known(attr(args, "remote_node")) && m == "primary-only" {
-			diags = append(diags, errorf("remote_node needs mode secondary-only",
+		m, _ := steps.Str(mode)
+		if steps.Known(steps.Attr(args, "remote_node")) && m == "primary-only" {
+			diags = append(diags, steps.Errorf("remote_node needs mode secondary-only",
 				"Ganeti moves primary instances only with an iallocator (it fails the job: \"Without the use of an iallocator only secondary instances can be evacuated\"); drop remote_node or use mode = \"secondary-only\"."))
 		}
-		if m == "all" && attr(args, "remote_node").IsNull() {
-			diags = append(diags, warnf("Ganeti refuses mode all with an iallocator",
+		if m == "all" && steps.Attr(args, "remote_node").IsNull() {
+			diags = append(diags, steps.Warnf("Ganeti refuses mode all with an iallocator",
 				"With an iallocator (the cluster's default included) Ganeti fails the job: \"it is not possible to evacuate all instances at once\". Evacuate primary-only, then secondary-only."))
 		}
 		return request{
 			method:  http.MethodPost,
-			path:    []any{"/2/nodes/", attr(args, "node"), "/evacuate"},
-			query:   []param{{name: "dry-run", value: attr(args, "dry_run")}},
+			path:    []any{"/2/nodes/", steps.Attr(args, "node"), "/evacuate"},
+			query:   []param{{name: "dry-run", value: steps.Attr(args, "dry_run")}},
 			hasBody: true,
 			body:    fields(args, "mode", "iallocator", "remote_node", "early_release", "ignore_soft_errors"),
 		}, diags
 	},
 	summary: func(args cty.Value) string {
 		what := "instances"
-		switch m, _ := str(attr(args, "mode")); m {
+		switch m, _ := steps.Str(steps.Attr(args, "mode")); m {
 		case "primary-only":
 			what = "primary instances"
 		case "secondary-only":
@@ -69,7 +69,7 @@ var nodeEvacuate = writeKind{
 		case "all":
 			what = "all instances"
 		}
-		return dryRunPrefix(args) + "evacuate " + what + " of node " + steps.Display(attr(args, "node")) + target(args, "remote_node")
+		return dryRunPrefix(args) + "evacuate " + what + " of node " + steps.Display(steps.Attr(args, "node")) + target(args, "remote_node")
 	},
 	outputs: movedValues,
 }
@@ -94,24 +94,24 @@ var nodeMigrate = writeKind{
 		}, movedOutputs, true),
 	feature: "node-migrate-reqv1",
 	build: func(args cty.Value) (request, hcl.Diagnostics) {
-		diags := checkName("node", attr(args, "node"))
-		diags = append(diags, oneOf("mode", attr(args, "mode"), "live", "non-live")...)
+		diags := checkName("node", steps.Attr(args, "node"))
+		diags = append(diags, oneOf("mode", steps.Attr(args, "mode"), "live", "non-live")...)
 		diags = append(diags, exclusive(args, "iallocator", "target_node")...)
 		return request{
 			method:  http.MethodPost,
-			path:    []any{"/2/nodes/", attr(args, "node"), "/migrate"},
+			path:    []any{"/2/nodes/", steps.Attr(args, "node"), "/migrate"},
 			hasBody: true,
 			body:    fields(args, "mode", "target_node", "iallocator", "allow_runtime_changes", "ignore_ipolicy"),
 		}, diags
 	},
 	summary: func(args cty.Value) string {
-		return "migrate the primary instances of node " + steps.Display(attr(args, "node")) + modeText(args) + target(args, "target_node")
+		return "migrate the primary instances of node " + steps.Display(steps.Attr(args, "node")) + modeText(args) + target(args, "target_node")
 	},
 	outputs: movedValues,
 }
 
 func modeText(args cty.Value) string {
-	if m := attr(args, "mode"); !m.IsNull() {
+	if m := steps.Attr(args, "mode"); !m.IsNull() {
 		return " (" + steps.Display(m) + ")"
 	}
 	return ""
@@ -141,34 +141,34 @@ var instanceMigrate = writeKind{
 			"previous_primary": {Type: cty.String, Description: "The instance's primary node before the step: where to migrate it back."},
 		}, true),
 	build: func(args cty.Value) (request, hcl.Diagnostics) {
-		diags := checkName("instance", attr(args, "instance"))
-		diags = append(diags, oneOf("mode", attr(args, "mode"), "live", "non-live")...)
+		diags := checkName("instance", steps.Attr(args, "instance"))
+		diags = append(diags, oneOf("mode", steps.Attr(args, "mode"), "live", "non-live")...)
 		diags = append(diags, exclusive(args, "iallocator", "target_node")...)
 		return request{
 			method:  http.MethodPut,
-			path:    []any{"/2/instances/", attr(args, "instance"), "/migrate"},
+			path:    []any{"/2/instances/", steps.Attr(args, "instance"), "/migrate"},
 			hasBody: true,
 			body: fields(args, "mode", "target_node", "iallocator", "cleanup", "allow_failover",
 				"ignore_ipolicy", "allow_runtime_changes", "ignore_hvversions"),
 		}, diags
 	},
 	summary: func(args cty.Value) string {
-		if c, _ := boolean(attr(args, "cleanup"), false); c {
-			return "clean up a half-done migration of instance " + steps.Display(attr(args, "instance"))
+		if c, _ := steps.Bool(steps.Attr(args, "cleanup"), false); c {
+			return "clean up a half-done migration of instance " + steps.Display(steps.Attr(args, "instance"))
 		}
-		return "migrate instance " + steps.Display(attr(args, "instance")) + modeText(args) + target(args, "target_node")
+		return "migrate instance " + steps.Display(steps.Attr(args, "instance")) + modeText(args) + target(args, "target_node")
 	},
 	prepare: func(ctx context.Context, c *rapiClient, args cty.Value) (map[string]string, hcl.Diagnostics) {
-		path, _ := get("/2/instances/", attr(args, "instance")).encode()
+		path, _ := get("/2/instances/", steps.Attr(args, "instance")).encode()
 		var in map[string]any
 		if err := c.call(ctx, http.MethodGet, path, nil, &in); err != nil {
-			return nil, hcl.Diagnostics{errorf("Cannot read the instance", "%s.", err)}
+			return nil, hcl.Diagnostics{steps.Errorf("Cannot read the instance", "%s.", err)}
 		}
 		pnode, _ := in["pnode"].(string)
-		if t, ok := str(attr(args, "target_node")); ok && t == pnode {
-			if cl, _ := boolean(attr(args, "cleanup"), false); !cl {
-				name, _ := str(attr(args, "instance"))
-				return nil, hcl.Diagnostics{errorf("Instance already on the target",
+		if t, ok := steps.Str(steps.Attr(args, "target_node")); ok && t == pnode {
+			if cl, _ := steps.Bool(steps.Attr(args, "cleanup"), false); !cl {
+				name, _ := steps.Str(steps.Attr(args, "instance"))
+				return nil, hcl.Diagnostics{steps.Errorf("Instance already on the target",
 					"Instance %s already runs on %s; Ganeti would fail the job (\"Cannot migrate instance to its primary\").", name, pnode)}
 			}
 		}
@@ -197,27 +197,27 @@ var instanceReinstall = writeKind{
 		}, nil, false),
 	feature: "instance-reinstall-reqv1",
 	build: func(args cty.Value) (request, hcl.Diagnostics) {
-		diags := checkName("instance", attr(args, "instance"))
+		diags := checkName("instance", steps.Attr(args, "instance"))
 		body := fields(args, "os", "osparams", "start")
-		if s := attr(args, "start"); s.IsKnown() && s.IsNull() {
+		if s := steps.Attr(args, "start"); s.IsKnown() && s.IsNull() {
 			// Always send start, so the body is never empty (an empty body
 			// would make Ganeti read the legacy query form).
 			body[2].value = cty.True
 		}
 		return request{
 			method:  http.MethodPost,
-			path:    []any{"/2/instances/", attr(args, "instance"), "/reinstall"},
+			path:    []any{"/2/instances/", steps.Attr(args, "instance"), "/reinstall"},
 			hasBody: true,
 			body:    body,
 		}, diags
 	},
 	summary: func(args cty.Value) string {
-		s := "reinstall instance " + steps.Display(attr(args, "instance"))
-		if os := attr(args, "os"); !os.IsNull() {
+		s := "reinstall instance " + steps.Display(steps.Attr(args, "instance"))
+		if os := steps.Attr(args, "os"); !os.IsNull() {
 			s += " with OS " + steps.Display(os)
 		}
 		s += " (wipes its disks"
-		if start, ok := boolean(attr(args, "start"), true); ok && !start {
+		if start, ok := steps.Bool(steps.Attr(args, "start"), true); ok && !start {
 			s += ", leaves it stopped"
 		}
 		return s + ")"
@@ -237,27 +237,27 @@ var instanceShutdown = writeKind{
 			"dry_run":          dryRunArg,
 		}, nil, true),
 	build: func(args cty.Value) (request, hcl.Diagnostics) {
-		diags := checkName("instance", attr(args, "instance"))
-		t := attr(args, "shutdown_timeout")
-		if known(t) {
+		diags := checkName("instance", steps.Attr(args, "instance"))
+		t := steps.Attr(args, "shutdown_timeout")
+		if steps.Known(t) {
 			tv, _ := t.UnmarkDeep()
 			if f := tv.AsBigFloat(); !f.IsInt() || f.Sign() < 0 {
-				diags = append(diags, errorf("Invalid shutdown_timeout", "shutdown_timeout must be a whole number of seconds, 0 or more."))
+				diags = append(diags, steps.Errorf("Invalid shutdown_timeout", "shutdown_timeout must be a whole number of seconds, 0 or more."))
 			}
 		}
 		return request{
 			method: http.MethodPut,
-			path:   []any{"/2/instances/", attr(args, "instance"), "/shutdown"},
+			path:   []any{"/2/instances/", steps.Attr(args, "instance"), "/shutdown"},
 			query: []param{
-				{name: "dry-run", value: attr(args, "dry_run")},
-				{name: "no_remember", value: attr(args, "no_remember"), flag: true},
+				{name: "dry-run", value: steps.Attr(args, "dry_run")},
+				{name: "no_remember", value: steps.Attr(args, "no_remember"), flag: true},
 			},
 			hasBody: true,
 			body:    []param{{name: "timeout", value: t}},
 		}, diags
 	},
 	summary: func(args cty.Value) string {
-		return dryRunPrefix(args) + "shut down instance " + steps.Display(attr(args, "instance"))
+		return dryRunPrefix(args) + "shut down instance " + steps.Display(steps.Attr(args, "instance"))
 	},
 }
 
@@ -275,16 +275,16 @@ var instanceStartup = writeKind{
 	build: func(args cty.Value) (request, hcl.Diagnostics) {
 		return request{
 			method: http.MethodPut,
-			path:   []any{"/2/instances/", attr(args, "instance"), "/startup"},
+			path:   []any{"/2/instances/", steps.Attr(args, "instance"), "/startup"},
 			query: []param{
-				{name: "dry-run", value: attr(args, "dry_run")},
-				{name: "force", value: attr(args, "force"), flag: true},
-				{name: "no_remember", value: attr(args, "no_remember"), flag: true},
+				{name: "dry-run", value: steps.Attr(args, "dry_run")},
+				{name: "force", value: steps.Attr(args, "force"), flag: true},
+				{name: "no_remember", value: steps.Attr(args, "no_remember"), flag: true},
 			},
-		}, checkName("instance", attr(args, "instance"))
+		}, checkName("instance", steps.Attr(args, "instance"))
 	},
 	summary: func(args cty.Value) string {
-		return dryRunPrefix(args) + "start instance " + steps.Display(attr(args, "instance"))
+		return dryRunPrefix(args) + "start instance " + steps.Display(steps.Attr(args, "instance"))
 	},
 }
 
@@ -306,35 +306,35 @@ var nodeRole = writeKind{
 			"previous_role": {Type: cty.String, Description: "The node's role before the step: master-candidate, regular, drained or offline."},
 		}, true),
 	build: func(args cty.Value) (request, hcl.Diagnostics) {
-		diags := checkName("node", attr(args, "node"))
-		role := attr(args, "role")
-		if s, ok := str(role); ok && s == "master" {
-			diags = append(diags, errorf("Invalid role", "A node cannot be given the master role this way; use gnt-cluster master-failover on the new master."))
+		diags := checkName("node", steps.Attr(args, "node"))
+		role := steps.Attr(args, "role")
+		if s, ok := steps.Str(role); ok && s == "master" {
+			diags = append(diags, steps.Errorf("Invalid role", "A node cannot be given the master role this way; use gnt-cluster master-failover on the new master."))
 		} else {
 			diags = append(diags, oneOf("role", role, "drained", "regular", "master-candidate", "offline")...)
 		}
 		return request{
 			method: http.MethodPut,
-			path:   []any{"/2/nodes/", attr(args, "node"), "/role"},
+			path:   []any{"/2/nodes/", steps.Attr(args, "node"), "/role"},
 			query: []param{
-				{name: "force", value: attr(args, "force"), flag: true},
-				{name: "auto-promote", value: attr(args, "auto_promote"), flag: true},
+				{name: "force", value: steps.Attr(args, "force"), flag: true},
+				{name: "auto-promote", value: steps.Attr(args, "auto_promote"), flag: true},
 			},
 			bare: role,
 		}, diags
 	},
 	summary: func(args cty.Value) string {
-		return "set the role of node " + steps.Display(attr(args, "node")) + " to " + steps.Display(attr(args, "role"))
+		return "set the role of node " + steps.Display(steps.Attr(args, "node")) + " to " + steps.Display(steps.Attr(args, "role"))
 	},
 	prepare: func(ctx context.Context, c *rapiClient, args cty.Value) (map[string]string, hcl.Diagnostics) {
-		path, _ := get("/2/nodes/", attr(args, "node"), "/role").encode()
+		path, _ := get("/2/nodes/", steps.Attr(args, "node"), "/role").encode()
 		var role string
 		if err := c.call(ctx, http.MethodGet, path, nil, &role); err != nil {
-			return nil, hcl.Diagnostics{errorf("Cannot read the node's role", "%s.", err)}
+			return nil, hcl.Diagnostics{steps.Errorf("Cannot read the node's role", "%s.", err)}
 		}
 		if role == "master" {
-			name, _ := str(attr(args, "node"))
-			return nil, hcl.Diagnostics{errorf("Node is the master",
+			name, _ := steps.Str(steps.Attr(args, "node"))
+			return nil, hcl.Diagnostics{steps.Errorf("Node is the master",
 				"%s is the cluster's master; Ganeti changes the master's role only through master-failover.", name)}
 		}
 		return map[string]string{"previous_role": role}, nil

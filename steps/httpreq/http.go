@@ -60,7 +60,7 @@ func (k *HTTP) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse
 	shownURL := steps.Display(req.Args.GetAttr("url"))
 	if r != nil {
 		shownURL = r.shownURL
-	} else if u, ok := known(req.Args.GetAttr("url")); ok && !req.Args.GetAttr("url").HasMark(marks.Sensitive) {
+	} else if u, ok := steps.KnownValue(req.Args.GetAttr("url")); ok && !req.Args.GetAttr("url").HasMark(marks.Sensitive) {
 		shownURL = redactedURL(u.AsString())
 	}
 	line := method + " " + shownURL
@@ -85,7 +85,7 @@ func (k *HTTP) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse
 	if v := req.Args.GetAttr("pinned_sha256"); !v.IsNull() {
 		extra = append(extra, "certificate pinned to "+steps.Display(v))
 	}
-	if v, ok := known(req.Args.GetAttr("insecure_skip_verify")); ok && v.True() {
+	if v, ok := steps.KnownValue(req.Args.GetAttr("insecure_skip_verify")); ok && v.True() {
 		extra = append(extra, "TLS NOT VERIFIED")
 	}
 	summary := line
@@ -102,7 +102,7 @@ func (k *HTTP) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse 
 		return steps.RunResponse{Diagnostics: diags}
 	}
 	if r == nil {
-		return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("Arguments not known",
+		return steps.RunResponse{Diagnostics: hcl.Diagnostics{steps.Error("Arguments not known",
 			"The request's arguments are not all known yet; this step cannot run before the steps it depends on.")}}
 	}
 	resp, more := r.do(ctx)
@@ -112,7 +112,7 @@ func (k *HTTP) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse 
 func (r *request) do(ctx context.Context) (cty.Value, hcl.Diagnostics) {
 	cfg, err := r.tls.tlsConfig()
 	if err != nil {
-		return cty.NilVal, hcl.Diagnostics{errorDiag("Invalid ca_file",
+		return cty.NilVal, hcl.Diagnostics{steps.Error("Invalid ca_file",
 			fmt.Sprintf("%s. Give the path of a PEM file holding the CA certificate that signed the server's certificate.", err))}
 	}
 	transport := &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: cfg, ForceAttemptHTTP2: true}
@@ -125,7 +125,7 @@ func (r *request) do(ctx context.Context) (cty.Value, hcl.Diagnostics) {
 	}
 	hreq, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
 	if err != nil {
-		return cty.NilVal, hcl.Diagnostics{errorDiag("Invalid request", redact(err.Error(), r.secrets)+".")}
+		return cty.NilVal, hcl.Diagnostics{steps.Error("Invalid request", steps.Redact(err.Error(), r.secrets)+".")}
 	}
 	hreq.Header.Set("User-Agent", "rokflow")
 	if r.isJSON {
@@ -145,17 +145,17 @@ func (r *request) do(ctx context.Context) (cty.Value, hcl.Diagnostics) {
 	defer hresp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(hresp.Body, maxBody+1))
 	if err != nil {
-		return cty.NilVal, hcl.Diagnostics{errorDiag("Cannot read the response",
+		return cty.NilVal, hcl.Diagnostics{steps.Error("Cannot read the response",
 			fmt.Sprintf("Reading the response to %s %s failed: %s. Check the server and the network, then run the step again.",
-				r.method, r.shownURL, redact(err.Error(), r.secrets)))}
+				r.method, r.shownURL, steps.Redact(err.Error(), r.secrets)))}
 	}
 	if len(data) > maxBody {
-		return cty.NilVal, hcl.Diagnostics{errorDiag("Response too large",
+		return cty.NilVal, hcl.Diagnostics{steps.Error("Response too large",
 			fmt.Sprintf("The response to %s %s is larger than %d MiB; request a smaller resource.", r.method, r.shownURL, maxBody>>20))}
 	}
 	out, diags := r.outputs(hresp, data)
 	if !slices.Contains(r.expect, hresp.StatusCode) {
-		diags = append(diags, errorDiag(fmt.Sprintf("Unexpected HTTP status %d", hresp.StatusCode),
+		diags = append(diags, steps.Error(fmt.Sprintf("Unexpected HTTP status %d", hresp.StatusCode),
 			fmt.Sprintf("%s %s answered %q; the step accepts %s.%s Fix the request, or list the status in expect_status if it means success.",
 				r.method, r.shownURL, hresp.Status, joinInts(r.expect), r.bodyExcerpt(data))))
 	}
@@ -176,7 +176,7 @@ func (r *request) outputs(hresp *http.Response, data []byte) (cty.Value, hcl.Dia
 	if isJSON(hresp.Header.Get("Content-Type")) && len(bytes.TrimSpace(data)) > 0 {
 		v, err := decodeJSON(data)
 		if err != nil {
-			diags = append(diags, warningDiag("Response is not valid JSON",
+			diags = append(diags, steps.Warning("Response is not valid JSON",
 				fmt.Sprintf("The server said the body is JSON, but it does not parse (%s); outputs.json is null and outputs.body holds the text.", err)))
 		} else {
 			jsonVal = v
@@ -229,35 +229,35 @@ func (r *request) bodyExcerpt(data []byte) string {
 	if len(text) > excerptLen {
 		text = strings.ToValidUTF8(text[:excerptLen], "") + "…"
 	}
-	return " The response body begins:\n" + redact(text, r.secrets) + "\n"
+	return " The response body begins:\n" + steps.Redact(text, r.secrets) + "\n"
 }
 
 // transportDiag explains a request that got no response, in the terms of
 // the argument that fixes it.
 func (r *request) transportDiag(err error) *hcl.Diagnostic {
-	msg := redact(err.Error(), r.secrets)
+	msg := steps.Redact(err.Error(), r.secrets)
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var pinErr *pinError
 	switch {
 	case errors.As(err, &pinErr):
-		return errorDiag("Server certificate does not match the pin",
+		return steps.Error("Server certificate does not match the pin",
 			fmt.Sprintf("%s %s: %s. If the server's certificate was replaced on purpose, update pinned_sha256; otherwise someone may be impersonating it.",
 				r.method, r.shownURL, pinErr.Error()))
 	case errors.As(err, &unknownCA):
-		return errorDiag("Server certificate not trusted",
+		return steps.Error("Server certificate not trusted",
 			fmt.Sprintf("%s %s: %s. Set ca_file to the CA that signed the server's certificate, or pinned_sha256 to its fingerprint.", r.method, r.shownURL, msg))
 	case errors.As(err, &hostErr):
-		return errorDiag("Server certificate is for another name",
+		return steps.Error("Server certificate is for another name",
 			fmt.Sprintf("%s %s: %s. Use the host name the certificate names, or pin the certificate with pinned_sha256.", r.method, r.shownURL, msg))
 	}
-	return errorDiag("HTTP request failed",
+	return steps.Error("HTTP request failed",
 		fmt.Sprintf("%s %s got no response: %s. Check the URL and that the server is reachable from this machine.", r.method, r.shownURL, msg))
 }
 
 // displayBody shows a text body in a summary by size, never by content.
 func displayBody(v cty.Value) string {
-	if s, ok := known(v); ok && !v.HasMark(marks.Sensitive) {
+	if s, ok := steps.KnownValue(v); ok && !v.HasMark(marks.Sensitive) {
 		return strconv.Itoa(len(s.AsString())) + " bytes"
 	}
 	return steps.Display(v)

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -46,26 +45,26 @@ func parse(args cty.Value) (*request, hcl.Diagnostics) {
 	complete := args.IsWhollyKnown()
 
 	if args.Type().HasAttribute("method") {
-		if m, ok := known(args.GetAttr("method")); ok {
+		if m, ok := steps.KnownValue(args.GetAttr("method")); ok {
 			r.method = m.AsString()
 			if !methodToken.MatchString(r.method) {
-				diags = append(diags, errorDiag("Invalid HTTP method",
-					fmt.Sprintf("%s is not an HTTP method: write it in capitals, such as \"GET\" or \"POST\".", quoted(args.GetAttr("method")))))
+				diags = append(diags, steps.Error("Invalid HTTP method",
+					fmt.Sprintf("%s is not an HTTP method: write it in capitals, such as \"GET\" or \"POST\".", steps.Quoted(args.GetAttr("method")))))
 			}
 		}
 	}
 
 	uv := args.GetAttr("url")
 	r.shownURL = steps.Display(uv)
-	if u, ok := known(uv); ok {
+	if u, ok := steps.KnownValue(uv); ok {
 		parsed, err := url.Parse(u.AsString())
 		switch {
 		case err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "":
 			detail := "The url must be absolute, with an http or https scheme and a host, such as \"https://10.0.0.1:5080/2/info\"."
 			if !uv.HasMark(marks.Sensitive) {
-				detail = quoted(uv) + " is not usable. " + detail
+				detail = steps.Quoted(uv) + " is not usable. " + detail
 			}
-			diags = append(diags, errorDiag("Invalid URL", detail))
+			diags = append(diags, steps.Error("Invalid URL", detail))
 		default:
 			r.url = parsed
 			if !uv.HasMark(marks.Sensitive) {
@@ -76,10 +75,10 @@ func parse(args cty.Value) (*request, hcl.Diagnostics) {
 			}
 		}
 	} else if uv.IsKnown() {
-		diags = append(diags, errorDiag("Invalid URL", "The url must not be null."))
+		diags = append(diags, steps.Error("Invalid URL", "The url must not be null."))
 	}
 
-	if h, ok := known(args.GetAttr("headers")); ok {
+	if h, ok := steps.KnownValue(args.GetAttr("headers")); ok {
 		r.headers = map[string]string{}
 		for it := h.ElementIterator(); it.Next(); {
 			k, v := it.Element()
@@ -87,7 +86,7 @@ func parse(args cty.Value) (*request, hcl.Diagnostics) {
 				continue
 			}
 			if v.IsNull() {
-				diags = append(diags, errorDiag("Null header value", fmt.Sprintf("The header %s is null; give a string, or leave it out.", k.AsString())))
+				diags = append(diags, steps.Error("Null header value", fmt.Sprintf("The header %s is null; give a string, or leave it out.", k.AsString())))
 				continue
 			}
 			raw, _ := v.Unmark()
@@ -98,12 +97,12 @@ func parse(args cty.Value) (*request, hcl.Diagnostics) {
 		}
 	}
 
-	if a, ok := known(args.GetAttr("basic_auth")); ok {
+	if a, ok := steps.KnownValue(args.GetAttr("basic_auth")); ok {
 		a, _ = a.UnmarkDeep()
 		user, pw := a.GetAttr("user"), a.GetAttr("password")
 		if user.IsKnown() && pw.IsKnown() {
 			if user.IsNull() || pw.IsNull() {
-				diags = append(diags, errorDiag("Incomplete basic_auth", "basic_auth needs both user and password."))
+				diags = append(diags, steps.Error("Incomplete basic_auth", "basic_auth needs both user and password."))
 			} else {
 				r.auth = &[2]string{user.AsString(), pw.AsString()}
 				// The encoded header hides nothing; a server echoing it
@@ -117,16 +116,16 @@ func parse(args cty.Value) (*request, hcl.Diagnostics) {
 	if args.Type().HasAttribute("body") {
 		bv, jv := args.GetAttr("body"), args.GetAttr("json_body")
 		if bv.IsKnown() && !bv.IsNull() && jv.IsKnown() && !jv.IsNull() {
-			diags = append(diags, errorDiag("Both body and json_body set", "A request has one body: keep body for text, or json_body for a value to send as JSON."))
+			diags = append(diags, steps.Error("Both body and json_body set", "A request has one body: keep body for text, or json_body for a value to send as JSON."))
 		}
-		if b, ok := known(bv); ok {
+		if b, ok := steps.KnownValue(bv); ok {
 			r.body = []byte(b.AsString())
 		}
 		if jv.IsWhollyKnown() && !jv.IsNull() {
 			raw, _ := jv.UnmarkDeep()
 			enc, err := ctyjson.Marshal(raw, raw.Type())
 			if err != nil {
-				diags = append(diags, errorDiag("Cannot encode json_body", "json_body must be a value JSON can hold: "+err.Error()+"."))
+				diags = append(diags, steps.Error("Cannot encode json_body", "json_body must be a value JSON can hold: "+err.Error()+"."))
 			}
 			r.body, r.isJSON = enc, true
 		}
@@ -138,14 +137,14 @@ func parse(args cty.Value) (*request, hcl.Diagnostics) {
 	r.tls, more = parseTLS(args)
 	diags = append(diags, more...)
 	if r.url != nil && r.url.Scheme == "http" && (r.tls.caFile != "" || r.tls.pin != nil) {
-		diags = append(diags, warningDiag("TLS options on a plain http URL",
+		diags = append(diags, steps.Warning("TLS options on a plain http URL",
 			"ca_file and pinned_sha256 only apply to https; use an https:// URL so the connection is protected."))
 	}
 
 	r.expect, more = statuses(args.GetAttr("expect_status"))
 	diags = append(diags, more...)
 
-	r.secrets = append(r.secrets, sensitiveStrings(args)...)
+	r.secrets = append(r.secrets, steps.SensitiveStrings(args)...)
 	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
 	if diags.HasErrors() || !complete {
 		return nil, diags
@@ -163,21 +162,21 @@ type tlsOptions struct {
 func parseTLS(args cty.Value) (tlsOptions, hcl.Diagnostics) {
 	var o tlsOptions
 	var diags hcl.Diagnostics
-	if v, ok := known(args.GetAttr("ca_file")); ok {
+	if v, ok := steps.KnownValue(args.GetAttr("ca_file")); ok {
 		o.caFile = v.AsString()
 	}
-	if v, ok := known(args.GetAttr("pinned_sha256")); ok {
+	if v, ok := steps.KnownValue(args.GetAttr("pinned_sha256")); ok {
 		pin, err := parsePin(v.AsString())
 		if err != nil {
-			diags = append(diags, errorDiag("Invalid pinned_sha256",
+			diags = append(diags, steps.Error("Invalid pinned_sha256",
 				"pinned_sha256 must be a SHA-256 fingerprint: 64 hex digits, with or without colons (openssl x509 -noout -fingerprint -sha256 prints one)."))
 		}
 		o.pin = pin
 	}
-	if v, ok := known(args.GetAttr("insecure_skip_verify")); ok && v.True() {
+	if v, ok := steps.KnownValue(args.GetAttr("insecure_skip_verify")); ok && v.True() {
 		o.insecure = true
 		if o.pin == nil {
-			diags = append(diags, warningDiag("TLS certificate not verified",
+			diags = append(diags, steps.Warning("TLS certificate not verified",
 				"insecure_skip_verify is set: anyone on the path can impersonate the server. Set ca_file or pinned_sha256 instead."))
 		}
 	}
@@ -205,7 +204,7 @@ func fingerprint(sum []byte) string {
 }
 
 func statuses(v cty.Value) ([]int, hcl.Diagnostics) {
-	l, ok := known(v)
+	l, ok := steps.KnownValue(v)
 	if !ok {
 		return nil, nil
 	}
@@ -213,13 +212,13 @@ func statuses(v cty.Value) ([]int, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	for it := l.ElementIterator(); it.Next(); {
 		_, ev := it.Element()
-		n, ok := known(ev)
+		n, ok := steps.KnownValue(ev)
 		if !ok {
 			continue
 		}
 		i, acc := n.AsBigFloat().Int64()
 		if acc != big.Exact || i < 100 || i > 599 {
-			diags = append(diags, errorDiag("Invalid status in expect_status",
+			diags = append(diags, steps.Error("Invalid status in expect_status",
 				fmt.Sprintf("%s is not an HTTP status; use whole numbers from 100 to 599.", n.AsBigFloat().Text('g', -1))))
 			continue
 		}
@@ -264,32 +263,4 @@ func displayHeaders(v cty.Value) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
-}
-
-// sensitiveStrings: see steps.SensitiveStrings.
-func sensitiveStrings(v cty.Value) []string { return steps.SensitiveStrings(v) }
-
-func redact(s string, secrets []string) string { return steps.Redact(s, secrets) }
-
-func errorDiag(summary, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
-}
-
-func warningDiag(summary, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: detail}
-}
-
-func known(v cty.Value) (cty.Value, bool) {
-	if !v.IsKnown() || v.IsNull() {
-		return cty.NilVal, false
-	}
-	v, _ = v.Unmark()
-	return v, true
-}
-
-func quoted(v cty.Value) string {
-	if s, ok := known(v); ok && !v.HasMark(marks.Sensitive) {
-		return strconv.Quote(s.AsString())
-	}
-	return steps.Display(v)
 }

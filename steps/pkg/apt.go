@@ -97,10 +97,10 @@ func (*Apt) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 	}
 	argv := installArgv(opts, pkgs)
 	summary := "install " + strings.Join(pkgs, ", ") + " with apt-get"
-	if u, ok := known(req.Args.GetAttr("update")); ok && u.True() {
+	if u, ok := steps.KnownValue(req.Args.GetAttr("update")); ok && u.True() {
 		summary = "apt-get update, then " + summary
 	}
-	if s, ok := known(req.Args.GetAttr("sudo")); ok && s.True() {
+	if s, ok := steps.KnownValue(req.Args.GetAttr("sudo")); ok && s.True() {
 		summary += " as root"
 	}
 	return steps.PlanResponse{
@@ -116,7 +116,7 @@ func (*Apt) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 		return steps.RunResponse{Diagnostics: diags}
 	}
 	if req.Host == nil {
-		return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("No host to install on",
+		return steps.RunResponse{Diagnostics: hcl.Diagnostics{steps.Error("No host to install on",
 			"apt installs packages on a host, but none was given; set `on` to a host the playbook declares.")}}
 	}
 	args, _ := req.Args.UnmarkDeep()
@@ -154,11 +154,11 @@ func runApt(ctx context.Context, req steps.RunRequest, what string, cmd steps.Co
 	shown := strings.Join(cmd.Argv, " ")
 	res, err := req.Host.Exec(ctx, cmd)
 	if err != nil {
-		return nil, errorDiag("apt-get could not run",
+		return nil, steps.Error("apt-get could not run",
 			fmt.Sprintf("Running %s on %s failed: %s. Check that the host is reachable and runs Debian or Ubuntu.", shown, req.Host.Name(), err))
 	}
 	if res.ExitStatus != 0 {
-		return &res, errorDiag(fmt.Sprintf("%s exited with status %d", what, res.ExitStatus),
+		return &res, steps.Error(fmt.Sprintf("%s exited with status %d", what, res.ExitStatus),
 			fmt.Sprintf("%s failed on %s.%s Fix the cause (a missing repository, a held package, a dpkg lock), then run the step again.",
 				shown, req.Host.Name(), excerpt(res.Stderr)))
 	}
@@ -178,28 +178,28 @@ func installArgv(opts, pkgs []string) []string {
 func check(args cty.Value) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	pkgs := args.GetAttr("packages")
-	if l, ok := known(pkgs); ok && l.LengthInt() == 0 {
-		diags = append(diags, errorDiag("No packages", "packages must list at least one package to install."))
+	if l, ok := steps.KnownValue(pkgs); ok && l.LengthInt() == 0 {
+		diags = append(diags, steps.Error("No packages", "packages must list at least one package to install."))
 	}
 	diags = append(diags, eachKnown(pkgs, func(s string, shown string) *hcl.Diagnostic {
 		if packageName.MatchString(s) {
 			return nil
 		}
-		return errorDiag("Invalid package name",
+		return steps.Error("Invalid package name",
 			fmt.Sprintf("%s is not a Debian package name: use lower-case letters, digits, '+', '-' and '.', at least two characters, starting with a letter or digit (an architecture may follow as :amd64).", shown))
 	})...)
 	diags = append(diags, eachKnown(args.GetAttr("dpkg_options"), func(s string, shown string) *hcl.Diagnostic {
 		if dpkgOption.MatchString(s) {
 			return nil
 		}
-		return errorDiag("Invalid dpkg option",
+		return steps.Error("Invalid dpkg option",
 			fmt.Sprintf("%s is not a dpkg long option: write options such as \"--force-confold\" or \"--force-confdef\".", shown))
 	})...)
 	if v := args.GetAttr("version"); v.IsKnown() && !v.IsNull() {
 		raw, _ := v.Unmark()
 		if !packageVersion.MatchString(raw.AsString()) {
-			diags = append(diags, errorDiag("Invalid package version",
-				fmt.Sprintf("%s is not a Debian version: write [epoch:]upstream[-revision], starting with a digit, such as \"0.11.0-1\".", quoted(v))))
+			diags = append(diags, steps.Error("Invalid package version",
+				fmt.Sprintf("%s is not a Debian version: write [epoch:]upstream[-revision], starting with a digit, such as \"0.11.0-1\".", steps.Quoted(v))))
 		}
 	}
 	return diags

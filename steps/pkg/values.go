@@ -2,43 +2,19 @@ package pkg
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/rokflow/rokflow/lang/marks"
 	"github.com/rokflow/rokflow/steps"
 )
-
-func errorDiag(summary, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
-}
-
-// known returns v without marks and true when it is known and not null.
-func known(v cty.Value) (cty.Value, bool) {
-	if !v.IsKnown() || v.IsNull() {
-		return cty.NilVal, false
-	}
-	v, _ = v.Unmark()
-	return v, true
-}
-
-// quoted shows a string value in a message: quoted when it may be shown,
-// otherwise its placeholder.
-func quoted(v cty.Value) string {
-	if s, ok := known(v); ok && !v.HasMark(marks.Sensitive) {
-		return strconv.Quote(s.AsString())
-	}
-	return steps.Display(v)
-}
 
 // eachKnown calls f on every known element of a list of strings, with the
 // raw string and how it may be shown, and collects its diagnostics. Null
 // elements are reported.
 func eachKnown(list cty.Value, f func(raw, shown string) *hcl.Diagnostic) hcl.Diagnostics {
-	l, ok := known(list)
+	l, ok := steps.KnownValue(list)
 	if !ok {
 		return nil
 	}
@@ -49,11 +25,11 @@ func eachKnown(list cty.Value, f func(raw, shown string) *hcl.Diagnostic) hcl.Di
 			continue
 		}
 		if ev.IsNull() {
-			diags = append(diags, errorDiag("Null element", "Every element of the list must be a string."))
+			diags = append(diags, steps.Error("Null element", "Every element of the list must be a string."))
 			continue
 		}
 		raw, _ := ev.Unmark()
-		if d := f(raw.AsString(), quoted(ev)); d != nil {
+		if d := f(raw.AsString(), steps.Quoted(ev)); d != nil {
 			diags = append(diags, d)
 		}
 	}

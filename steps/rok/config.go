@@ -95,12 +95,12 @@ func (ConfigGet) Schema() *steps.Schema { return configGetSchema }
 func (ConfigSet) Schema() *steps.Schema { return configSetSchema }
 
 func checkKey(v cty.Value) hcl.Diagnostics {
-	k, ok := str(v)
+	k, ok := steps.Str(v)
 	if !ok {
 		return nil
 	}
 	if err := validKey(k); err != nil {
-		return hcl.Diagnostics{errorf("Invalid configuration key", "The key %q %s.", k, err)}
+		return hcl.Diagnostics{steps.Errorf("Invalid configuration key", "The key %q %s.", k, err)}
 	}
 	return nil
 }
@@ -121,7 +121,7 @@ func validKey(k string) error {
 
 // Plan implements steps.Kind.
 func (ConfigGet) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	key := attr(req.Args, "key")
+	key := steps.Attr(req.Args, "key")
 	if key.IsNull() {
 		return steps.PlanResponse{Summary: "read every Rok configuration key", Command: []string{rokConfig, "get"}}
 	}
@@ -134,8 +134,8 @@ func (ConfigGet) Plan(_ context.Context, req steps.PlanRequest) steps.PlanRespon
 
 // Run implements steps.Kind.
 func (ConfigGet) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
-	sudo, _ := boolean(attr(req.Args, "sudo"), false)
-	keyV := attr(req.Args, "key")
+	sudo, _ := steps.Bool(steps.Attr(req.Args, "sudo"), false)
+	keyV := steps.Attr(req.Args, "key")
 	if keyV.IsNull() {
 		values, diags := readAllConfig(ctx, req, configGetSchema.Name, sudo)
 		if diags.HasErrors() {
@@ -149,7 +149,7 @@ func (ConfigGet) Run(ctx context.Context, req steps.RunRequest) steps.RunRespons
 	if diags := checkKey(keyV); diags.HasErrors() {
 		return steps.RunResponse{Diagnostics: diags}
 	}
-	key, _ := str(keyV)
+	key, _ := steps.Str(keyV)
 	value, diags := readConfig(ctx, req, configGetSchema.Name, key, sudo)
 	if diags.HasErrors() {
 		return steps.RunResponse{Diagnostics: diags}
@@ -179,7 +179,7 @@ func readAllConfig(ctx context.Context, req steps.RunRequest, kind string, sudo 
 	}
 	values, err := ParseConfigLines(string(res.Stdout))
 	if err != nil {
-		return nil, hcl.Diagnostics{errorf("Cannot read rok-config output", "The output of `rok-config get`: %s.", err)}
+		return nil, hcl.Diagnostics{steps.Errorf("Cannot read rok-config output", "The output of `rok-config get`: %s.", err)}
 	}
 	return values, nil
 }
@@ -221,7 +221,7 @@ func ParseConfigLines(text string) (map[string]string, error) {
 
 // Plan implements steps.Kind.
 func (ConfigSet) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
-	key, value := attr(req.Args, "key"), attr(req.Args, "value")
+	key, value := steps.Attr(req.Args, "key"), steps.Attr(req.Args, "value")
 	return steps.PlanResponse{
 		Summary:     fmt.Sprintf("set %s = %s (was: %s)", steps.Display(key), steps.Display(value), afterRun),
 		Command:     []string{rokConfig, "set", displayKV(key, value)},
@@ -232,17 +232,17 @@ func (ConfigSet) Plan(_ context.Context, req steps.PlanRequest) steps.PlanRespon
 // Run implements steps.Kind.
 func (ConfigSet) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 	name := configSetSchema.Name
-	keyV, valueV := attr(req.Args, "key"), attr(req.Args, "value")
+	keyV, valueV := steps.Attr(req.Args, "key"), steps.Attr(req.Args, "value")
 	diags := checkKey(keyV)
-	key, kok := str(keyV)
-	value, vok := str(valueV)
+	key, kok := steps.Str(keyV)
+	value, vok := steps.Str(valueV)
 	if !kok || !vok {
-		diags = append(diags, errorf("Missing argument", "Kind %s needs both key and value.", name))
+		diags = append(diags, steps.Errorf("Missing argument", "Kind %s needs both key and value.", name))
 	}
 	if diags.HasErrors() {
 		return steps.RunResponse{Diagnostics: diags}
 	}
-	sudo, _ := boolean(attr(req.Args, "sudo"), false)
+	sudo, _ := steps.Bool(steps.Attr(req.Args, "sudo"), false)
 
 	var previous string
 	var existed bool
@@ -256,9 +256,9 @@ func (ConfigSet) Run(ctx context.Context, req steps.RunRequest) steps.RunRespons
 		if diags.HasErrors() {
 			return steps.RunResponse{Diagnostics: diags}
 		}
-		if req.RecordHandle != nil && !sensitive(valueV) {
+		if req.RecordHandle != nil && !steps.Sensitive(valueV) {
 			if err := req.RecordHandle(previousHandle(previous, existed)); err != nil {
-				return steps.RunResponse{Diagnostics: append(diags, errorf("Cannot record the previous value", "The journal refused it (%s); nothing was set.", err))}
+				return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Cannot record the previous value", "The journal refused it (%s); nothing was set.", err))}
 			}
 		}
 	}
@@ -308,7 +308,7 @@ func currentConfig(ctx context.Context, req steps.RunRequest, key string, sudo b
 		// The listing has it, so the first failure was not about absence.
 		return "", false, diags
 	}
-	return "", false, hcl.Diagnostics{warnf("Configuration key not set yet",
+	return "", false, hcl.Diagnostics{steps.Warnf("Configuration key not set yet",
 		"`rok-config get %s` failed and the full listing has no such key, so it is treated as unset; the undo step would set it to \"\".", key)}
 }
 

@@ -27,7 +27,7 @@ type invocation struct {
 // are both errors; the result is usable only when there are none.
 func (inv invocation) run(ctx context.Context, req steps.RunRequest) (steps.ExecResult, hcl.Diagnostics) {
 	if req.Host == nil {
-		return steps.ExecResult{}, hcl.Diagnostics{errorf("No host to run on",
+		return steps.ExecResult{}, hcl.Diagnostics{steps.Errorf("No host to run on",
 			"Kind %s runs a command on the host named by the step's `on` argument, but the step has no host.", inv.kind)}
 	}
 	cmd := steps.Command{Argv: inv.argv, Sudo: inv.sudo}
@@ -37,15 +37,15 @@ func (inv invocation) run(ctx context.Context, req steps.RunRequest) (steps.Exec
 	res, err := req.Host.Exec(ctx, cmd)
 	shown := strings.Join(inv.shown, " ")
 	if err != nil {
-		return res, hcl.Diagnostics{errorf("Command could not run",
-			"Running %q on %s failed: %s", shown, req.Host.Name(), redact(err.Error(), inv.secrets))}
+		return res, hcl.Diagnostics{steps.Errorf("Command could not run",
+			"Running %q on %s failed: %s", shown, req.Host.Name(), steps.Redact(err.Error(), inv.secrets))}
 	}
 	if res.ExitStatus != 0 {
-		detail := redact(tail(string(res.Stderr), 20), inv.secrets)
+		detail := steps.Redact(tail(string(res.Stderr), 20), inv.secrets)
 		if strings.TrimSpace(detail) == "" {
-			detail = redact(tail(string(res.Stdout), 20), inv.secrets)
+			detail = steps.Redact(tail(string(res.Stdout), 20), inv.secrets)
 		}
-		return res, hcl.Diagnostics{errorf("Command failed",
+		return res, hcl.Diagnostics{steps.Errorf("Command failed",
 			"%q on %s exited with status %d:\n%s", shown, req.Host.Name(), res.ExitStatus, detail)}
 	}
 	return res, nil

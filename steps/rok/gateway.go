@@ -101,12 +101,12 @@ var labelPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.]*$`)
 // manageArgv builds `PROGRAM VERB [options] [positional...]` from arguments
 // that may be unknown; argv is nil unless every part is known and valid.
 func manageArgv(args cty.Value, verb string, options []string, positional ...string) (argv, shown []string, diags hcl.Diagnostics) {
-	progV := attr(args, "program")
+	progV := steps.Attr(args, "program")
 	prog, ok := "rok-gw-manage", true
 	if !progV.IsNull() {
-		prog, ok = str(progV)
+		prog, ok = steps.Str(progV)
 		if ok && (prog == "" || prog[0] == '-') {
-			diags = append(diags, errorf("Invalid program", "The program argument must be a program name or path, not %q.", prog))
+			diags = append(diags, steps.Errorf("Invalid program", "The program argument must be a program name or path, not %q.", prog))
 			ok = false
 		}
 	}
@@ -116,18 +116,18 @@ func manageArgv(args cty.Value, verb string, options []string, positional ...str
 	}
 	argv = append([]string{prog, verb}, options...)
 	for _, name := range positional {
-		v := attr(args, name)
+		v := steps.Attr(args, name)
 		if v.IsNull() {
 			continue
 		}
 		shown = append(shown, steps.Display(v))
-		s, sok := str(v)
+		s, sok := steps.Str(v)
 		if !sok {
 			ok = false
 			continue
 		}
 		if !labelPattern.MatchString(s) {
-			diags = append(diags, errorf("Invalid "+name, "The %s argument must be a Django label (letters, digits, underscores), not %q.", name, s))
+			diags = append(diags, steps.Errorf("Invalid "+name, "The %s argument must be a Django label (letters, digits, underscores), not %q.", name, s))
 			ok = false
 			continue
 		}
@@ -141,11 +141,11 @@ func manageArgv(args cty.Value, verb string, options []string, positional ...str
 
 func migrateArgv(args cty.Value) (argv, shown []string, diags hcl.Diagnostics) {
 	var opts []string
-	if noInput, _ := boolean(attr(args, "no_input"), true); noInput {
+	if noInput, _ := steps.Bool(steps.Attr(args, "no_input"), true); noInput {
 		opts = append(opts, "--noinput")
 	}
-	if !attr(args, "migration").IsNull() && attr(args, "app").IsNull() {
-		diags = append(diags, errorf("Migration without app", "The migration argument names a migration of one app, so app must be set too."))
+	if !steps.Attr(args, "migration").IsNull() && steps.Attr(args, "app").IsNull() {
+		diags = append(diags, steps.Errorf("Migration without app", "The migration argument names a migration of one app, so app must be set too."))
 	}
 	argv, shown, mdiags := manageArgv(args, "migrate", opts, "app", "migration")
 	diags = append(diags, mdiags...)
@@ -159,7 +159,7 @@ func migrateArgv(args cty.Value) (argv, shown []string, diags hcl.Diagnostics) {
 func (GatewayMigrate) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 	_, shown, diags := migrateArgv(req.Args)
 	summary := "apply the Rok Gateway migrations"
-	if app := attr(req.Args, "app"); !app.IsNull() {
+	if app := steps.Attr(req.Args, "app"); !app.IsNull() {
 		summary = "apply the Rok Gateway migrations of " + steps.Display(app)
 	}
 	return steps.PlanResponse{Summary: summary, Command: shown, Diagnostics: diags}
@@ -171,7 +171,7 @@ func (GatewayMigrate) Run(ctx context.Context, req steps.RunRequest) steps.RunRe
 	if argv == nil {
 		return steps.RunResponse{Diagnostics: diags}
 	}
-	sudo, _ := boolean(attr(req.Args, "sudo"), false)
+	sudo, _ := steps.Bool(steps.Attr(req.Args, "sudo"), false)
 	res, rdiags := invocation{kind: gatewayMigrateSchema.Name, argv: argv, shown: shown, sudo: sudo, stream: true}.run(ctx, req)
 	if rdiags.HasErrors() {
 		return steps.RunResponse{Diagnostics: append(diags, rdiags...)}
@@ -194,14 +194,14 @@ func (GatewayShowMigrations) Run(ctx context.Context, req steps.RunRequest) step
 	if argv == nil {
 		return steps.RunResponse{Diagnostics: diags}
 	}
-	sudo, _ := boolean(attr(req.Args, "sudo"), false)
+	sudo, _ := steps.Bool(steps.Attr(req.Args, "sudo"), false)
 	res, rdiags := invocation{kind: showMigrationsSchema.Name, argv: argv, shown: shown, sudo: sudo}.run(ctx, req)
 	if rdiags.HasErrors() {
 		return steps.RunResponse{Diagnostics: append(diags, rdiags...)}
 	}
 	m, err := ParseShowMigrations(string(res.Stdout))
 	if err != nil {
-		return steps.RunResponse{Diagnostics: append(diags, errorf("Cannot read showmigrations output",
+		return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Cannot read showmigrations output",
 			"The output of %q: %s.", strings.Join(shown, " "), err))}
 	}
 	return steps.RunResponse{Outputs: cty.ObjectVal(map[string]cty.Value{

@@ -88,21 +88,21 @@ func (MemberList) Schema() *steps.Schema { return memberListSchema }
 
 // memberListArgv returns the argv to run and its display form.
 func memberListArgv(args cty.Value) (argv, shown []string, diags hcl.Diagnostics) {
-	fv := attr(args, "format")
+	fv := steps.Attr(args, "format")
 	format, fok := "json", true
 	if !fv.IsNull() {
-		format, fok = str(fv)
+		format, fok = steps.Str(fv)
 	}
 	if fok && format != "json" && format != "table" {
-		diags = append(diags, errorf("Invalid member-list format",
+		diags = append(diags, steps.Errorf("Invalid member-list format",
 			"The format argument must be \"json\" or \"table\", not %q.", format))
 	}
-	cmd := attr(args, "command")
+	cmd := steps.Attr(args, "command")
 	if !cmd.IsNull() {
 		shown = steps.DisplayArgv(cmd)
-		if l, ok := strList(cmd); ok {
+		if l, ok := steps.StrList(cmd); ok {
 			if len(l) == 0 {
-				diags = append(diags, errorf("Empty command", "The command argument, when set, must hold at least the program to run."))
+				diags = append(diags, steps.Errorf("Empty command", "The command argument, when set, must hold at least the program to run."))
 			}
 			argv = l
 		}
@@ -135,12 +135,12 @@ func (MemberList) Run(ctx context.Context, req steps.RunRequest) steps.RunRespon
 	if diags.HasErrors() {
 		return steps.RunResponse{Diagnostics: diags}
 	}
-	sudo, _ := boolean(attr(req.Args, "sudo"), false)
+	sudo, _ := steps.Bool(steps.Attr(req.Args, "sudo"), false)
 	res, rdiags := invocation{kind: memberListSchema.Name, argv: argv, shown: shown, sudo: sudo}.run(ctx, req)
 	if rdiags.HasErrors() {
 		return steps.RunResponse{Diagnostics: append(diags, rdiags...)}
 	}
-	format, _ := str(attr(req.Args, "format"))
+	format, _ := steps.Str(steps.Attr(req.Args, "format"))
 	var ml *Members
 	var err error
 	if format == "table" {
@@ -149,7 +149,7 @@ func (MemberList) Run(ctx context.Context, req steps.RunRequest) steps.RunRespon
 		ml, err = ParseMemberJSON(res.Stdout)
 	}
 	if err != nil {
-		return steps.RunResponse{Diagnostics: append(diags, errorf("Cannot read the member list",
+		return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Cannot read the member list",
 			"The output of %q: %s.", strings.Join(shown, " "), err))}
 	}
 	return steps.RunResponse{Outputs: ml.Value(), Diagnostics: diags}

@@ -118,24 +118,24 @@ type endpointFile struct {
 func endpointFiles(args cty.Value) (files []endpointFile, ok bool, diags hcl.Diagnostics) {
 	ok = true
 	add := func(name string, unit bool, rewrite func(string) (string, []openstore.Change, error)) {
-		v := attr(args, name)
+		v := steps.Attr(args, name)
 		if v.IsNull() {
 			return
 		}
-		paths, lok := strList(v)
+		paths, lok := steps.StrList(v)
 		if !lok {
 			ok = false
 			return
 		}
 		for _, p := range paths {
 			if !strings.HasPrefix(p, "/") {
-				diags = append(diags, errorf("Relative path", "The %s argument must hold absolute paths; %q is not.", name, p))
+				diags = append(diags, steps.Errorf("Relative path", "The %s argument must hold absolute paths; %q is not.", name, p))
 				continue
 			}
 			isPattern := unit && strings.ContainsAny(p, "*?[")
 			if isPattern {
 				if _, err := path.Match(p, ""); err != nil {
-					diags = append(diags, errorf("Invalid path pattern", "The %s argument holds %q, which is not a valid pattern: %s. Use *, ? and [a-z].", name, p, err))
+					diags = append(diags, steps.Errorf("Invalid path pattern", "The %s argument holds %q, which is not a valid pattern: %s. Use *, ? and [a-z].", name, p, err))
 					continue
 				}
 			}
@@ -148,7 +148,7 @@ func endpointFiles(args cty.Value) (files []endpointFile, ok bool, diags hcl.Dia
 	seen := map[string]bool{}
 	for _, f := range files {
 		if seen[f.path] {
-			diags = append(diags, errorf("File listed twice", "%s is listed more than once.", f.path))
+			diags = append(diags, steps.Errorf("File listed twice", "%s is listed more than once.", f.path))
 		}
 		seen[f.path] = true
 	}
@@ -183,7 +183,7 @@ func expand(ctx context.Context, host steps.Host, files []endpointFile) ([]endpo
 		}
 		matches, err := host.Glob(ctx, f.path)
 		if err != nil {
-			diags = append(diags, errorf("Cannot list files", "Expanding %s on %s: %s.", f.path, host.Name(), err))
+			diags = append(diags, steps.Errorf("Cannot list files", "Expanding %s on %s: %s.", f.path, host.Name(), err))
 			continue
 		}
 		for _, m := range matches {
@@ -206,18 +206,18 @@ func rewriteAll(ctx context.Context, host steps.Host, files []endpointFile, miss
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				if !missingOK {
-					diags = append(diags, errorf("File not found", "%s does not exist on %s (set missing_ok = true to skip missing files).", f.path, host.Name()))
+					diags = append(diags, steps.Errorf("File not found", "%s does not exist on %s (set missing_ok = true to skip missing files).", f.path, host.Name()))
 				}
 				out = append(out, rewritten{path: f.path, missing: true})
 				continue
 			}
-			diags = append(diags, errorf("Cannot read file", "Reading %s on %s: %s.", f.path, host.Name(), err))
+			diags = append(diags, steps.Errorf("Cannot read file", "Reading %s on %s: %s.", f.path, host.Name(), err))
 			continue
 		}
 		text := string(data)
 		newText, changes, err := f.rewrite(text)
 		if err != nil {
-			diags = append(diags, errorf("Cannot rewrite OpenStore endpoints",
+			diags = append(diags, steps.Errorf("Cannot rewrite OpenStore endpoints",
 				"%s on %s cannot be migrated safely, so nothing was changed:\n%s", f.path, host.Name(), err))
 			continue
 		}
@@ -242,7 +242,7 @@ func (OpenStoreEndpoints) Plan(ctx context.Context, req steps.PlanRequest) steps
 	if req.Host == nil || diags.HasErrors() {
 		return resp
 	}
-	missingOK, _ := boolean(attr(req.Args, "missing_ok"), false)
+	missingOK, _ := steps.Bool(steps.Attr(req.Args, "missing_ok"), false)
 	results, rdiags := rewriteAll(ctx, req.Host, files, missingOK)
 	// What the host shows now may change before apply, so findings are
 	// warnings here; the run fails on them if they still hold.
@@ -279,16 +279,16 @@ func (OpenStoreEndpoints) Plan(ctx context.Context, req steps.PlanRequest) steps
 func (OpenStoreEndpoints) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 	files, ok, diags := endpointFiles(req.Args)
 	if !ok {
-		diags = append(diags, errorf("File list not known", "Kind %s needs known file lists.", openStoreSchema.Name))
+		diags = append(diags, steps.Errorf("File list not known", "Kind %s needs known file lists.", openStoreSchema.Name))
 	}
 	if req.Host == nil {
-		diags = append(diags, errorf("No host to run on", "Kind %s edits files on the host named by `on`, but the step has no host.", openStoreSchema.Name))
+		diags = append(diags, steps.Errorf("No host to run on", "Kind %s edits files on the host named by `on`, but the step has no host.", openStoreSchema.Name))
 	}
 	if diags.HasErrors() {
 		return steps.RunResponse{Diagnostics: diags}
 	}
-	backup, _ := boolean(attr(req.Args, "backup"), true)
-	missingOK, _ := boolean(attr(req.Args, "missing_ok"), false)
+	backup, _ := steps.Bool(steps.Attr(req.Args, "backup"), true)
+	missingOK, _ := steps.Bool(steps.Attr(req.Args, "missing_ok"), false)
 	results, rdiags := rewriteAll(ctx, req.Host, files, missingOK)
 	diags = append(diags, rdiags...)
 	if diags.HasErrors() {
@@ -302,7 +302,7 @@ func (OpenStoreEndpoints) Run(ctx context.Context, req steps.RunRequest) steps.R
 		if backup {
 			b, wrote, err := writeBackup(ctx, req.Host, r)
 			if err != nil {
-				return steps.RunResponse{Diagnostics: append(diags, errorf("Cannot back up file",
+				return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Cannot back up file",
 					"Saving %s to %s on %s failed, so it was not rewritten: %s.", r.path, b, req.Host.Name(), err))}
 			}
 			if wrote {
@@ -310,7 +310,7 @@ func (OpenStoreEndpoints) Run(ctx context.Context, req steps.RunRequest) steps.R
 			}
 		}
 		if err := req.Host.WriteFile(ctx, r.path, []byte(r.new), r.mode); err != nil {
-			return steps.RunResponse{Diagnostics: append(diags, errorf("Cannot write file",
+			return steps.RunResponse{Diagnostics: append(diags, steps.Errorf("Cannot write file",
 				"Writing %s on %s failed: %s. Files rewritten before it: %s.", r.path, req.Host.Name(), err, listOrNone(changed)))}
 		}
 		changed = append(changed, r.path)
@@ -322,7 +322,7 @@ func (OpenStoreEndpoints) Run(ctx context.Context, req steps.RunRequest) steps.R
 			}
 		}
 	}
-	if reload, _ := boolean(attr(req.Args, "daemon_reload"), true); reload && slices.ContainsFunc(results, func(r rewritten) bool { return r.unit && !r.missing }) {
+	if reload, _ := steps.Bool(steps.Attr(req.Args, "daemon_reload"), true); reload && slices.ContainsFunc(results, func(r rewritten) bool { return r.unit && !r.missing }) {
 		argv := []string{"systemctl", "daemon-reload"}
 		if _, rdiags := (invocation{kind: openStoreSchema.Name, argv: argv, shown: argv}).run(ctx, req); rdiags.HasErrors() {
 			for _, d := range rdiags {

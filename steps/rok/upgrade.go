@@ -130,25 +130,25 @@ var releasePattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
 // program returns the program to run and how to show it. ok is false when it
 // is not known yet or invalid (then diags says why).
 func (u upgradeScript) program(args cty.Value) (prog, shown string, ok bool, diags hcl.Diagnostics) {
-	scriptV := attr(args, "script")
+	scriptV := steps.Attr(args, "script")
 	if !scriptV.IsNull() {
-		s, sok := str(scriptV)
+		s, sok := steps.Str(scriptV)
 		if sok && (s == "" || s[0] == '-') {
-			diags = append(diags, errorf("Invalid upgrade script", "The script argument must be a program path, not %q.", s))
+			diags = append(diags, steps.Errorf("Invalid upgrade script", "The script argument must be a program path, not %q.", s))
 			sok = false
 		}
 		return s, steps.Display(scriptV), sok, diags
 	}
-	relV := attr(args, "release")
+	relV := steps.Attr(args, "release")
 	rel, rok := "0.11.0", true
 	if !relV.IsNull() {
-		rel, rok = str(relV)
+		rel, rok = steps.Str(relV)
 	}
 	if !rok {
 		return "", "rok-cluster-upgrade-v" + steps.Display(relV), false, nil
 	}
 	if !releasePattern.MatchString(rel) {
-		return "", "", false, hcl.Diagnostics{errorf("Invalid release",
+		return "", "", false, hcl.Diagnostics{steps.Errorf("Invalid release",
 			"The release argument must be digits and dots, such as 0.11.0 (without a leading v); %q is not.", rel)}
 	}
 	prog = "rok-cluster-upgrade-v" + rel
@@ -168,11 +168,11 @@ func (u upgradeScript) run(ctx context.Context, req steps.RunRequest) steps.RunR
 	prog, shown, ok, diags := u.program(req.Args)
 	if !ok {
 		if !diags.HasErrors() {
-			diags = append(diags, errorf("Upgrade script not known", "Kind %s needs a release or a script.", u.schema.Name))
+			diags = append(diags, steps.Errorf("Upgrade script not known", "Kind %s needs a release or a script.", u.schema.Name))
 		}
 		return steps.RunResponse{Diagnostics: diags}
 	}
-	sudo, _ := boolean(attr(req.Args, "sudo"), false)
+	sudo, _ := steps.Bool(steps.Attr(req.Args, "sudo"), false)
 	inv := invocation{kind: u.schema.Name, argv: []string{prog, u.verb}, shown: []string{shown, u.verb}, sudo: sudo, stream: true}
 	res, rdiags := inv.run(ctx, req)
 	if rdiags.HasErrors() {

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/rokflow/rokflow/lang/marks"
 	"github.com/rokflow/rokflow/lang/schema"
 	"github.com/rokflow/rokflow/steps"
 )
@@ -98,7 +96,7 @@ func (*Service) Plan(_ context.Context, req steps.PlanRequest) steps.PlanRespons
 	if manager == "auto" {
 		summary += " (with service(8) where systemd is not running)"
 	}
-	if s, ok := known(req.Args.GetAttr("sudo")); ok && s.True() {
+	if s, ok := steps.KnownValue(req.Args.GetAttr("sudo")); ok && s.True() {
 		summary += " as root"
 	}
 	return steps.PlanResponse{Summary: summary, Command: actionArgv(mgr, action, name), Diagnostics: diags}
@@ -110,7 +108,7 @@ func (*Service) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse
 		return steps.RunResponse{Diagnostics: diags}
 	}
 	if req.Host == nil {
-		return steps.RunResponse{Diagnostics: hcl.Diagnostics{errorDiag("No host to manage the service on",
+		return steps.RunResponse{Diagnostics: hcl.Diagnostics{steps.Error("No host to manage the service on",
 			"service acts on a host, but none was given; set `on` to a host the playbook declares.")}}
 	}
 	args, _ := req.Args.UnmarkDeep()
@@ -133,7 +131,7 @@ func (*Service) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse
 		argv := actionArgv(mgr, action, name)
 		res, diag := r.exec(argv, r.sudo)
 		if diag == nil && res.ExitStatus != 0 {
-			diag = errorDiag(fmt.Sprintf("%s %s exited with status %d", mgr, action, res.ExitStatus),
+			diag = steps.Error(fmt.Sprintf("%s %s exited with status %d", mgr, action, res.ExitStatus),
 				fmt.Sprintf("%s failed on %s.%s Check the service's name and its logs (journalctl -u %s).",
 					strings.Join(argv, " "), req.Host.Name(), excerpt(res), name))
 		}
@@ -147,7 +145,7 @@ func (*Service) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse
 	}
 	switch {
 	case action == "stop" && active:
-		diags = append(diags, errorDiag("Service still active after stop",
+		diags = append(diags, steps.Error("Service still active after stop",
 			fmt.Sprintf("%s is %s on %s after it was stopped; something restarts it (a socket or timer unit, a watchdog). Stop that too, then run the step again.", name, status, req.Host.Name())))
 	case (action == "start" || action == "restart") && !active:
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Service not active after " + action,
@@ -178,7 +176,7 @@ type runner struct {
 func (r runner) exec(argv []string, sudo bool) (steps.ExecResult, *hcl.Diagnostic) {
 	res, err := r.req.Host.Exec(r.ctx, steps.Command{Argv: argv, Sudo: sudo, Output: r.req.Output})
 	if err != nil {
-		return res, errorDiag("Command could not run",
+		return res, steps.Error("Command could not run",
 			fmt.Sprintf("Running %s on %s failed: %s. Check that the host is reachable and has %s.", strings.Join(argv, " "), r.req.Host.Name(), err, argv[0]))
 	}
 	return res, nil
@@ -214,12 +212,12 @@ func (r runner) state(mgr, name string) (bool, string, *hcl.Diagnostic) {
 func check(args cty.Value) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	if v := args.GetAttr("name"); v.IsKnown() {
-		if n, ok := known(v); !ok || !validUnit(n.AsString()) {
+		if n, ok := steps.KnownValue(v); !ok || !validUnit(n.AsString()) {
 			shown := "null"
 			if ok {
-				shown = quoted(v)
+				shown = steps.Quoted(v)
 			}
-			diags = append(diags, errorDiag("Invalid service name",
+			diags = append(diags, steps.Error("Invalid service name",
 				fmt.Sprintf("%s is not a service name: use letters, digits and _ @ : . - \\, not starting with '-'.", shown)))
 		}
 	}
@@ -232,34 +230,15 @@ func oneOf(v cty.Value, name string, allowed []string) hcl.Diagnostics {
 	if !v.IsKnown() {
 		return nil
 	}
-	if s, ok := known(v); ok && slices.Contains(allowed, s.AsString()) {
+	if s, ok := steps.KnownValue(v); ok && slices.Contains(allowed, s.AsString()) {
 		return nil
 	}
 	shown := "null"
 	if !v.IsNull() {
-		shown = quoted(v)
+		shown = steps.Quoted(v)
 	}
-	return hcl.Diagnostics{errorDiag(fmt.Sprintf("Invalid %s", name),
+	return hcl.Diagnostics{steps.Error(fmt.Sprintf("Invalid %s", name),
 		fmt.Sprintf("%s is not a valid %s; use one of %s.", shown, name, strings.Join(allowed, ", ")))}
-}
-
-func errorDiag(summary, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
-}
-
-func known(v cty.Value) (cty.Value, bool) {
-	if !v.IsKnown() || v.IsNull() {
-		return cty.NilVal, false
-	}
-	v, _ = v.Unmark()
-	return v, true
-}
-
-func quoted(v cty.Value) string {
-	if s, ok := known(v); ok && !v.HasMark(marks.Sensitive) {
-		return strconv.Quote(s.AsString())
-	}
-	return steps.Display(v)
 }
 
 // excerpt returns the last lines of stderr, or stdout, to explain a failure.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -88,24 +87,24 @@ func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
 	c := &Check{}
 	cmd := v.GetAttr("command")
 	c.Shown = steps.QuoteArgv(steps.DisplayArgv(cmd))
-	if l, ok := known(cmd); ok {
+	if l, ok := steps.KnownValue(cmd); ok {
 		if l.LengthInt() == 0 {
-			diags = append(diags, errorDiag("Empty command", `command must hold at least the program to run, for example ["systemctl", "is-active", "rok"].`))
+			diags = append(diags, steps.Error("Empty command", `command must hold at least the program to run, for example ["systemctl", "is-active", "rok"].`))
 		}
 		for it := l.ElementIterator(); it.Next(); {
 			_, ev := it.Element()
 			if ev.IsKnown() && ev.IsNull() {
-				diags = append(diags, errorDiag("Null element in command", "Every element of command must be a string."))
-			} else if s, ok := known(ev); ok {
+				diags = append(diags, steps.Error("Null element in command", "Every element of command must be a string."))
+			} else if s, ok := steps.KnownValue(ev); ok {
 				c.Argv = append(c.Argv, s.AsString())
 			}
 		}
 		if len(c.Argv) > 0 && c.Argv[0] == "" {
-			diags = append(diags, errorDiag("Empty program name in command", "The first element of command names the program to run and must not be empty."))
+			diags = append(diags, steps.Error("Empty program name in command", "The first element of command names the program to run and must not be empty."))
 		}
 	}
 	ev := v.GetAttr("expect_stdout")
-	if s, ok := known(ev); ok {
+	if s, ok := steps.KnownValue(ev); ok {
 		// Multi-line mode: output ends with a newline, and "^v0\.11$" is
 		// meant to match a line, not the whole text.
 		re, err := regexp.Compile("(?m)" + s.AsString())
@@ -114,7 +113,7 @@ func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
 			if !ev.HasMark(marks.Sensitive) {
 				detail += ": " + err.Error()
 			}
-			diags = append(diags, errorDiag("Invalid expect_stdout", detail+"."))
+			diags = append(diags, steps.Error("Invalid expect_stdout", detail+"."))
 		}
 		c.Expect = re
 	}
@@ -125,7 +124,7 @@ func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
 		c.Timeout, d = duration(v.GetAttr("timeout"), "timeout")
 		diags = appendDiag(diags, d)
 	}
-	if s, ok := known(v.GetAttr("sudo")); ok {
+	if s, ok := steps.KnownValue(v.GetAttr("sudo")); ok {
 		c.Sudo = s.True()
 	}
 	c.Secrets = steps.SensitiveStrings(v)
@@ -141,7 +140,7 @@ func ParseCheck(v cty.Value) (*Check, hcl.Diagnostics) {
 func Summary(v cty.Value) string {
 	s := "until " + steps.QuoteArgv(steps.DisplayArgv(v.GetAttr("command"))) + " succeeds"
 	if e := v.GetAttr("expect_stdout"); !e.IsNull() {
-		s += " with output matching " + quoted(e)
+		s += " with output matching " + steps.Quoted(e)
 	}
 	s += ", every " + steps.Display(v.GetAttr("interval"))
 	if hasTimeout(v) {
@@ -166,7 +165,7 @@ func hasTimeout(v cty.Value) bool {
 // interrupted it.
 func (c *Check) Poll(ctx context.Context, host steps.Host, output func(stream, line string)) (Result, hcl.Diagnostics) {
 	if host == nil {
-		return Result{}, hcl.Diagnostics{errorDiag("No host to run the check on",
+		return Result{}, hcl.Diagnostics{steps.Error("No host to run the check on",
 			"The check runs a command on a host, but none was given; set `on` to a host the playbook declares.")}
 	}
 	start := time.Now()
@@ -213,15 +212,15 @@ func (c *Check) Poll(ctx context.Context, host steps.Host, output func(stream, l
 			}
 		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return Result{Attempts: attempt}, hcl.Diagnostics{errorDiag("Check did not pass within the step's timeout",
+			return Result{Attempts: attempt}, hcl.Diagnostics{steps.Error("Check did not pass within the step's timeout",
 				fmt.Sprintf("%s did not succeed on %s in %d attempts over %s; the last attempt: %s. Fix what it checks, or give the step a longer timeout.",
 					c.Shown, host.Name(), attempt, roundDuration(time.Since(start)), steps.Redact(last, c.Secrets)))}
 		}
 		if ctx.Err() != nil {
-			return Result{Attempts: attempt}, hcl.Diagnostics{errorDiag("Wait interrupted",
+			return Result{Attempts: attempt}, hcl.Diagnostics{steps.Error("Wait interrupted",
 				fmt.Sprintf("Waiting until %s succeeds on %s was stopped after %d attempts (%s).", c.Shown, host.Name(), attempt, ctx.Err()))}
 		}
-		return Result{Attempts: attempt}, hcl.Diagnostics{errorDiag(fmt.Sprintf("Check did not pass within %s", c.Timeout),
+		return Result{Attempts: attempt}, hcl.Diagnostics{steps.Error(fmt.Sprintf("Check did not pass within %s", c.Timeout),
 			fmt.Sprintf("%s did not succeed on %s in %d attempts over %s; the last attempt: %s. Fix what it checks, or give it a longer timeout.",
 				c.Shown, host.Name(), attempt, c.Timeout, steps.Redact(last, c.Secrets)))}
 	}
@@ -237,17 +236,17 @@ func roundDuration(d time.Duration) time.Duration {
 }
 
 func duration(v cty.Value, name string) (time.Duration, *hcl.Diagnostic) {
-	s, ok := known(v)
+	s, ok := steps.KnownValue(v)
 	if !ok {
 		if v.IsKnown() {
-			return 0, errorDiag("Invalid "+name, name+" must not be null.")
+			return 0, steps.Error("Invalid "+name, name+" must not be null.")
 		}
 		return 0, nil
 	}
 	d, err := time.ParseDuration(s.AsString())
 	if err != nil || d <= 0 {
-		return 0, errorDiag("Invalid "+name,
-			fmt.Sprintf("%s is not a positive duration: write a number and a unit, such as \"500ms\", \"2s\", \"10m\" or \"2h\".", quoted(v)))
+		return 0, steps.Error("Invalid "+name,
+			fmt.Sprintf("%s is not a positive duration: write a number and a unit, such as \"500ms\", \"2s\", \"10m\" or \"2h\".", steps.Quoted(v)))
 	}
 	return d, nil
 }
@@ -276,23 +275,4 @@ func (c *Check) excerpt(stderr, stdout []byte) string {
 		lines = lines[len(lines)-5:]
 	}
 	return ", output ending:\n" + strings.Join(lines, "\n") + "\n"
-}
-
-func errorDiag(summary, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
-}
-
-func known(v cty.Value) (cty.Value, bool) {
-	if !v.IsKnown() || v.IsNull() {
-		return cty.NilVal, false
-	}
-	v, _ = v.Unmark()
-	return v, true
-}
-
-func quoted(v cty.Value) string {
-	if s, ok := known(v); ok && !v.HasMark(marks.Sensitive) {
-		return strconv.Quote(s.AsString())
-	}
-	return steps.Display(v)
 }

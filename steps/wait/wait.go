@@ -47,7 +47,7 @@ func (*Wait) Schema() *steps.Schema { return waitSchema }
 func (*Wait) Plan(_ context.Context, req steps.PlanRequest) steps.PlanResponse {
 	_, diags := ParseCheck(req.Args)
 	summary := "wait " + Summary(req.Args)
-	if s, ok := known(req.Args.GetAttr("sudo")); ok && s.True() {
+	if s, ok := steps.KnownValue(req.Args.GetAttr("sudo")); ok && s.True() {
 		summary += ", as root"
 	}
 	return steps.PlanResponse{
@@ -72,7 +72,7 @@ func (*Wait) Run(ctx context.Context, req steps.RunRequest) steps.RunResponse {
 		return steps.RunResponse{Diagnostics: diags}
 	}
 	if c == nil {
-		return steps.RunResponse{Diagnostics: append(diags, errorDiag("Arguments not known",
+		return steps.RunResponse{Diagnostics: append(diags, steps.Error("Arguments not known",
 			"The check's arguments are not all known yet; this step cannot run before the steps it depends on."))}
 	}
 	c.Sensitive = req.Sensitive

@@ -8,12 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/rokflow/rokflow/steps"
+	"github.com/rokflow/rokflow/steps/transport/lines"
 )
 
 // defaultWaitDelay bounds how long Exec waits for output pipes after the
@@ -54,8 +54,8 @@ func (h *Host) Exec(ctx context.Context, cmd steps.Command) (steps.ExecResult, e
 		c.Stdin = bytes.NewReader(cmd.Stdin)
 	}
 	var mu sync.Mutex
-	stdout := &lineWriter{stream: "stdout", emit: cmd.Output, mu: &mu}
-	stderr := &lineWriter{stream: "stderr", emit: cmd.Output, mu: &mu}
+	stdout := lines.New("stdout", cmd.Output, &mu)
+	stderr := lines.New("stderr", cmd.Output, &mu)
 	c.Stdout, c.Stderr = stdout, stderr
 	c.SysProcAttr = sysProcAttr()
 	c.Cancel = func() error {
@@ -87,9 +87,9 @@ func (h *Host) Exec(ctx context.Context, cmd steps.Command) (steps.ExecResult, e
 		mu.Unlock()
 	}
 	unlock()
-	stdout.flush()
-	stderr.flush()
-	res := steps.ExecResult{Stdout: stdout.bytes(), Stderr: stderr.bytes()}
+	stdout.Close()
+	stderr.Close()
+	res := steps.ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	if err != nil && ctx.Err() != nil {
 		res.ExitStatus = -1
 		return res, fmt.Errorf("%s: %w", argv[0], ctx.Err())
@@ -139,49 +139,4 @@ func exitStatus(e *exec.ExitError) int {
 		return 128 + int(ws.Signal())
 	}
 	return e.ExitCode()
-}
-
-// lineWriter captures a stream and hands complete lines to emit. The mutex is
-// shared by a command's two streams so emit is never called concurrently.
-type lineWriter struct {
-	stream  string
-	emit    func(stream, line string)
-	mu      *sync.Mutex
-	all     bytes.Buffer
-	pending []byte
-}
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.all.Write(p)
-	if w.emit == nil {
-		return len(p), nil
-	}
-	w.pending = append(w.pending, p...)
-	for {
-		i := bytes.IndexByte(w.pending, '\n')
-		if i < 0 {
-			break
-		}
-		w.emit(w.stream, strings.TrimSuffix(string(w.pending[:i]), "\r"))
-		w.pending = w.pending[i+1:]
-	}
-	return len(p), nil
-}
-
-// flush hands over a last line that had no newline.
-func (w *lineWriter) flush() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.emit != nil && len(w.pending) > 0 {
-		w.emit(w.stream, strings.TrimSuffix(string(w.pending), "\r"))
-	}
-	w.pending = nil
-}
-
-func (w *lineWriter) bytes() []byte {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return bytes.Clone(w.all.Bytes())
 }

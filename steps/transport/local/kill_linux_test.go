@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rokflow/rokflow/internal/waitfor"
 	"github.com/rokflow/rokflow/steps"
 )
 
@@ -73,16 +75,14 @@ func TestKilledParentLeavesNoCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	parent.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for _, pid := range pids {
-		for alive(pid) {
-			if time.Now().After(deadline) {
-				syscall.Kill(-pids[2], syscall.SIGKILL) // the shell's group: leave nothing behind
-				t.Fatalf("process %d (of %v) still runs after its rokflow was killed", pid, pids)
-			}
-			time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
+	defer func() {
+		if t.Failed() {
+			syscall.Kill(-pids[2], syscall.SIGKILL) // the shell's group: leave nothing behind
 		}
-	}
+	}()
+	waitfor.Condition(t, 10*time.Second, fmt.Sprintf("processes %v to end after their rokflow was killed", pids), func() bool {
+		return !slices.ContainsFunc(pids, alive)
+	})
 }
 
 // alive reports whether pid runs; a zombie (dead, not yet reaped by
@@ -125,23 +125,14 @@ func TestExecCancelKillsDetachedHelpers(t *testing.T) {
 	}
 	group := pids[1]
 	defer syscall.Kill(-group, syscall.SIGKILL) // leave nothing behind should the test fail
-	deadline := time.Now().Add(10 * time.Second)
-	for _, pid := range pids {
-		for alive(pid) {
-			if time.Now().After(deadline) {
-				t.Fatalf("process %d still runs after its command was cancelled", pid)
-			}
-			time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
-		}
-	}
+	waitfor.Condition(t, 10*time.Second, fmt.Sprintf("processes %v to end after their command was cancelled", pids), func() bool {
+		return !slices.ContainsFunc(pids, alive)
+	})
 	// The group was killed as one; a member the kernel has not finished
 	// tearing down may still show for a moment.
-	for members := groupMembers(t, group); len(members) > 0; members = groupMembers(t, group) {
-		if time.Now().After(deadline) {
-			t.Fatalf("processes %v of the command's group still run after it was cancelled", members)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
-	}
+	waitfor.Condition(t, 10*time.Second, fmt.Sprintf("the command's group %d to end after it was cancelled", group), func() bool {
+		return len(groupMembers(t, group)) == 0
+	})
 }
 
 // groupMembers returns the live processes in process group pgid.

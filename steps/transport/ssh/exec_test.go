@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rokflow/rokflow/internal/waitfor"
 	"github.com/rokflow/rokflow/steps"
 )
 
@@ -196,45 +197,6 @@ func TestExecInjection(t *testing.T) {
 	checkCanary()
 }
 
-func quote(s string) string {
-	var b strings.Builder
-	writeQuoted(&b, s)
-	return b.String()
-}
-
-// TestQuote checks the quoting against a real shell with many strings,
-// without SSH.
-func TestQuote(t *testing.T) {
-	t.Parallel()
-	r := rand.New(rand.NewPCG(1, 2))
-	alphabet := []byte("'\"\\$`;&|<>(){}[]*?~#!\n\t =%^-a")
-	cases := []string{"", "'", "''", `'\''`, "a'b'c", "\n"}
-	for range 200 {
-		b := make([]byte, r.IntN(12))
-		for i := range b {
-			b[i] = alphabet[r.IntN(len(alphabet))]
-		}
-		cases = append(cases, string(b))
-	}
-	var script strings.Builder
-	for _, c := range cases {
-		script.WriteString("printf '%s\\0' " + quote(c) + "\n")
-	}
-	for _, sh := range []string{"sh", "bash"} {
-		if _, err := exec.LookPath(sh); err != nil {
-			continue
-		}
-		out, err := exec.Command(sh, "-c", script.String()).Output()
-		if err != nil {
-			t.Fatalf("%s: %v", sh, err)
-		}
-		got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
-		if !reflect.DeepEqual(got, cases) {
-			t.Errorf("%s read back %q, want %q", sh, got, cases)
-		}
-	}
-}
-
 func TestBuildCommand(t *testing.T) {
 	tests := map[string]struct {
 		cmd        steps.Command
@@ -369,17 +331,10 @@ func TestExecCancel(t *testing.T) {
 		t.Errorf("Exec took %v to return after cancellation", d)
 	}
 	// The remote command was killed.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitfor.Condition(t, 10*time.Second, "the remote sleep "+secs+" to be killed", func() bool {
 		out, _ := exec.Command("pgrep", "-f", "^sleep "+secs+"$").Output()
-		if len(bytes.TrimSpace(out)) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("remote sleep %s still running (pids %s)", secs, out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(bytes.TrimSpace(out)) == 0
+	})
 	if res := run(t, h, steps.Command{Argv: []string{"echo", "after"}}); string(res.Stdout) != "after\n" {
 		t.Errorf("after cancellation: %q", res.Stdout)
 	}

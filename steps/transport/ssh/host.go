@@ -14,8 +14,10 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/rokflow/rokflow/internal/posixsh"
 	"github.com/rokflow/rokflow/internal/shscript"
 	"github.com/rokflow/rokflow/steps"
+	"github.com/rokflow/rokflow/steps/transport/lines"
 )
 
 // host is one target reached through a Pool.
@@ -72,15 +74,15 @@ func (h *host) Exec(ctx context.Context, cmd steps.Command) (steps.ExecResult, e
 		return steps.ExecResult{}, err
 	}
 	var mu sync.Mutex
-	stdout := &lineWriter{stream: "stdout", emit: cmd.Output, mu: &mu}
-	stderr := &lineWriter{stream: "stderr", emit: cmd.Output, mu: &mu}
+	stdout := lines.New("stdout", cmd.Output, &mu)
+	stderr := lines.New("stderr", cmd.Output, &mu)
 	status, err := h.run(ctx, line, runOpts{
 		sudo:  (cmd.Sudo || h.s.sudo) && h.s.user != "root",
 		stdin: cmd.Stdin, stdout: stdout, stderr: stderr,
 	})
-	stdout.close()
-	stderr.close()
-	res := steps.ExecResult{ExitStatus: status, Stdout: stdout.bytes(), Stderr: stderr.bytes()}
+	stdout.Close()
+	stderr.Close()
+	res := steps.ExecResult{ExitStatus: status, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	if err != nil && ctx.Err() != nil {
 		res.ExitStatus = -1
 		return res, fmt.Errorf("%s: %w", cmd.Argv[0], ctx.Err())
@@ -389,7 +391,7 @@ func buildCommand(cmd steps.Command, sudo, root bool) (string, error) {
 	var b strings.Builder
 	if cmd.Dir != "" {
 		b.WriteString("cd ")
-		writeQuoted(&b, cmd.Dir)
+		b.WriteString(posixsh.Quote(cmd.Dir))
 		b.WriteString(" && ")
 	}
 	b.WriteString("exec ")
@@ -399,7 +401,7 @@ func buildCommand(cmd steps.Command, sudo, root bool) (string, error) {
 	if len(names) > 0 {
 		b.WriteString("env ")
 		for _, n := range names {
-			writeQuoted(&b, n+"="+cmd.Env[n])
+			b.WriteString(posixsh.Quote(n + "=" + cmd.Env[n]))
 			b.WriteByte(' ')
 		}
 	}
@@ -407,79 +409,7 @@ func buildCommand(cmd steps.Command, sudo, root bool) (string, error) {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		writeQuoted(&b, a)
+		b.WriteString(posixsh.Quote(a))
 	}
 	return b.String(), nil
-}
-
-// writeQuoted writes s single-quoted for a POSIX shell, which reads it back
-// as exactly s, whatever it contains (except NUL, which no argument can):
-// inside single quotes nothing is special but the quote itself, which is
-// written as an end quote, a backslash-escaped quote and a start quote.
-func writeQuoted(b *strings.Builder, s string) {
-	b.Grow(len(s) + 2)
-	b.WriteByte('\'')
-	for {
-		i := strings.IndexByte(s, '\'')
-		if i < 0 {
-			break
-		}
-		b.WriteString(s[:i])
-		b.WriteString(`'\''`)
-		s = s[i+1:]
-	}
-	b.WriteString(s)
-	b.WriteByte('\'')
-}
-
-// lineWriter captures a stream and hands complete lines to emit. The mutex is
-// shared by a command's two streams so emit is never called concurrently.
-// After close, nothing more is emitted nor captured: a session abandoned on
-// cancellation may still be writing.
-type lineWriter struct {
-	stream  string
-	emit    func(stream, line string)
-	mu      *sync.Mutex
-	all     bytes.Buffer
-	pending []byte
-	closed  bool
-}
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return len(p), nil
-	}
-	w.all.Write(p)
-	if w.emit == nil {
-		return len(p), nil
-	}
-	w.pending = append(w.pending, p...)
-	for {
-		i := bytes.IndexByte(w.pending, '\n')
-		if i < 0 {
-			break
-		}
-		w.emit(w.stream, strings.TrimSuffix(string(w.pending[:i]), "\r"))
-		w.pending = w.pending[i+1:]
-	}
-	return len(p), nil
-}
-
-// close hands over a last line that had no newline and stops the writer.
-func (w *lineWriter) close() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.emit != nil && len(w.pending) > 0 && !w.closed {
-		w.emit(w.stream, strings.TrimSuffix(string(w.pending), "\r"))
-	}
-	w.pending = nil
-	w.closed = true
-}
-
-func (w *lineWriter) bytes() []byte {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return bytes.Clone(w.all.Bytes())
 }

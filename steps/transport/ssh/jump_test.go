@@ -10,10 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/rokflow/rokflow/internal/waitfor"
 	"github.com/rokflow/rokflow/steps"
 )
 
@@ -161,7 +163,7 @@ Host bastion
 	if got := route.dials(); fmt.Sprint(got) != fmt.Sprintf("[%s]", bastion.addr) {
 		t.Errorf("dialled %q, want the bastion only", got)
 	}
-	waitFor(t, "the bastion's log of the forwarding", func() bool { return bastion.forwarded(target.addr) })
+	waitfor.Condition(t, 10*time.Second, "the bastion's log of the forwarding", func() bool { return bastion.forwarded(target.addr) })
 	if n := target.connections() - targetBefore; n != 1 {
 		t.Errorf("the target accepted %d connections, want 1", n)
 	}
@@ -183,14 +185,14 @@ Host bastion
 		t.Fatalf("%d jump connections, want 1", len(c.jumps))
 	}
 	c.client.Close()
-	waitFor(t, "the bastion's connection to close", route.conns[0].isClosed)
+	waitfor.Condition(t, 10*time.Second, "the bastion's connection to close", route.conns[0].isClosed)
 	// The next command dials the chain again.
 	run(t, h, steps.Command{Argv: []string{"true"}})
 	if n := len(route.dials()); n != 2 {
 		t.Errorf("dialled the bastion %d times, want 2", n)
 	}
 	p.Close()
-	waitFor(t, "the pool to close the bastion's connection", route.conns[1].isClosed)
+	waitfor.Condition(t, 10*time.Second, "the pool to close the bastion's connection", route.conns[1].isClosed)
 }
 
 // TestJumpChain goes through two bastions named on the Config, as a
@@ -222,8 +224,8 @@ func TestJumpChain(t *testing.T) {
 	if res := run(t, h, steps.Command{Argv: []string{"echo", "through two"}}); string(res.Stdout) != "through two\n" {
 		t.Fatalf("stdout %q", res.Stdout)
 	}
-	waitFor(t, "b1 forwarding to b2", func() bool { return b1.forwarded(b2.addr) })
-	waitFor(t, "b2 forwarding to the target", func() bool { return b2.forwarded(target.addr) })
+	waitfor.Condition(t, 10*time.Second, "b1 forwarding to b2", func() bool { return b1.forwarded(b2.addr) })
+	waitfor.Condition(t, 10*time.Second, "b2 forwarding to the target", func() bool { return b2.forwarded(target.addr) })
 	if b1.forwarded(target.addr) {
 		t.Error("b1 forwarded to the target itself")
 	}

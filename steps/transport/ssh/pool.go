@@ -78,6 +78,8 @@ type conn struct {
 	done     chan struct{} // closed when the connection is dead
 	once     sync.Once
 	err      error // why it died; set before done is closed
+	// answered counts the keepalives the server answered.
+	answered atomic.Int64
 }
 
 func (c *conn) alive() bool {
@@ -328,6 +330,7 @@ func (c *conn) keepAlive(interval time.Duration, max int) {
 				c.kill(fmt.Errorf("keepalive: %w", err))
 				return
 			}
+			c.answered.Add(1)
 			pending.Store(false)
 		}()
 	}

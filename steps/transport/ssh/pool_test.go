@@ -14,20 +14,9 @@ import (
 
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/rokflow/rokflow/internal/waitfor"
 	"github.com/rokflow/rokflow/steps"
 )
-
-// waitFor polls cond for up to 10s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // TestPoolReusesOneConnection runs 100 sequential commands, 30 concurrent
 // ones (more than the server's MaxSessions of 10) and file operations, from
@@ -77,8 +66,8 @@ func TestPoolReusesOneConnection(t *testing.T) {
 	if n := p.dials.Load(); n != 1 {
 		t.Errorf("pool dialled %d connections, want 1", n)
 	}
-	// sshd's own count, from its log.
-	time.Sleep(100 * time.Millisecond)
+	// sshd's own count, from its log, once the connection's line is in.
+	waitfor.Condition(t, 10*time.Second, "sshd to log the connection", func() bool { return s.connections() > before })
 	if n := s.connections() - before; n != 1 {
 		t.Errorf("sshd accepted %d connections, want 1", n)
 	}
@@ -118,7 +107,7 @@ func TestPoolRedialsAfterConnectionDies(t *testing.T) {
 			// fails, and the pool dials again.
 		} else {
 			e, _ := p.entry(h.key)
-			waitFor(t, "the pool to see the connection die", func() bool { return !e.cur.Load().alive() })
+			waitfor.Condition(t, 10*time.Second, "the pool to see the connection die", func() bool { return !e.cur.Load().alive() })
 		}
 		res := run(t, h, steps.Command{Argv: []string{"echo", "again"}})
 		if string(res.Stdout) != "again\n" {
@@ -151,15 +140,18 @@ func TestKeepAliveDropsSilentConnection(t *testing.T) {
 	e, _ := p.entry(h.key)
 	first := e.cur.Load()
 
-	// Keepalives are answered: the connection stays up across many intervals.
-	time.Sleep(500 * time.Millisecond)
+	// Keepalives are answered: the connection stays up across many
+	// intervals, more than the KeepAliveMax that would drop it.
+	waitfor.Condition(t, 10*time.Second, "ten keepalives answered, or the connection dropped", func() bool {
+		return first.answered.Load() >= 10 || !first.alive()
+	})
 	if !first.alive() {
 		t.Fatalf("connection dropped although the server answers keepalives: %v", first.err)
 	}
 
 	px.blackhole()
 	start := time.Now()
-	waitFor(t, "keepalives to declare the connection dead", func() bool { return !first.alive() })
+	waitfor.Condition(t, 10*time.Second, "keepalives to declare the connection dead", func() bool { return !first.alive() })
 	t.Logf("dropped after %v: %v", time.Since(start).Round(time.Millisecond), first.err)
 
 	res := run(t, h, steps.Command{Argv: []string{"echo", "redialled"}})

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/rokflow/rokflow/internal/waitfor"
 	"github.com/rokflow/rokflow/steps"
 )
 
@@ -143,31 +144,24 @@ SetEnv SHLVL=1
 	writeFile(t, s.knownHosts, kh.String(), 0o600)
 
 	// Ready when it sends its banner.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	waitfor.Condition(t, 15*time.Second, "sshd to send its banner on "+s.addr, func() bool {
 		select {
 		case <-exited:
 			t.Fatalf("sshd exited at start:\n%s", s.log.String())
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", s.addr, time.Second); err == nil {
-			c.SetDeadline(time.Now().Add(2 * time.Second))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if strings.HasPrefix(line, "SSH-2.0-") {
-				break
-			}
+		c, err := net.DialTimeout("tcp", s.addr, time.Second)
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sshd not ready on %s:\n%s", s.addr, s.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		return strings.HasPrefix(line, "SSH-2.0-")
+	})
 	// Let the probe's log line arrive, so that connections() counts from a
 	// settled log.
-	for s.connections() == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitfor.Condition(t, 15*time.Second, "sshd to log the probe's connection", func() bool { return s.connections() > 0 })
 	return s
 }
 
