@@ -13,6 +13,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/internal/atomicfile"
 	"github.com/rokflow/rokflow/internal/jsondoc"
 	"github.com/rokflow/rokflow/lang"
 	"github.com/rokflow/rokflow/lang/marks"
@@ -82,24 +83,7 @@ func SavePlan(path string, p *plan.Plan) error {
 	if err := jsondoc.Plan.Write(&out, (*plan.File)(p)); err != nil {
 		return err
 	}
-	b := out.Bytes()
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, out.Bytes(), 0o600)
 }
 
 // LoadPlan reads a plan file written by SavePlan, refusing one of a

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rokflow/rokflow/internal/posixsh"
 	"github.com/rokflow/rokflow/sim/shellwords"
 )
 
@@ -75,7 +76,7 @@ func rewriteWord(line string, w shellwords.Word, edits []textEdit, o shellwords.
 	case '\'':
 		candidates = append(candidates, `'`+want+`'`)
 	}
-	candidates = append(candidates, want, shellwords.Quote(want))
+	candidates = append(candidates, want, posixsh.Quote(want))
 	for _, s := range candidates {
 		if rereads(s) {
 			return s, true

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rokflow/rokflow/sim"
-
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/rokflow/rokflow/internal/waitfor"
+	"github.com/rokflow/rokflow/sim"
 	"github.com/rokflow/rokflow/sim/shellwords"
 )
 
@@ -127,13 +127,7 @@ func operate(t *testing.T, s *Server, action, node string) {
 // eventually polls cond until it holds, for at most 20 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitfor.Condition(t, 20*time.Second, what, cond)
 }
 
 // sshClient logs in to a node as root with the simulator's key, checking

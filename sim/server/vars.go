@@ -7,10 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rokflow/rokflow/sim"
-
 	"github.com/rokflow/rokflow/internal/pki"
-	"github.com/rokflow/rokflow/sim/shellwords"
+	"github.com/rokflow/rokflow/internal/posixsh"
+	"github.com/rokflow/rokflow/sim"
 )
 
 // hclString quotes s as an HCL string literal.
@@ -84,6 +83,6 @@ func WriteVars(dir string) error {
 		return err
 	}
 	env := fmt.Sprintf("# Secrets of the simulated cluster, for rokflow's ROKFLOW_VAR_ variables.\nexport ROKFLOW_VAR_rapi_password=%s\nexport ROKFLOW_VAR_roke_password=%s\n",
-		shellwords.Quote(st.Spec.RAPIPassword), shellwords.Quote(st.Spec.RokEPassword))
+		posixsh.Quote(st.Spec.RAPIPassword), posixsh.Quote(st.Spec.RokEPassword))
 	return pki.WriteFile(filepath.Join(abs, sim.EnvFile), []byte(env), 0o600)
 }

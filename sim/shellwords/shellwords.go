@@ -3,6 +3,8 @@ package shellwords
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rokflow/rokflow/internal/posixsh"
 )
 
 // Word is one word of a command line after quote removal.
@@ -386,17 +388,11 @@ func Texts(words []Word) []string {
 	return out
 }
 
-// Quote returns s in POSIX single quotes, a single quote inside written as
-// '\”. The result is one word for any shell, whatever s holds.
-func Quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// Join quotes every word and joins them with spaces.
+// Join quotes every word (posixsh.Quote) and joins them with spaces.
 func Join(argv []string) string {
 	q := make([]string, len(argv))
 	for i, a := range argv {
-		q[i] = Quote(a)
+		q[i] = posixsh.Quote(a)
 	}
 	return strings.Join(q, " ")
 }

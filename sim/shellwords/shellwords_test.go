@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"testing/quick"
+
+	"github.com/rokflow/rokflow/internal/posixsh"
 )
 
 func TestSplit(t *testing.T) {
@@ -105,9 +107,9 @@ func TestQuoteRoundTrip(t *testing.T) {
 		t.Error(err)
 	}
 	for _, s := range []string{"", "'", "''", `a'b"c\d$e` + "`f`", "x\ny", "*", "~", "#", ";|&<>()"} {
-		words, err := Split(Quote(s))
+		words, err := Split(posixsh.Quote(s))
 		if err != nil || len(words) != 1 || words[0].Text != s || !words[0].Quoted {
-			t.Errorf("Quote(%q) = %s reads back as %+v, %v", s, Quote(s), words, err)
+			t.Errorf("Quote(%q) = %s reads back as %+v, %v", s, posixsh.Quote(s), words, err)
 		}
 	}
 }

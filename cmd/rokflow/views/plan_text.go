@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rokflow/rokflow/internal/posixsh"
 	"github.com/rokflow/rokflow/runtime/plan"
 )
 
@@ -232,15 +233,11 @@ func shortDeps(d []string) []string {
 func shellWords(argv []string) string {
 	out := make([]string, len(argv))
 	for i, a := range argv {
-		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>(){}*?[]#~!") {
-			if strings.HasPrefix(a, "(known after ") || a == "(sensitive)" {
-				out[i] = a
-				continue
-			}
-			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		} else {
-			out[i] = a
+		if strings.HasPrefix(a, "(known after ") || a == "(sensitive)" {
+			out[i] = a // a placeholder, not a word
+			continue
 		}
+		out[i] = posixsh.Word(a)
 	}
 	return strings.Join(out, " ")
 }
