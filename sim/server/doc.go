@@ -17,7 +17,8 @@
 //     shell ever runs: anything a shell would expand or chain is refused
 //     with status 127;
 //   - a real embedded etcd with TLS and client-certificate authentication,
-//     whose RBAC enable-etcd-auth turns on through the client v3 API;
+//     whose RBAC enable-etcd-auth turns on through the client v3 API
+//     (package sim/server/etcd; this package mirrors the cluster to it);
 //   - on platform ganeti, a Ganeti RAPI over HTTPS following the recorded
 //     answers of a real Ganeti 3.0.2 (testdata/rapi): bare job ids, a job
 //     queue with /2/jobs/ID/wait, sub-jobs, Ganeti's error classes;

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/sim/server/etcd"
 	"github.com/rokflow/rokflow/steps"
 	builtinkinds "github.com/rokflow/rokflow/steps/builtin"
 	"github.com/rokflow/rokflow/steps/stepstest"
@@ -142,7 +143,7 @@ anonymous_key = "/rok/"
 as = {
   cert_file = %q
   key_file  = %q
-}`, p.s.Status().Etcd, filepath.Join(dir, EtcdCAFile), filepath.Join(dir, EtcdClientCert), filepath.Join(dir, EtcdClientKey)))
+}`, p.s.Status().Etcd, filepath.Join(dir, etcd.CAFile), filepath.Join(dir, etcd.ClientCert), filepath.Join(dir, etcd.ClientKey)))
 	p.step("rok.config_set", master, fmt.Sprintf("key = \"cluster.master_candidates\"\nvalue = %q", previous))
 }
 

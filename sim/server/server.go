@@ -19,6 +19,7 @@ import (
 	"github.com/rokflow/rokflow/sim"
 
 	"github.com/rokflow/rokflow/internal/pki"
+	"github.com/rokflow/rokflow/sim/server/etcd"
 )
 
 // Server is a running simulator: the cluster state, one SSH server per
@@ -34,7 +35,7 @@ type Server struct {
 
 	lockFile *os.File
 	ssh      *sshServer
-	etcd     *etcdServer
+	etcd     *etcd.Server
 	rapi     *http.Server
 	control  *http.Server
 	token    string
@@ -93,7 +94,7 @@ func Start(dir string, spec sim.Spec) (*Server, error) {
 	if created && s.st.Cluster.EtcdAuth && s.etcd != nil {
 		// A cluster created on a release that has etcd authentication.
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		err := s.etcd.enableAuth(ctx, io.Discard)
+		err := s.etcd.EnableAuth(ctx, io.Discard)
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("etcd: %w", err)
@@ -102,7 +103,7 @@ func Start(dir string, spec sim.Spec) (*Server, error) {
 	s.mu.Lock()
 	what := fmt.Sprintf("simulator serving (pid %d): control 127.0.0.1:%d", os.Getpid(), s.st.Ports.Control)
 	if s.etcd != nil {
-		what += ", etcd " + s.etcd.endpoint
+		what += ", etcd " + s.etcd.Endpoint()
 	}
 	if s.st.Ports.RAPI != 0 {
 		what += fmt.Sprintf(", RAPI https://127.0.0.1:%d", s.st.Ports.RAPI)
@@ -185,7 +186,7 @@ func (s *Server) shutdown() error {
 	}
 	s.wg.Wait()
 	if s.etcd != nil {
-		s.etcd.close()
+		s.etcd.Close()
 	}
 	if s.st != nil {
 		s.mu.Lock()
@@ -272,7 +273,7 @@ func (s *Server) startServices() error {
 		return err
 	}
 	if !s.st.Spec.NoEtcd {
-		if s.etcd, err = startEtcd(s); err != nil {
+		if s.etcd, err = etcd.Start(s.dir, &s.st.Ports.Etcd, &s.st.Ports.EtcdPeer); err != nil {
 			return err
 		}
 	}
@@ -289,7 +290,7 @@ func (s *Server) startServices() error {
 func (s *Server) saveLocked() error {
 	err := saveState(s.dir, s.st)
 	if s.etcd != nil {
-		s.etcd.publish(s.st.snapshot())
+		s.etcd.Publish(s.st.snapshot())
 	}
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -350,16 +351,6 @@ func kick(c chan struct{}) {
 	case c <- struct{}{}:
 	default:
 	}
-}
-
-// freePort finds a free loopback port (for etcd, whose config needs one).
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // listen listens on the recorded port, or a new one when it is 0.

@@ -10,6 +10,7 @@ import (
 	"github.com/rokflow/rokflow/internal/pki"
 	"github.com/rokflow/rokflow/internal/posixsh"
 	"github.com/rokflow/rokflow/sim"
+	"github.com/rokflow/rokflow/sim/server/etcd"
 )
 
 // hclString quotes s as an HCL string literal.
@@ -62,9 +63,9 @@ func WriteVars(dir string) error {
 	b.WriteString("}\n\n")
 	b.WriteString("etcd = {\n")
 	fmt.Fprintf(&b, "  endpoints = [%s]\n", hclString("https://"+addr(st.Ports.Etcd)))
-	fmt.Fprintf(&b, "  ca_file   = %s\n", path(EtcdCAFile))
-	fmt.Fprintf(&b, "  cert_file = %s\n", path(EtcdClientCert))
-	fmt.Fprintf(&b, "  key_file  = %s\n", path(EtcdClientKey))
+	fmt.Fprintf(&b, "  ca_file   = %s\n", path(etcd.CAFile))
+	fmt.Fprintf(&b, "  cert_file = %s\n", path(etcd.ClientCert))
+	fmt.Fprintf(&b, "  key_file  = %s\n", path(etcd.ClientKey))
 	b.WriteString("}\n")
 	if st.Spec.Platform == sim.PlatformGaneti {
 		b.WriteString("\nganeti = {\n")
