@@ -21,7 +21,11 @@
 //     (package sim/server/etcd; this package mirrors the cluster to it);
 //   - on platform ganeti, a Ganeti RAPI over HTTPS following the recorded
 //     answers of a real Ganeti 3.0.2 (testdata/rapi): bare job ids, a job
-//     queue with /2/jobs/ID/wait, sub-jobs, Ganeti's error classes;
+//     queue with /2/jobs/ID/wait, sub-jobs, Ganeti's error classes. The
+//     HTTP side is package sim/server/rapi; the job queue and the
+//     opcodes it runs against the cluster are here (jobs.go,
+//     ganeti_ops.go), behind the room's Cluster interface
+//     (rapi_cluster.go);
 //   - a control API (HTTP with a token, see sim.Client) for status, faults,
 //     the field operator and stop.
 //

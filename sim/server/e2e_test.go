@@ -14,6 +14,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/rokflow/rokflow/sim/server/etcd"
+	"github.com/rokflow/rokflow/sim/server/rapi"
 	"github.com/rokflow/rokflow/steps"
 	builtinkinds "github.com/rokflow/rokflow/steps/builtin"
 	"github.com/rokflow/rokflow/steps/stepstest"
@@ -220,7 +221,7 @@ func TestPlaybookGaneti(t *testing.T) {
 	p := newPlaybook(t, s)
 	s.mu.Lock()
 	rapi := fmt.Sprintf(`rapi = { host = "127.0.0.1", port = %d, user = %q, password = %q, ca_file = %q }`,
-		s.st.Ports.RAPI, s.st.Spec.RAPIUser, s.st.Spec.RAPIPassword, filepath.Join(s.Dir(), RAPIPEMFile))
+		s.st.Ports.RAPI, s.st.Spec.RAPIUser, s.st.Spec.RAPIPassword, filepath.Join(s.Dir(), rapi.PEMFile))
 	image := release.ImageVersion(s.st.Spec.Upgrades[0])
 	s.mu.Unlock()
 

@@ -288,11 +288,3 @@ func (st *state) hostOf(target string) string {
 	}
 	return ""
 }
-
-// jsonClone round-trips v through JSON, so views never alias the state.
-func jsonClone(v any) any {
-	data, _ := json.Marshal(v)
-	var out any
-	_ = json.Unmarshal(data, &out)
-	return out
-}

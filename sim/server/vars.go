@@ -11,6 +11,7 @@ import (
 	"github.com/rokflow/rokflow/internal/posixsh"
 	"github.com/rokflow/rokflow/sim"
 	"github.com/rokflow/rokflow/sim/server/etcd"
+	"github.com/rokflow/rokflow/sim/server/rapi"
 )
 
 // hclString quotes s as an HCL string literal.
@@ -72,7 +73,7 @@ func WriteVars(dir string) error {
 		fmt.Fprintf(&b, "  rapi_host   = \"127.0.0.1\"\n")
 		fmt.Fprintf(&b, "  rapi_port   = %d\n", st.Ports.RAPI)
 		fmt.Fprintf(&b, "  rapi_user   = %s\n", hclString(st.Spec.RAPIUser))
-		fmt.Fprintf(&b, "  ca_file     = %s\n", path(RAPIPEMFile))
+		fmt.Fprintf(&b, "  ca_file     = %s\n", path(rapi.PEMFile))
 		// The image (rok_version, image_id) is each playbook's own: a
 		// chain re-images with each release's in turn.
 		fmt.Fprintf(&b, "  os          = \"snf-image+default\"\n")
