@@ -5,7 +5,8 @@
 // It is a model, not a stub. Start (or Serve) runs, on 127.0.0.1:
 //
 //   - one SSH server per node (golang.org/x/crypto/ssh), with host keys and
-//     a known_hosts file, admitting root with the key DIR/id_ed25519. A node
+//     a known_hosts file, admitting root with the key DIR/id_ed25519 (the
+//     protocol is package sim/server/sshd; exec.go is its Exec). A node
 //     executes command lines built by rokflow's SSH transport
 //     (steps/transport/ssh): words are read with POSIX quoting only
 //     (package shellwords) and dispatched to programs written in Go over

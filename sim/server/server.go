@@ -20,6 +20,7 @@ import (
 
 	"github.com/rokflow/rokflow/internal/pki"
 	"github.com/rokflow/rokflow/sim/server/etcd"
+	"github.com/rokflow/rokflow/sim/server/sshd"
 )
 
 // Server is a running simulator: the cluster state, one SSH server per
@@ -34,7 +35,7 @@ type Server struct {
 	changed chan struct{} // closed and replaced on every change
 
 	lockFile *os.File
-	ssh      *sshServer
+	ssh      *sshd.Server
 	etcd     *etcd.Server
 	rapi     *http.Server
 	control  *http.Server
@@ -177,7 +178,7 @@ func (s *Server) shutdown() error {
 		errs = append(errs, ignoreClosed(s.rapi.Shutdown(ctx)))
 	}
 	if s.ssh != nil {
-		s.ssh.close()
+		s.ssh.Close()
 	}
 	select {
 	case <-s.stopping:
@@ -269,7 +270,7 @@ func (s *Server) loadOrCreate(spec sim.Spec) (created bool, err error) {
 
 func (s *Server) startServices() error {
 	var err error
-	if s.ssh, err = newSSHServer(s); err != nil {
+	if err := s.startSSH(); err != nil {
 		return err
 	}
 	if !s.st.Spec.NoEtcd {
