@@ -74,6 +74,18 @@
 // serves it; the CLI is `rokflow sim` (cmd/rokflow), which talks to that
 // program through package sim and never links this one (nor its etcd).
 //
+// The services are rooms of their own, each with a narrow interface to the
+// cluster that this package implements, so that none imports it:
+// sim/server/sshd (the SSH protocol, keys and sessions; sshd.Cluster is
+// ssh_cluster.go), sim/server/rapi (the RAPI's HTTP side; rapi.Cluster is
+// rapi_cluster.go) and sim/server/etcd (the embedded etcd, its PKI and
+// RBAC). What stays here is the Server that wires them and owns the
+// cluster model: the state and its file (state.go, create.go), the rules
+// (rules.go, releases.go, release_files.go), the node programs and their
+// file systems (exec.go, shell.go, cmds_*.go, node_files.go), the Ganeti
+// model and job queue (ganeti*.go, jobs*.go), the field operator
+// (operator.go) and the control API (control.go, status.go).
+//
 // The package owns the simulated cluster only; it knows nothing of the
 // runtime, and imports no step kind (its tests drive the real ones).
 package server
