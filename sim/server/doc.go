@@ -23,9 +23,9 @@
 //   - on platform ganeti, a Ganeti RAPI over HTTPS following the recorded
 //     answers of a real Ganeti 3.0.2 (testdata/rapi): bare job ids, a job
 //     queue with /2/jobs/ID/wait, sub-jobs, Ganeti's error classes. The
-//     HTTP side is package sim/server/rapi; the job queue and the
-//     opcodes it runs against the cluster are here (jobs.go,
-//     ganeti_ops.go), behind the room's Cluster interface
+//     HTTP side and the job records are package sim/server/rapi; the
+//     queue's runner and the opcodes it runs against the cluster are here
+//     (jobs.go, ganeti_ops.go), behind the room's Cluster interface
 //     (rapi_cluster.go);
 //   - a control API (HTTP with a token, see sim.Client) for status, faults,
 //     the field operator and stop.
@@ -74,16 +74,17 @@
 // serves it; the CLI is `rokflow sim` (cmd/rokflow), which talks to that
 // program through package sim and never links this one (nor its etcd).
 //
-// The services are rooms of their own, each with a narrow interface to the
-// cluster that this package implements, so that none imports it:
+// The services are rooms of their own, each with a narrow interface to
+// the cluster that this package implements, so that none imports it:
 // sim/server/sshd (the SSH protocol, keys and sessions; sshd.Cluster is
-// ssh_cluster.go), sim/server/rapi (the RAPI's HTTP side; rapi.Cluster is
-// rapi_cluster.go) and sim/server/etcd (the embedded etcd, its PKI and
-// RBAC). What stays here is the Server that wires them and owns the
-// cluster model: the state and its file (state.go, create.go), the rules
-// (rules.go, releases.go, release_files.go), the node programs and their
-// file systems (exec.go, shell.go, cmds_*.go, node_files.go), the Ganeti
-// model and job queue (ganeti*.go, jobs*.go), the field operator
+// ssh_cluster.go), sim/server/rapi (the RAPI's HTTP side and the jobs as
+// Ganeti records them; rapi.Cluster is rapi_cluster.go) and
+// sim/server/etcd (the embedded etcd, its PKI and RBAC). What stays here
+// is the Server that wires them and owns the cluster model: the state and
+// its file (state.go, create.go), the rules (rules.go, releases.go,
+// release_files.go), the node programs and their file systems (exec.go,
+// shell.go, cmds_*.go, node_files.go), the Ganeti model, the job queue's
+// runner and the opcodes (ganeti*.go, jobs*.go), the field operator
 // (operator.go) and the control API (control.go, status.go).
 //
 // The package owns the simulated cluster only; it knows nothing of the

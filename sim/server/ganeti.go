@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/sim/internal/release"
+	"github.com/rokflow/rokflow/sim/server/rapi"
 )
 
 // ganeti is the Ganeti cluster under RokE: its hosts are nodes of kind
@@ -19,7 +20,7 @@ type ganeti struct {
 	GroupUUID string      `json:"group_uuid"`
 	CTime     float64     `json:"ctime"`
 	Instances []*instance `json:"instances"`
-	Jobs      []*job      `json:"jobs"`
+	Jobs      []*rapi.Job `json:"jobs"`
 	NextJob   int         `json:"next_job"`
 }
 

@@ -68,42 +68,11 @@ func (c rapiCluster) Submit(reason string, dryRun bool, ops ...map[string]any) i
 	return j.ID
 }
 
-func (c rapiCluster) Jobs() []int {
-	var ids []int
-	for _, j := range c.s.st.Ganeti.Jobs {
-		ids = append(ids, j.ID)
-	}
-	return ids
-}
+func (c rapiCluster) Jobs() []*rapi.Job { return c.s.st.Ganeti.Jobs }
 
-func (c rapiCluster) JobView(id int) map[string]any { return c.s.st.Ganeti.job(id).view(id) }
+func (c rapiCluster) Job(id int) *rapi.Job { return c.s.st.Ganeti.job(id) }
 
-func (c rapiCluster) JobState(id int, fields []string, serial int) (rapi.JobState, bool) {
-	j := c.s.st.Ganeti.job(id)
-	if j == nil {
-		return rapi.JobState{}, false
-	}
-	info := make([]any, len(fields))
-	for k, f := range fields {
-		info[k] = j.field(f)
-	}
-	return rapi.JobState{Fields: info, Logs: j.logsAfter(serial), Final: final(j.Status)}, true
-}
-
-func (c rapiCluster) CancelJob(id int) bool {
-	j := c.s.st.Ganeti.job(id)
-	if j == nil || j.Status != jobQueued {
-		return false
-	}
-	j.Status = jobCanceled
-	for k := range j.OpStatus {
-		j.OpStatus[k] = jobCanceled
-		j.OpResult[k] = execError("Job canceled by request").result()
-	}
-	j.EndTS = timestamp(time.Now())
-	_ = c.s.saveLocked()
-	return true
-}
+func (c rapiCluster) Save() { _ = c.s.saveLocked() }
 
 func (c rapiCluster) Changed() <-chan struct{} { return c.s.changesLocked() }
 

@@ -34,29 +34,15 @@ type Cluster interface {
 	// Submit queues a job of the opcodes, saves the cluster and returns
 	// the job's id.
 	Submit(reason string, dryRun bool, ops ...map[string]any) int
-	// Jobs are the ids of the jobs in the queue, oldest first.
-	Jobs() []int
-	// JobView is GET /2/jobs/ID; the fields are null for an unknown id.
-	JobView(id int) map[string]any
-	// JobState is what /2/jobs/ID/wait reports: the given fields and the
-	// log entries after serial; ok is false when there is no such job.
-	JobState(id int, fields []string, serial int) (js JobState, ok bool)
-	// CancelJob cancels a queued job and saves the cluster; false when
-	// the job is not queued (unknown, running or ended).
-	CancelJob(id int) bool
+	// Jobs are the jobs in the queue, oldest first.
+	Jobs() []*Job
+	// Job is the job with an id; nil when there is none.
+	Job(id int) *Job
+	// Save writes the cluster after the room changed a job.
+	Save()
 
 	// Changed is closed at the cluster's next change.
 	Changed() <-chan struct{}
 	// WaitTimeout is how long a /2/jobs/ID/wait waits for a change.
 	WaitTimeout() time.Duration
-}
-
-// JobState is a job as a /2/jobs/ID/wait answer sees it.
-type JobState struct {
-	// Fields are the values of the requested fields, in order.
-	Fields []any
-	// Logs are the log entries after the client's serial.
-	Logs []any
-	// Final says the job has ended (success, error or canceled).
-	Final bool
 }

@@ -7,8 +7,10 @@
 // and info, /2/query/instance, and /2/jobs with cancel and the
 // /2/jobs/ID/wait long poll.
 //
-// It owns the HTTP side only: it turns requests into opcodes and reads
-// views. The cluster model, the job queue that runs the opcodes and their
-// rules stay with the simulator (package sim/server), which the room sees
-// through the Cluster interface and never imports.
+// It also owns the jobs as Ganeti records them (Job: its opcodes completed
+// with Ganeti's defaults and reason trail, statuses, results, log, and
+// cancel) and the shape of an opcode's error (OpError). It does not run
+// them: the cluster model, the queue's runner and what each opcode does
+// to the cluster stay with the simulator (package sim/server), which the
+// room sees through the Cluster interface and never imports.
 package rapi

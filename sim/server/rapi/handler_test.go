@@ -16,9 +16,9 @@ import (
 // room against the real model.
 type fakeCluster struct {
 	sync.Mutex
-	submitted [][]map[string]any
-	queued    map[int]bool
-	changed   chan struct{}
+	jobs    []*Job
+	saved   int
+	changed chan struct{}
 }
 
 var _ Cluster = (*fakeCluster)(nil)
@@ -43,28 +43,23 @@ func (c *fakeCluster) InstanceView(name string) map[string]any {
 	return map[string]any{"name": name, "uuid": "uuid-inst1"}
 }
 func (c *fakeCluster) Submit(reason string, dry bool, ops ...map[string]any) int {
-	c.submitted = append(c.submitted, ops)
-	id := len(c.submitted)
-	c.queued[id] = true
-	return id
+	j := NewJob(len(c.jobs)+1, reason, dry, ops...)
+	c.jobs = append(c.jobs, j)
+	return j.ID
 }
-func (c *fakeCluster) Jobs() []int { return []int{1} }
-func (c *fakeCluster) JobView(id int) map[string]any {
-	return map[string]any{"id": id}
+func (c *fakeCluster) Jobs() []*Job { return c.jobs }
+func (c *fakeCluster) Job(id int) *Job {
+	if id < 1 || id > len(c.jobs) {
+		return nil
+	}
+	return c.jobs[id-1]
 }
-func (c *fakeCluster) JobState(id int, fields []string, serial int) (JobState, bool) {
-	return JobState{Fields: []any{"queued"}, Logs: []any{}}, c.queued[id]
-}
-func (c *fakeCluster) CancelJob(id int) bool {
-	ok := c.queued[id]
-	delete(c.queued, id)
-	return ok
-}
+func (c *fakeCluster) Save()                      { c.saved++ }
 func (c *fakeCluster) Changed() <-chan struct{}   { return c.changed }
 func (c *fakeCluster) WaitTimeout() time.Duration { return 50 * time.Millisecond }
 
 func TestHandler(t *testing.T) {
-	c := &fakeCluster{queued: map[int]bool{}, changed: make(chan struct{})}
+	c := &fakeCluster{changed: make(chan struct{})}
 	srv := httptest.NewServer(NewHandler(c, make(chan struct{})))
 	defer srv.Close()
 	do := func(method, path, body, user string) (int, string) {
@@ -114,17 +109,21 @@ func TestHandler(t *testing.T) {
 		})
 	}
 	var op map[string]any
-	data, _ := json.Marshal(c.submitted[0][0])
+	data, _ := json.Marshal(c.jobs[0].Ops[0])
 	_ = json.Unmarshal(data, &op)
 	if op["OP_ID"] != "OP_NODE_SET_PARAMS" || op["drained"] != true || op["node_uuid"] != "uuid-host1" {
 		t.Errorf("set role submitted %v", op)
+	}
+	if j := c.jobs[0]; j.Status != JobCanceled || j.OpStatus[0] != JobCanceled || c.saved != 1 {
+		t.Errorf("canceled job: %+v, saved %d times", j, c.saved)
 	}
 }
 
 // TestWaitTimesOut: a wait whose job does not change answers null after
 // the cluster's wait timeout, with the lock given back meanwhile.
 func TestWaitTimesOut(t *testing.T) {
-	c := &fakeCluster{queued: map[int]bool{1: true}, changed: make(chan struct{})}
+	c := &fakeCluster{changed: make(chan struct{})}
+	c.Submit("instances_name_startup", false, map[string]any{"OP_ID": "OP_INSTANCE_STARTUP", "instance_name": "inst1"})
 	srv := httptest.NewServer(NewHandler(c, make(chan struct{})))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/2/jobs/1/wait", strings.NewReader(`{"fields":["status"],"previous_job_info":["queued"]}`))

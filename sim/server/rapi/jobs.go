@@ -18,14 +18,14 @@ func (h *Handler) routeJobs(q *rapiRequest, p []string) (int, any, *rapiErr) {
 			return 0, nil, e
 		}
 		out := []any{}
-		for _, id := range h.c.Jobs() {
+		for _, j := range h.c.Jobs() {
 			if q.flag("bulk") {
-				v := h.c.JobView(id)
+				v := j.view(j.ID)
 				delete(v, "oplog")
 				delete(v, "opresult")
 				out = append(out, v)
 			} else {
-				out = append(out, map[string]any{"id": id, "uri": "/2/jobs/" + strconv.Itoa(id)})
+				out = append(out, map[string]any{"id": j.ID, "uri": "/2/jobs/" + strconv.Itoa(j.ID)})
 			}
 		}
 		return 200, out, nil
@@ -34,17 +34,19 @@ func (h *Handler) routeJobs(q *rapiRequest, p []string) (int, any, *rapiErr) {
 	if err != nil {
 		return 0, nil, badRequest("Invalid job ID '%s'", p[0])
 	}
+	j := h.c.Job(id)
 	if len(p) == 1 {
 		switch q.r.Method {
 		case http.MethodGet:
-			return 200, h.c.JobView(id), nil
+			return 200, j.view(id), nil
 		case http.MethodDelete:
 			if e := q.needs(http.MethodDelete); e != nil {
 				return 0, nil, e
 			}
-			if !h.c.CancelJob(id) {
+			if !j.cancel() {
 				return 200, []any{false, fmt.Sprintf("Job %d not found in queue", id)}, nil
 			}
+			h.c.Save()
 			return 200, []any{true, fmt.Sprintf("Job %d canceled", id)}, nil
 		}
 		return 0, nil, q.needs(http.MethodGet, http.MethodDelete)
@@ -80,13 +82,18 @@ func (h *Handler) waitJob(q *rapiRequest, id int) (int, any, *rapiErr) {
 	deadline := time.NewTimer(h.c.WaitTimeout())
 	defer deadline.Stop()
 	for {
-		js, ok := h.c.JobState(id, req.Fields, serial)
-		if !ok {
+		j := h.c.Job(id)
+		if j == nil {
 			return 0, nil, errNotFound
 		}
-		cur := jsonClone(js.Fields)
-		if req.PreviousJobInfo == nil || !reflect.DeepEqual(cur, prev) || len(js.Logs) > 0 || js.Final {
-			return 200, map[string]any{"job_info": cur, "log_entries": js.Logs}, nil
+		info := make([]any, len(req.Fields))
+		for k, f := range req.Fields {
+			info[k] = j.field(f)
+		}
+		logs := j.logsAfter(serial)
+		cur := jsonClone(info)
+		if req.PreviousJobInfo == nil || !reflect.DeepEqual(cur, prev) || len(logs) > 0 || j.Final() {
+			return 200, map[string]any{"job_info": cur, "log_entries": logs}, nil
 		}
 		changed := h.c.Changed()
 		h.c.Unlock()
