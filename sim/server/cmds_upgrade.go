@@ -172,7 +172,7 @@ func (c *cmd) enableEtcdAuth(target string) string {
 	if c.s.etcd != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		if err := c.s.etcd.enableAuth(ctx, &c.stdout); err != nil {
+		if err := c.s.etcd.EnableAuth(ctx, &c.stdout); err != nil {
 			return "etcd: " + err.Error()
 		}
 	} else {

@@ -5,7 +5,8 @@
 // It is a model, not a stub. Start (or Serve) runs, on 127.0.0.1:
 //
 //   - one SSH server per node (golang.org/x/crypto/ssh), with host keys and
-//     a known_hosts file, admitting root with the key DIR/id_ed25519. A node
+//     a known_hosts file, admitting root with the key DIR/id_ed25519 (the
+//     protocol is package sim/server/sshd; exec.go is its Exec). A node
 //     executes command lines built by rokflow's SSH transport
 //     (steps/transport/ssh): words are read with POSIX quoting only
 //     (package shellwords) and dispatched to programs written in Go over
@@ -17,10 +18,15 @@
 //     shell ever runs: anything a shell would expand or chain is refused
 //     with status 127;
 //   - a real embedded etcd with TLS and client-certificate authentication,
-//     whose RBAC enable-etcd-auth turns on through the client v3 API;
+//     whose RBAC enable-etcd-auth turns on through the client v3 API
+//     (package sim/server/etcd; this package mirrors the cluster to it);
 //   - on platform ganeti, a Ganeti RAPI over HTTPS following the recorded
 //     answers of a real Ganeti 3.0.2 (testdata/rapi): bare job ids, a job
-//     queue with /2/jobs/ID/wait, sub-jobs, Ganeti's error classes;
+//     queue with /2/jobs/ID/wait, sub-jobs, Ganeti's error classes. The
+//     HTTP side and the job records are package sim/server/rapi; the
+//     queue's runner and the opcodes it runs against the cluster are here
+//     (jobs.go, ganeti_ops.go), behind the room's Cluster interface
+//     (rapi_cluster.go);
 //   - a control API (HTTP with a token, see sim.Client) for status, faults,
 //     the field operator and stop.
 //
@@ -67,6 +73,19 @@
 // playbook at the simulator. The program rokflow-sim (cmd/rokflow-sim)
 // serves it; the CLI is `rokflow sim` (cmd/rokflow), which talks to that
 // program through package sim and never links this one (nor its etcd).
+//
+// The services are rooms of their own, each with a narrow interface to
+// the cluster that this package implements, so that none imports it:
+// sim/server/sshd (the SSH protocol, keys and sessions; sshd.Cluster is
+// ssh_cluster.go), sim/server/rapi (the RAPI's HTTP side and the jobs as
+// Ganeti records them; rapi.Cluster is rapi_cluster.go) and
+// sim/server/etcd (the embedded etcd, its PKI and RBAC). What stays here
+// is the Server that wires them and owns the cluster model: the state and
+// its file (state.go, create.go), the rules (rules.go, releases.go,
+// release_files.go), the node programs and their file systems (exec.go,
+// shell.go, cmds_*.go, node_files.go), the Ganeti model, the job queue's
+// runner and the opcodes (ganeti*.go, jobs*.go), the field operator
+// (operator.go) and the control API (control.go, status.go).
 //
 // The package owns the simulated cluster only; it knows nothing of the
 // runtime, and imports no step kind (its tests drive the real ones).

@@ -13,6 +13,8 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/rokflow/rokflow/sim/server/etcd"
+	"github.com/rokflow/rokflow/sim/server/rapi"
 	"github.com/rokflow/rokflow/steps"
 	builtinkinds "github.com/rokflow/rokflow/steps/builtin"
 	"github.com/rokflow/rokflow/steps/stepstest"
@@ -142,7 +144,7 @@ anonymous_key = "/rok/"
 as = {
   cert_file = %q
   key_file  = %q
-}`, p.s.Status().Etcd, filepath.Join(dir, EtcdCAFile), filepath.Join(dir, EtcdClientCert), filepath.Join(dir, EtcdClientKey)))
+}`, p.s.Status().Etcd, filepath.Join(dir, etcd.CAFile), filepath.Join(dir, etcd.ClientCert), filepath.Join(dir, etcd.ClientKey)))
 	p.step("rok.config_set", master, fmt.Sprintf("key = \"cluster.master_candidates\"\nvalue = %q", previous))
 }
 
@@ -219,7 +221,7 @@ func TestPlaybookGaneti(t *testing.T) {
 	p := newPlaybook(t, s)
 	s.mu.Lock()
 	rapi := fmt.Sprintf(`rapi = { host = "127.0.0.1", port = %d, user = %q, password = %q, ca_file = %q }`,
-		s.st.Ports.RAPI, s.st.Spec.RAPIUser, s.st.Spec.RAPIPassword, filepath.Join(s.Dir(), RAPIPEMFile))
+		s.st.Ports.RAPI, s.st.Spec.RAPIUser, s.st.Spec.RAPIPassword, filepath.Join(s.Dir(), rapi.PEMFile))
 	image := release.ImageVersion(s.st.Spec.Upgrades[0])
 	s.mu.Unlock()
 

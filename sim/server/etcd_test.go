@@ -20,13 +20,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rokflow/rokflow/internal/pki"
+	"github.com/rokflow/rokflow/sim/server/etcd"
 )
 
 // etcdAs is an etcd client with a certificate from dir/etcd ("client",
 // "root", or a name for which a certificate is made with that CN).
 func etcdAs(t *testing.T, s *Server, name string) *clientv3.Client {
 	t.Helper()
-	dir := filepath.Join(s.Dir(), etcdDir)
+	dir := filepath.Join(s.Dir(), etcd.Dir)
 	if _, err := os.Stat(filepath.Join(dir, name+".crt")); err != nil {
 		ca, err := pki.LoadCA(dir)
 		if err != nil {
@@ -40,7 +41,7 @@ func etcdAs(t *testing.T, s *Server, name string) *clientv3.Client {
 		if err := p.Write(dir, name); err != nil {
 			t.Fatal(err)
 		}
-		data, _ := os.ReadFile(filepath.Join(s.Dir(), EtcdCAFile))
+		data, _ := os.ReadFile(filepath.Join(s.Dir(), etcd.CAFile))
 		_ = os.WriteFile(filepath.Join(dir, "ca.crt"), data, 0o644)
 	}
 	tc, err := transport.TLSInfo{CertFile: filepath.Join(dir, name+".crt"), KeyFile: filepath.Join(dir, name+".key"),
@@ -109,7 +110,7 @@ func TestEtcdAuth(t *testing.T) {
 func tlsProbe(s *Server) error {
 	u, _ := url.Parse(s.Status().Etcd)
 	pool := x509.NewCertPool()
-	ca, _ := os.ReadFile(filepath.Join(s.Dir(), EtcdCAFile))
+	ca, _ := os.ReadFile(filepath.Join(s.Dir(), etcd.CAFile))
 	pool.AppendCertsFromPEM(ca)
 	conn, err := tls.Dial("tcp", u.Host, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"h2"}})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rokflow/rokflow/sim"
 
+	"github.com/rokflow/rokflow/sim/server/sshd"
 	"github.com/rokflow/rokflow/sim/shellwords"
 )
 
@@ -55,7 +56,7 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // errKilled is returned for a command killed by a signal or by kill(1)
 // from another session; the SSH server reports exit-signal KILL.
-var errKilled = errors.New("killed")
+var errKilled = sshd.ErrKilled
 
 // Exec runs a command line on a node as its SSH server would and returns
 // the exit status; stdin may be nil. It is how tests and the SSH server

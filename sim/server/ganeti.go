@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/sim/internal/release"
+	"github.com/rokflow/rokflow/sim/server/rapi"
 )
 
 // ganeti is the Ganeti cluster under RokE: its hosts are nodes of kind
@@ -19,7 +20,7 @@ type ganeti struct {
 	GroupUUID string      `json:"group_uuid"`
 	CTime     float64     `json:"ctime"`
 	Instances []*instance `json:"instances"`
-	Jobs      []*job      `json:"jobs"`
+	Jobs      []*rapi.Job `json:"jobs"`
 	NextJob   int         `json:"next_job"`
 }
 
@@ -287,12 +288,4 @@ func (st *state) hostOf(target string) string {
 		}
 	}
 	return ""
-}
-
-// jsonClone round-trips v through JSON, so views never alias the state.
-func jsonClone(v any) any {
-	data, _ := json.Marshal(v)
-	var out any
-	_ = json.Unmarshal(data, &out)
-	return out
 }

@@ -7,13 +7,14 @@ import (
 	"strings"
 
 	"github.com/rokflow/rokflow/sim/internal/release"
+	"github.com/rokflow/rokflow/sim/server/rapi"
 )
 
 func opStr(op map[string]any, k string) string { s, _ := op[k].(string); return s }
 func opBool(op map[string]any, k string) bool  { b, _ := op[k].(bool); return b }
 
 // execOp carries out one opcode. The caller holds s.mu.
-func (s *Server) execOp(j *job, op map[string]any, log func(string, ...any)) (any, *opError) {
+func (s *Server) execOp(j *rapi.Job, op map[string]any, log func(string, ...any)) (any, *rapi.OpError) {
 	switch opStr(op, "OP_ID") {
 	case "OP_INSTANCE_MIGRATE":
 		return s.opMigrate(op, log)
@@ -32,11 +33,11 @@ func (s *Server) execOp(j *job, op map[string]any, log func(string, ...any)) (an
 	case "OP_INSTANCE_QUERY_DATA":
 		return s.opQueryData(op)
 	}
-	return nil, execError("Unsupported opcode %s in the simulator", opStr(op, "OP_ID"))
+	return nil, rapi.ExecError("Unsupported opcode %s in the simulator", opStr(op, "OP_ID"))
 }
 
 // fault returns the injected failure of an opcode, consuming one use.
-func (s *Server) fault(opID, target, node string) *opError {
+func (s *Server) fault(opID, target, node string) *rapi.OpError {
 	f := &s.st.Spec.Faults
 	for k, jf := range f.FailJobs {
 		if !jobFaultMatches(jf, opID, target) {
@@ -50,11 +51,11 @@ func (s *Server) fault(opID, target, node string) *opError {
 		}
 		switch opID {
 		case "OP_INSTANCE_REINSTALL":
-			return execError("Could not install OS for instance '%s' on node '%s': OS create script failed (exited with exit code 1), last lines in the log file:\nsnf-image: image transfer failed: connection reset by peer (simulated fault)", target, node)
+			return rapi.ExecError("Could not install OS for instance '%s' on node '%s': OS create script failed (exited with exit code 1), last lines in the log file:\nsnf-image: image transfer failed: connection reset by peer (simulated fault)", target, node)
 		case "OP_INSTANCE_MIGRATE":
-			return execError("Could not migrate instance %s: Failed to migrate instance: migration to %s aborted: connection reset by peer (simulated fault)", target, node)
+			return rapi.ExecError("Could not migrate instance %s: Failed to migrate instance: migration to %s aborted: connection reset by peer (simulated fault)", target, node)
 		}
-		return execError("%s(%s) failed on node %s: simulated fault", strings.TrimPrefix(opID, "OP_"), target, node)
+		return rapi.ExecError("%s(%s) failed on node %s: simulated fault", strings.TrimPrefix(opID, "OP_"), target, node)
 	}
 	return nil
 }
@@ -62,7 +63,7 @@ func (s *Server) fault(opID, target, node string) *opError {
 // iallocator picks the node hail would: a vm-capable, online, undrained
 // node other than the instance's primary and those excluded, with room for
 // the instance, fewest primary instances first.
-func (s *Server) iallocator(i *instance, extra map[string]int) (string, *opError) {
+func (s *Server) iallocator(i *instance, extra map[string]int) (string, *rapi.OpError) {
 	type cand struct {
 		name string
 		load int
@@ -83,7 +84,7 @@ func (s *Server) iallocator(i *instance, extra map[string]int) (string, *opError
 		cs = append(cs, cand{h.Name, len(s.st.Ganeti.primaries(h.Name)) + extra[h.Name]})
 	}
 	if len(cs) == 0 {
-		return "", prereq("insufficient_resources", "Can't compute nodes using iallocator 'hail': Request failed: No valid allocation solutions, failure reasons: %s", strings.Join(why, ", "))
+		return "", rapi.Prereq("insufficient_resources", "Can't compute nodes using iallocator 'hail': Request failed: No valid allocation solutions, failure reasons: %s", strings.Join(why, ", "))
 	}
 	sort.Slice(cs, func(a, b int) bool {
 		if cs[a].load != cs[b].load {
@@ -95,26 +96,26 @@ func (s *Server) iallocator(i *instance, extra map[string]int) (string, *opError
 }
 
 // usableTarget checks a node an instance is moved to.
-func (s *Server) usableTarget(name string) (*node, *opError) {
+func (s *Server) usableTarget(name string) (*node, *rapi.OpError) {
 	h := s.st.host(name)
 	if h == nil {
-		return nil, prereq("unknown_entity", "Node '%s' not known", name)
+		return nil, rapi.Prereq("unknown_entity", "Node '%s' not known", name)
 	}
 	switch h.GanetiRole {
 	case "offline":
-		return nil, prereq("wrong_state", "Can't use offline node %s", name)
+		return nil, rapi.Prereq("wrong_state", "Can't use offline node %s", name)
 	case "drained":
-		return nil, prereq("wrong_state", "Can't use drained node %s", name)
+		return nil, rapi.Prereq("wrong_state", "Can't use drained node %s", name)
 	}
 	return h, nil
 }
 
-func (s *Server) opMigrate(op map[string]any, log func(string, ...any)) (any, *opError) {
+func (s *Server) opMigrate(op map[string]any, log func(string, ...any)) (any, *rapi.OpError) {
 	g := s.st.Ganeti
 	name := opStr(op, "instance_name")
 	i := g.instance(name)
 	if i == nil {
-		return nil, prereq("unknown_entity", "Instance '%s' not known", name)
+		return nil, rapi.Prereq("unknown_entity", "Instance '%s' not known", name)
 	}
 	if opBool(op, "cleanup") {
 		log("Migrating instance %s", name)
@@ -125,7 +126,7 @@ func (s *Server) opMigrate(op map[string]any, log func(string, ...any)) (any, *o
 		return nil, nil
 	}
 	if i.DiskTemplate != "ext" && i.DiskTemplate != "sharedfile" {
-		return nil, prereq("wrong_state", "Instance's disk layout '%s' does not allow migrations", i.DiskTemplate)
+		return nil, rapi.Prereq("wrong_state", "Instance's disk layout '%s' does not allow migrations", i.DiskTemplate)
 	}
 	target := opStr(op, "target_node")
 	if target == "" {
@@ -142,12 +143,12 @@ func (s *Server) opMigrate(op map[string]any, log func(string, ...any)) (any, *o
 		return nil, perr
 	}
 	if target == i.PNode {
-		return nil, prereq("wrong_state", "Cannot migrate instance %s to its primary (%s)", name, i.PNode)
+		return nil, rapi.Prereq("wrong_state", "Cannot migrate instance %s to its primary (%s)", name, i.PNode)
 	}
 	failover := false
 	if !i.Running {
 		if !opBool(op, "allow_failover") {
-			return nil, prereq("wrong_state", "Can't migrate, please use failover: Instance %s is not running", name)
+			return nil, rapi.Prereq("wrong_state", "Can't migrate, please use failover: Instance %s is not running", name)
 		}
 		failover = true
 	}
@@ -170,7 +171,7 @@ func (s *Server) opMigrate(op map[string]any, log func(string, ...any)) (any, *o
 		log("* opening instance disks on node %s in shared mode", target)
 		if i.Kind == instGuest {
 			if ok, why := s.hostCompatible(s.st, h); !ok {
-				return nil, execError("Could not open the disks of instance %s on node %s: ExtStorage provider 'rok' failed to attach disk/0: %s", name, target, why)
+				return nil, rapi.ExecError("Could not open the disks of instance %s on node %s: ExtStorage provider 'rok' failed to attach disk/0: %s", name, target, why)
 			}
 		}
 		log("* preparing %s to accept the instance", target)
@@ -188,11 +189,11 @@ func (s *Server) opMigrate(op map[string]any, log func(string, ...any)) (any, *o
 	return nil, nil
 }
 
-func (s *Server) opShutdown(op map[string]any, dry bool, log func(string, ...any)) (any, *opError) {
+func (s *Server) opShutdown(op map[string]any, dry bool, log func(string, ...any)) (any, *rapi.OpError) {
 	name := opStr(op, "instance_name")
 	i := s.st.Ganeti.instance(name)
 	if i == nil {
-		return nil, prereq("unknown_entity", "Instance '%s' not known", name)
+		return nil, rapi.Prereq("unknown_entity", "Instance '%s' not known", name)
 	}
 	if dry {
 		log(" - INFO: dry-run mode requested, not actually executing the operation")
@@ -216,15 +217,15 @@ func (s *Server) opShutdown(op map[string]any, dry bool, log func(string, ...any
 	return nil, nil
 }
 
-func (s *Server) opStartup(op map[string]any, dry bool, log func(string, ...any)) (any, *opError) {
+func (s *Server) opStartup(op map[string]any, dry bool, log func(string, ...any)) (any, *rapi.OpError) {
 	name := opStr(op, "instance_name")
 	i := s.st.Ganeti.instance(name)
 	if i == nil {
-		return nil, prereq("unknown_entity", "Instance '%s' not known", name)
+		return nil, rapi.Prereq("unknown_entity", "Instance '%s' not known", name)
 	}
 	h := s.st.host(i.PNode)
 	if h.GanetiRole == "offline" {
-		return nil, prereq("wrong_state", "Can't use offline node %s", h.Name)
+		return nil, rapi.Prereq("wrong_state", "Can't use offline node %s", h.Name)
 	}
 	if dry {
 		log(" - INFO: dry-run mode requested, not actually executing the operation")
@@ -235,11 +236,11 @@ func (s *Server) opStartup(op map[string]any, dry bool, log func(string, ...any)
 	}
 	n := s.applianceNode(i)
 	if n != nil && has(s.st.Spec.Faults.NoPowerOn, n.Name) {
-		return nil, execError("Could not start instance '%s': Hypervisor error: the instance did not come up on %s (simulated fault no_power_on)", name, i.PNode)
+		return nil, rapi.ExecError("Could not start instance '%s': Hypervisor error: the instance did not come up on %s (simulated fault no_power_on)", name, i.PNode)
 	}
 	if i.Kind == instGuest {
 		if ok, why := s.hostCompatible(s.st, h); !ok {
-			return nil, execError("Could not start instance '%s': Cannot activate block devices: ExtStorage provider 'rok' failed to attach disk/0: %s", name, why)
+			return nil, rapi.ExecError("Could not start instance '%s': Cannot activate block devices: ExtStorage provider 'rok' failed to attach disk/0: %s", name, why)
 		}
 	}
 	if !opBool(op, "no_remember") {
@@ -267,14 +268,14 @@ func (s *Server) applianceNode(i *instance) *node {
 	return nil
 }
 
-func (s *Server) opReinstall(op map[string]any, log func(string, ...any)) (any, *opError) {
+func (s *Server) opReinstall(op map[string]any, log func(string, ...any)) (any, *rapi.OpError) {
 	name := opStr(op, "instance_name")
 	i := s.st.Ganeti.instance(name)
 	if i == nil {
-		return nil, prereq("unknown_entity", "Instance '%s' not known", name)
+		return nil, rapi.Prereq("unknown_entity", "Instance '%s' not known", name)
 	}
 	if i.Running {
-		return nil, prereq("wrong_state", "Instance %s is running, cannot reinstall", name)
+		return nil, rapi.Prereq("wrong_state", "Instance %s is running, cannot reinstall", name)
 	}
 	osName := opStr(op, "os_type")
 	if osName == "" {
@@ -298,7 +299,7 @@ func (s *Server) opReinstall(op map[string]any, log func(string, ...any)) (any, 
 		}
 	}
 	if !known {
-		return nil, execError("OS Parameters validation failed on node %s: Directory for OS %s not found in search path", i.PNode, osName)
+		return nil, rapi.ExecError("OS Parameters validation failed on node %s: Directory for OS %s not found in search path", i.PNode, osName)
 	}
 	var unknown []string
 	for k := range params {
@@ -308,14 +309,14 @@ func (s *Server) opReinstall(op map[string]any, log func(string, ...any)) (any, 
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, execError("OS Parameters validation failed on node %s: The following parameters are not supported by the OS %s: %s", i.PNode, base, strings.Join(unknown, ", "))
+		return nil, rapi.ExecError("OS Parameters validation failed on node %s: The following parameters are not supported by the OS %s: %s", i.PNode, base, strings.Join(unknown, ", "))
 	}
 	if opStr(op, "os_type") != "" {
 		log("Changing OS scripts to '%s'...", osName)
 	}
 	log(" - INFO: Running instance OS create scripts...")
-	fail := func(msg string) (any, *opError) {
-		return nil, execError("Could not install OS for instance '%s' on node '%s': OS create script failed (exited with exit code 1), last lines in the log file:\n%s", name, i.PNode, msg)
+	fail := func(msg string) (any, *rapi.OpError) {
+		return nil, rapi.ExecError("Could not install OS for instance '%s' on node '%s': OS create script failed (exited with exit code 1), last lines in the log file:\n%s", name, i.PNode, msg)
 	}
 	all := i.OSParams
 	var version string
@@ -355,20 +356,20 @@ func (s *Server) opReinstall(op map[string]any, log func(string, ...any)) (any, 
 	return nil, nil
 }
 
-func (s *Server) opEvacuate(j *job, op map[string]any, log func(string, ...any)) (any, *opError) {
+func (s *Server) opEvacuate(j *rapi.Job, op map[string]any, log func(string, ...any)) (any, *rapi.OpError) {
 	nodeName := opStr(op, "node_name")
 	h := s.st.host(nodeName)
 	if h == nil {
-		return nil, prereq("unknown_entity", "Node '%s' not known", nodeName)
+		return nil, rapi.Prereq("unknown_entity", "Node '%s' not known", nodeName)
 	}
 	mode := opStr(op, "mode")
 	remote := opStr(op, "remote_node")
 	ialloc := opStr(op, "iallocator")
 	if remote != "" && mode == "primary-only" {
-		return nil, prereq("wrong_input", "Without the use of an iallocator only secondary instances can be evacuated")
+		return nil, rapi.Prereq("wrong_input", "Without the use of an iallocator only secondary instances can be evacuated")
 	}
 	if mode == "all" && remote == "" {
-		return nil, prereq("wrong_input", "Due to an issue with the iallocator interface it is not possible to evacuate all instances at once; specify explicitly whether to evacuate primary or secondary instances")
+		return nil, rapi.Prereq("wrong_input", "Due to an issue with the iallocator interface it is not possible to evacuate all instances at once; specify explicitly whether to evacuate primary or secondary instances")
 	}
 	var insts []*instance
 	if mode == "primary-only" {
@@ -404,7 +405,7 @@ func (s *Server) opEvacuate(j *job, op map[string]any, log func(string, ...any))
 	}
 	if len(failed) > 0 {
 		log(" - WARNING: Unable to evacuate instances %s", strings.Join(failed, ", "))
-		return nil, execError("Unable to evacuate instances %s", strings.Join(failed, ", "))
+		return nil, rapi.ExecError("Unable to evacuate instances %s", strings.Join(failed, ", "))
 	}
 	if len(moves) > 0 {
 		log(" - INFO: Instances to be moved: %s", strings.Join(moves, ", "))
@@ -429,10 +430,10 @@ func (s *Server) opEvacuate(j *job, op map[string]any, log func(string, ...any))
 	return map[string]any{"jobs": jobs}, nil
 }
 
-func (s *Server) opNodeMigrate(j *job, op map[string]any, log func(string, ...any)) (any, *opError) {
+func (s *Server) opNodeMigrate(j *rapi.Job, op map[string]any, log func(string, ...any)) (any, *rapi.OpError) {
 	nodeName := opStr(op, "node_name")
 	if s.st.host(nodeName) == nil {
-		return nil, prereq("unknown_entity", "Node '%s' not known", nodeName)
+		return nil, rapi.Prereq("unknown_entity", "Node '%s' not known", nodeName)
 	}
 	target := opStr(op, "target_node")
 	if target != "" {
@@ -465,14 +466,14 @@ func (s *Server) opNodeMigrate(j *job, op map[string]any, log func(string, ...an
 	return map[string]any{"jobs": jobs}, nil
 }
 
-func (s *Server) opNodeSetParams(op map[string]any, log func(string, ...any)) (any, *opError) {
+func (s *Server) opNodeSetParams(op map[string]any, log func(string, ...any)) (any, *rapi.OpError) {
 	nodeName := opStr(op, "node_name")
 	h := s.st.host(nodeName)
 	if h == nil {
-		return nil, prereq("unknown_entity", "Node '%s' not known", nodeName)
+		return nil, rapi.Prereq("unknown_entity", "Node '%s' not known", nodeName)
 	}
 	if h.GanetiRole == "master" {
-		return nil, prereq("wrong_input", "The master role can be changed only via master-failover")
+		return nil, rapi.Prereq("wrong_input", "The master role can be changed only via master-failover")
 	}
 	if f := s.fault("OP_NODE_SET_PARAMS", nodeName, nodeName); f != nil {
 		return nil, f
@@ -501,14 +502,14 @@ func (s *Server) opNodeSetParams(op map[string]any, log func(string, ...any)) (a
 	return result, nil
 }
 
-func (s *Server) opQueryData(op map[string]any) (any, *opError) {
+func (s *Server) opQueryData(op map[string]any) (any, *rapi.OpError) {
 	out := map[string]any{}
 	names, _ := op["instances"].([]any)
 	for _, n := range names {
 		name, _ := n.(string)
 		i := s.st.Ganeti.instance(name)
 		if i == nil {
-			return nil, prereq("unknown_entity", "Instance '%s' not known", name)
+			return nil, rapi.Prereq("unknown_entity", "Instance '%s' not known", name)
 		}
 		state := "down"
 		if i.AdminUp {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/sim"
+	"github.com/rokflow/rokflow/sim/server/rapi"
 )
 
 // TestJobsRecord checks the jobs a harness reads after a crash: each with
@@ -37,7 +38,7 @@ func TestJobsRecord(t *testing.T) {
 		j = jobs[0]
 		return j.Final()
 	})
-	if j.Status != jobSuccess || len(j.Summary) != 1 || j.Summary[0] != "INSTANCE_MIGRATE("+guest+")" || j.Received.Before(before) || j.Received.After(time.Now()) {
+	if j.Status != rapi.JobSuccess || len(j.Summary) != 1 || j.Summary[0] != "INSTANCE_MIGRATE("+guest+")" || j.Received.Before(before) || j.Received.After(time.Now()) {
 		t.Fatalf("job %+v", j)
 	}
 	if op := j.Ops[0]; op.ID != "OP_INSTANCE_MIGRATE" || op.Instance != guest || op.TargetNode == "" || op.TargetNode == home {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rokflow/rokflow/sim"
+	"github.com/rokflow/rokflow/sim/server/rapi"
 )
 
 // rapiTest talks to the simulator's RAPI as rokflow's client does:
@@ -29,7 +30,7 @@ type rapiTest struct {
 
 func newRAPITest(t *testing.T, s *Server) *rapiTest {
 	t.Helper()
-	pem, err := os.ReadFile(filepath.Join(s.Dir(), RAPIPEMFile))
+	pem, err := os.ReadFile(filepath.Join(s.Dir(), rapi.PEMFile))
 	if err != nil {
 		t.Fatal(err)
 	}

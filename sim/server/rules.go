@@ -99,7 +99,7 @@ func (s *Server) powerOff(st *state, n *node, why string) {
 	for name := range n.Services {
 		n.Services[name] = svcInactive
 	}
-	s.ssh.drop(n.Name)
+	s.ssh.Drop(n.Name)
 	st.event(n.Name, "powered off (%s)", why)
 	st.elect()
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/rokflow/rokflow/sim"
 
 	"github.com/rokflow/rokflow/internal/pki"
+	"github.com/rokflow/rokflow/sim/server/etcd"
+	"github.com/rokflow/rokflow/sim/server/sshd"
 )
 
 // Server is a running simulator: the cluster state, one SSH server per
@@ -33,8 +35,8 @@ type Server struct {
 	changed chan struct{} // closed and replaced on every change
 
 	lockFile *os.File
-	ssh      *sshServer
-	etcd     *etcdServer
+	ssh      *sshd.Server
+	etcd     *etcd.Server
 	rapi     *http.Server
 	control  *http.Server
 	token    string
@@ -93,7 +95,7 @@ func Start(dir string, spec sim.Spec) (*Server, error) {
 	if created && s.st.Cluster.EtcdAuth && s.etcd != nil {
 		// A cluster created on a release that has etcd authentication.
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		err := s.etcd.enableAuth(ctx, io.Discard)
+		err := s.etcd.EnableAuth(ctx, io.Discard)
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("etcd: %w", err)
@@ -102,7 +104,7 @@ func Start(dir string, spec sim.Spec) (*Server, error) {
 	s.mu.Lock()
 	what := fmt.Sprintf("simulator serving (pid %d): control 127.0.0.1:%d", os.Getpid(), s.st.Ports.Control)
 	if s.etcd != nil {
-		what += ", etcd " + s.etcd.endpoint
+		what += ", etcd " + s.etcd.Endpoint()
 	}
 	if s.st.Ports.RAPI != 0 {
 		what += fmt.Sprintf(", RAPI https://127.0.0.1:%d", s.st.Ports.RAPI)
@@ -176,7 +178,7 @@ func (s *Server) shutdown() error {
 		errs = append(errs, ignoreClosed(s.rapi.Shutdown(ctx)))
 	}
 	if s.ssh != nil {
-		s.ssh.close()
+		s.ssh.Close()
 	}
 	select {
 	case <-s.stopping:
@@ -185,7 +187,7 @@ func (s *Server) shutdown() error {
 	}
 	s.wg.Wait()
 	if s.etcd != nil {
-		s.etcd.close()
+		s.etcd.Close()
 	}
 	if s.st != nil {
 		s.mu.Lock()
@@ -268,11 +270,11 @@ func (s *Server) loadOrCreate(spec sim.Spec) (created bool, err error) {
 
 func (s *Server) startServices() error {
 	var err error
-	if s.ssh, err = newSSHServer(s); err != nil {
+	if err := s.startSSH(); err != nil {
 		return err
 	}
 	if !s.st.Spec.NoEtcd {
-		if s.etcd, err = startEtcd(s); err != nil {
+		if s.etcd, err = etcd.Start(s.dir, &s.st.Ports.Etcd, &s.st.Ports.EtcdPeer); err != nil {
 			return err
 		}
 	}
@@ -289,7 +291,7 @@ func (s *Server) startServices() error {
 func (s *Server) saveLocked() error {
 	err := saveState(s.dir, s.st)
 	if s.etcd != nil {
-		s.etcd.publish(s.st.snapshot())
+		s.etcd.Publish(s.st.snapshot())
 	}
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -350,16 +352,6 @@ func kick(c chan struct{}) {
 	case c <- struct{}{}:
 	default:
 	}
-}
-
-// freePort finds a free loopback port (for etcd, whose config needs one).
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // listen listens on the recorded port, or a new one when it is 0.

@@ -11,6 +11,7 @@ import (
 	"github.com/rokflow/rokflow/sim"
 
 	"github.com/rokflow/rokflow/sim/internal/release"
+	"github.com/rokflow/rokflow/sim/server/rapi"
 )
 
 // Status returns the cluster's status.
@@ -101,7 +102,7 @@ func (s *Server) statusLocked() sim.Status {
 		for _, j := range jobs {
 			js := sim.JobStatus{ID: j.ID, Status: j.Status, Summary: j.Summary}
 			for k, r := range j.OpResult {
-				if j.OpStatus[k] == jobError {
+				if j.OpStatus[k] == rapi.JobError {
 					js.Error = fmt.Sprint(r)
 					break
 				}

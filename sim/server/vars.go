@@ -10,6 +10,8 @@ import (
 	"github.com/rokflow/rokflow/internal/pki"
 	"github.com/rokflow/rokflow/internal/posixsh"
 	"github.com/rokflow/rokflow/sim"
+	"github.com/rokflow/rokflow/sim/server/etcd"
+	"github.com/rokflow/rokflow/sim/server/rapi"
 )
 
 // hclString quotes s as an HCL string literal.
@@ -62,16 +64,16 @@ func WriteVars(dir string) error {
 	b.WriteString("}\n\n")
 	b.WriteString("etcd = {\n")
 	fmt.Fprintf(&b, "  endpoints = [%s]\n", hclString("https://"+addr(st.Ports.Etcd)))
-	fmt.Fprintf(&b, "  ca_file   = %s\n", path(EtcdCAFile))
-	fmt.Fprintf(&b, "  cert_file = %s\n", path(EtcdClientCert))
-	fmt.Fprintf(&b, "  key_file  = %s\n", path(EtcdClientKey))
+	fmt.Fprintf(&b, "  ca_file   = %s\n", path(etcd.CAFile))
+	fmt.Fprintf(&b, "  cert_file = %s\n", path(etcd.ClientCert))
+	fmt.Fprintf(&b, "  key_file  = %s\n", path(etcd.ClientKey))
 	b.WriteString("}\n")
 	if st.Spec.Platform == sim.PlatformGaneti {
 		b.WriteString("\nganeti = {\n")
 		fmt.Fprintf(&b, "  rapi_host   = \"127.0.0.1\"\n")
 		fmt.Fprintf(&b, "  rapi_port   = %d\n", st.Ports.RAPI)
 		fmt.Fprintf(&b, "  rapi_user   = %s\n", hclString(st.Spec.RAPIUser))
-		fmt.Fprintf(&b, "  ca_file     = %s\n", path(RAPIPEMFile))
+		fmt.Fprintf(&b, "  ca_file     = %s\n", path(rapi.PEMFile))
 		// The image (rok_version, image_id) is each playbook's own: a
 		// chain re-images with each release's in turn.
 		fmt.Fprintf(&b, "  os          = \"snf-image+default\"\n")

@@ -1,4 +1,4 @@
-package server
+package rapi
 
 import (
 	"crypto/subtle"
@@ -11,52 +11,66 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rokflow/rokflow/internal/pki"
 )
 
-// RAPIPEMFile holds the RAPI server's self-signed certificate, for the
-// playbook's ca_file.
-const RAPIPEMFile = "rapi.pem"
+// PEMFile holds the RAPI server's self-signed certificate, for the
+// playbook's ca_file; keyFile its key. Both are in the simulator's
+// directory.
+const (
+	PEMFile = "rapi.pem"
+	keyFile = "rapi.key"
+)
 
 // rapiFeatures are what GET /2/features answers.
 var rapiFeatures = []string{"node-evac-res1", "node-migrate-reqv1", "instance-reinstall-reqv1", "instance-create-reqv1"}
 
-func (s *Server) startRAPI() error {
-	certFile := filepath.Join(s.dir, RAPIPEMFile)
-	keyFile := filepath.Join(s.dir, "rapi.key")
+// Handler answers the RAPI's requests from a Cluster.
+type Handler struct {
+	c        Cluster
+	stopping <-chan struct{}
+}
+
+// NewHandler is the RAPI of c. A /2/jobs/ID/wait long poll ends early
+// when stopping is closed.
+func NewHandler(c Cluster, stopping <-chan struct{}) *Handler {
+	return &Handler{c: c, stopping: stopping}
+}
+
+// Serve serves h over HTTPS on l, with the certificate PEMFile of simDir,
+// made the first time, until the returned server is shut down.
+func Serve(simDir string, l net.Listener, h *Handler) (*http.Server, error) {
+	certFile := filepath.Join(simDir, PEMFile)
+	keyFile := filepath.Join(simDir, keyFile)
 	if _, err := os.Stat(keyFile); err != nil {
 		p, err := pki.SelfSigned("ganeti.example.com", []net.IP{net.ParseIP("127.0.0.1")}, []string{"localhost"})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := pki.WriteFile(keyFile, p.KeyPEM, 0o600); err != nil {
-			return err
+			return nil, err
 		}
 		if err := pki.WriteFile(certFile, p.CertPEM, 0o644); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	l, err := listen(&s.st.Ports.RAPI, "Ganeti RAPI")
-	if err != nil {
-		return err
-	}
-	s.rapi = &http.Server{
-		Handler:           http.HandlerFunc(s.serveRAPI),
+	srv := &http.Server{
+		Handler:           h,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
-	s.rapi.SetKeepAlivesEnabled(false)
-	go func() { _ = s.rapi.Serve(tls.NewListener(l, s.rapi.TLSConfig)) }()
-	return nil
+	srv.SetKeepAlivesEnabled(false)
+	go func() { _ = srv.Serve(tls.NewListener(l, srv.TLSConfig)) }()
+	return srv, nil
 }
 
 // rapiErr is an HTTP error answer: {"code", "message", "explain"}, the
@@ -75,7 +89,7 @@ func badRequest(format string, args ...any) *rapiErr {
 	return &rapiErr{400, fmt.Sprintf(format, args...), "Bad request syntax or unsupported method"}
 }
 
-func (s *Server) rapiReply(w http.ResponseWriter, status int, v any) {
+func reply(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Server", "Ganeti 3.0.2")
 	w.Header().Set("Connection", "close")
@@ -87,8 +101,8 @@ func (s *Server) rapiReply(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(data, '\n'))
 }
 
-func (s *Server) rapiError(w http.ResponseWriter, e *rapiErr) {
-	s.rapiReply(w, e.code, map[string]any{"code": e.code, "message": pyEscape(e.message), "explain": e.explain})
+func replyError(w http.ResponseWriter, e *rapiErr) {
+	reply(w, e.code, map[string]any{"code": e.code, "message": pyEscape(e.message), "explain": e.explain})
 }
 
 // pyEscape escapes as Python's html.escape, which Ganeti uses.
@@ -107,36 +121,37 @@ func (q *rapiRequest) flag(name string) bool {
 	return v == "1" || strings.EqualFold(v, "true")
 }
 
-func (s *Server) serveRAPI(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers one request as Ganeti 3.0.2 does.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
-	s.mu.Lock()
-	user, pass := s.st.Spec.RAPIUser, s.st.Spec.RAPIPassword
-	s.mu.Unlock()
+	h.c.Lock()
+	user, pass := h.c.Credentials()
+	h.c.Unlock()
 	q := &rapiRequest{r: r, body: body}
 	if u, p, ok := r.BasicAuth(); ok {
 		if subtle.ConstantTimeCompare([]byte(u), []byte(user)) != 1 || subtle.ConstantTimeCompare([]byte(p), []byte(pass)) != 1 {
-			s.rapiError(w, errUnauthorized)
+			replyError(w, errUnauthorized)
 			return
 		}
 		q.writer = true
 	}
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	if path == "" {
-		s.rapiReply(w, 200, nil)
+		reply(w, 200, nil)
 		return
 	}
 	q.parts = strings.Split(strings.TrimPrefix(path, "/"), "/")
 	if len(body) > 0 && (r.Method == http.MethodPost || r.Method == http.MethodPut) &&
 		!strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		s.rapiError(w, &rapiErr{415, "Unsupported Media Type", "Expected Content-Type application/json"})
+		replyError(w, &rapiErr{415, "Unsupported Media Type", "Expected Content-Type application/json"})
 		return
 	}
-	status, v, err := s.routeRAPI(q)
+	status, v, err := h.route(q)
 	if err != nil {
-		s.rapiError(w, err)
+		replyError(w, err)
 		return
 	}
-	s.rapiReply(w, status, v)
+	reply(w, status, v)
 }
 
 // needs checks the method and rights of a resource.
@@ -152,7 +167,7 @@ func (q *rapiRequest) needs(methods ...string) *rapiErr {
 	return &rapiErr{501, "Not Implemented", fmt.Sprintf("Method %s is unsupported for this resource", q.r.Method)}
 }
 
-func (s *Server) routeRAPI(q *rapiRequest) (int, any, *rapiErr) {
+func (h *Handler) route(q *rapiRequest) (int, any, *rapiErr) {
 	p := q.parts
 	switch {
 	case len(p) == 1 && p[0] == "version":
@@ -166,31 +181,30 @@ func (s *Server) routeRAPI(q *rapiRequest) (int, any, *rapiErr) {
 	if e := q.needs(http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete); e != nil {
 		return 0, nil, e
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.st
+	h.c.Lock()
+	defer h.c.Unlock()
 	switch p[1] {
 	case "features":
-		return s.get(q, rapiFeatures)
+		return get(q, rapiFeatures)
 	case "info":
-		return s.get(q, st.infoView())
+		return get(q, h.c.Info())
 	case "os":
-		return s.get(q, []string{"noop", "snf-image+default"})
+		return get(q, []string{"noop", "snf-image+default"})
 	case "nodes":
-		return s.routeNodes(q, p[2:])
+		return h.routeNodes(q, p[2:])
 	case "instances":
-		return s.routeInstances(q, p[2:])
+		return h.routeInstances(q, p[2:])
 	case "jobs":
-		return s.routeJobs(q, p[2:])
+		return h.routeJobs(q, p[2:])
 	case "query":
 		if len(p) == 3 && p[2] == "instance" {
-			return s.queryInstances(q)
+			return h.queryInstances(q)
 		}
 	}
 	return 0, nil, errNotFound
 }
 
-func (s *Server) get(q *rapiRequest, v any) (int, any, *rapiErr) {
+func get(q *rapiRequest, v any) (int, any, *rapiErr) {
 	if e := q.needs(http.MethodGet); e != nil {
 		return 0, nil, e
 	}
@@ -211,7 +225,7 @@ func decodeBody(q *rapiRequest, allowed ...string) (map[string]any, *rapiErr) {
 		return nil, badRequest("Can't overwrite static parameters {'dry_run'}")
 	}
 	for k := range body {
-		if !has(allowed, k) {
+		if !slices.Contains(allowed, k) {
 			return nil, badRequest("Invalid body parameters: (\"Unknown parameter '%s'\", 'wrong_input')", k)
 		}
 	}
@@ -227,43 +241,43 @@ func oneOfParam(op, field string, body map[string]any, required bool, values ...
 		return nil
 	}
 	sv, _ := v.(string)
-	if !has(values, sv) {
+	if !slices.Contains(values, sv) {
 		return badRequest("Invalid body parameters: (\"Parameter '%s.%s' fails validation\", 'wrong_input')", op, field)
 	}
 	return nil
 }
 
-func (s *Server) routeNodes(q *rapiRequest, p []string) (int, any, *rapiErr) {
-	st := s.st
+func (h *Handler) routeNodes(q *rapiRequest, p []string) (int, any, *rapiErr) {
 	if len(p) == 0 {
 		if e := q.needs(http.MethodGet); e != nil {
 			return 0, nil, e
 		}
 		var out []any
-		for _, h := range st.hosts() {
+		for _, name := range h.c.Hosts() {
 			if q.flag("bulk") {
-				out = append(out, st.nodeView(h, false))
+				out = append(out, h.c.HostView(name, false))
 			} else {
-				out = append(out, map[string]any{"id": h.Name, "uri": "/2/nodes/" + h.Name})
+				out = append(out, map[string]any{"id": name, "uri": "/2/nodes/" + name})
 			}
 		}
 		return 200, out, nil
 	}
-	h := st.host(p[0])
-	if h == nil {
+	name := p[0]
+	uuid, role, ok := h.c.Host(name)
+	if !ok {
 		return 0, nil, errNotFound
 	}
 	if len(p) == 1 {
-		return s.get(q, st.nodeView(h, true))
+		return get(q, h.c.HostView(name, true))
 	}
 	if len(p) != 2 {
 		return 0, nil, errNotFound
 	}
-	base := map[string]any{"node_name": h.Name, "node_uuid": h.UUID}
+	base := map[string]any{"node_name": name, "node_uuid": uuid}
 	switch p[1] {
 	case "role":
 		if q.r.Method == http.MethodGet {
-			return 200, h.GanetiRole, nil
+			return 200, role, nil
 		}
 		if e := q.needs(http.MethodPut); e != nil {
 			return 0, nil, e
@@ -285,7 +299,7 @@ func (s *Server) routeNodes(q *rapiRequest, p []string) (int, any, *rapiErr) {
 		default:
 			return 0, nil, badRequest("Can't set '%s' role", role)
 		}
-		return s.submitted(q, "nodes_name_role", false, merge(base, op))
+		return h.submitted("nodes_name_role", false, merge(base, op))
 	case "modify":
 		if e := q.needs(http.MethodPost); e != nil {
 			return 0, nil, e
@@ -294,7 +308,7 @@ func (s *Server) routeNodes(q *rapiRequest, p []string) (int, any, *rapiErr) {
 		if e != nil {
 			return 0, nil, e
 		}
-		return s.submitted(q, "nodes_name_modify", false, merge(base, map[string]any{"OP_ID": "OP_NODE_SET_PARAMS"}, body))
+		return h.submitted("nodes_name_modify", false, merge(base, map[string]any{"OP_ID": "OP_NODE_SET_PARAMS"}, body))
 	case "evacuate":
 		if e := q.needs(http.MethodPost); e != nil {
 			return 0, nil, e
@@ -311,11 +325,11 @@ func (s *Server) routeNodes(q *rapiRequest, p []string) (int, any, *rapiErr) {
 		}
 		dry := q.flag("dry-run")
 		if r, ok := body["remote_node"].(string); ok {
-			if h := st.host(r); h != nil {
-				body["remote_node_uuid"] = h.UUID
+			if uuid, _, ok := h.c.Host(r); ok {
+				body["remote_node_uuid"] = uuid
 			}
 		}
-		return s.submitted(q, "nodes_name_evacuate", dry, merge(base, map[string]any{"OP_ID": "OP_NODE_EVACUATE", "dry_run": dry}, body))
+		return h.submitted("nodes_name_evacuate", dry, merge(base, map[string]any{"OP_ID": "OP_NODE_EVACUATE", "dry_run": dry}, body))
 	case "migrate":
 		if e := q.needs(http.MethodPost); e != nil {
 			return 0, nil, e
@@ -328,39 +342,33 @@ func (s *Server) routeNodes(q *rapiRequest, p []string) (int, any, *rapiErr) {
 			return 0, nil, e
 		}
 		op := merge(base, map[string]any{"OP_ID": "OP_NODE_MIGRATE", "allow_runtime_changes": true, "ignore_ipolicy": false}, body)
-		return s.submitted(q, "nodes_name_migrate", false, op)
+		return h.submitted("nodes_name_migrate", false, op)
 	}
 	return 0, nil, errNotFound
 }
 
-func (s *Server) routeInstances(q *rapiRequest, p []string) (int, any, *rapiErr) {
-	st := s.st
-	g := st.Ganeti
+func (h *Handler) routeInstances(q *rapiRequest, p []string) (int, any, *rapiErr) {
 	if len(p) == 0 {
 		if e := q.needs(http.MethodGet); e != nil {
 			return 0, nil, e
 		}
-		names := make([]string, 0, len(g.Instances))
-		for _, i := range g.Instances {
-			names = append(names, i.Name)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(slices.Values(h.c.Instances()))
 		var out []any
 		for _, n := range names {
 			if q.flag("bulk") {
-				out = append(out, st.instanceView(g.instance(n)))
+				out = append(out, h.c.InstanceView(n))
 			} else {
 				out = append(out, map[string]any{"id": n, "uri": "/2/instances/" + n})
 			}
 		}
 		return 200, out, nil
 	}
-	i := g.instance(p[0])
+	i := h.c.InstanceView(p[0])
 	if len(p) == 1 {
 		if i == nil {
 			return 0, nil, errNotFound
 		}
-		return s.get(q, st.instanceView(i))
+		return get(q, i)
 	}
 	if len(p) != 2 {
 		return 0, nil, errNotFound
@@ -368,7 +376,7 @@ func (s *Server) routeInstances(q *rapiRequest, p []string) (int, any, *rapiErr)
 	// Writes to an unknown instance become jobs that fail, as in Ganeti.
 	base := map[string]any{"instance_name": p[0]}
 	if i != nil {
-		base["instance_uuid"] = i.UUID
+		base["instance_uuid"] = i["uuid"]
 	}
 	switch p[1] {
 	case "migrate":
@@ -385,13 +393,13 @@ func (s *Server) routeInstances(q *rapiRequest, p []string) (int, any, *rapiErr)
 		op := merge(base, map[string]any{"OP_ID": "OP_INSTANCE_MIGRATE", "mode": "live", "allow_runtime_changes": true,
 			"ignore_ipolicy": false, "cleanup": false, "allow_failover": false, "ignore_hvversions": false}, body)
 		if t := opStr(op, "target_node"); t != "" {
-			if h := st.host(t); h != nil {
-				op["target_node_uuid"] = h.UUID
+			if uuid, _, ok := h.c.Host(t); ok {
+				op["target_node_uuid"] = uuid
 			}
 		} else if opStr(op, "iallocator") == "" && opBool(op, "cleanup") {
 			op["iallocator"] = "hail"
 		}
-		return s.submitted(q, "instances_name_migrate", false, op)
+		return h.submitted("instances_name_migrate", false, op)
 	case "reinstall":
 		if e := q.needs(http.MethodPost); e != nil {
 			return 0, nil, e
@@ -429,10 +437,7 @@ func (s *Server) routeInstances(q *rapiRequest, p []string) (int, any, *rapiErr)
 			ops = append(ops, merge(base, common, map[string]any{"OP_ID": "OP_INSTANCE_STARTUP", "hvparams": map[string]any{},
 				"beparams": map[string]any{}, "no_remember": false, "startup_paused": false, "shutdown_timeout": 120}))
 		}
-		j := s.submit("", false, ops...)
-		s.flushEvents()
-		_ = s.saveLocked()
-		return 200, j.ID, nil
+		return 200, h.c.Submit("", false, ops...), nil
 	case "shutdown":
 		if e := q.needs(http.MethodPut); e != nil {
 			return 0, nil, e
@@ -446,14 +451,14 @@ func (s *Server) routeInstances(q *rapiRequest, p []string) (int, any, *rapiErr)
 			timeout = int(t)
 		}
 		dry := q.flag("dry-run")
-		return s.submitted(q, "instances_name_shutdown", dry, merge(base, map[string]any{"OP_ID": "OP_INSTANCE_SHUTDOWN", "dry_run": dry,
+		return h.submitted("instances_name_shutdown", dry, merge(base, map[string]any{"OP_ID": "OP_INSTANCE_SHUTDOWN", "dry_run": dry,
 			"force": false, "ignore_offline_nodes": false, "timeout": timeout, "no_remember": q.flag("no_remember"), "admin_state_source": "admin"}))
 	case "startup":
 		if e := q.needs(http.MethodPut); e != nil {
 			return 0, nil, e
 		}
 		dry := q.flag("dry-run")
-		return s.submitted(q, "instances_name_startup", dry, merge(base, map[string]any{"OP_ID": "OP_INSTANCE_STARTUP", "dry_run": dry,
+		return h.submitted("instances_name_startup", dry, merge(base, map[string]any{"OP_ID": "OP_INSTANCE_STARTUP", "dry_run": dry,
 			"force": q.flag("force"), "ignore_offline_nodes": false, "hvparams": map[string]any{}, "beparams": map[string]any{},
 			"no_remember": q.flag("no_remember"), "startup_paused": false, "shutdown_timeout": 120}))
 	case "info":
@@ -463,18 +468,15 @@ func (s *Server) routeInstances(q *rapiRequest, p []string) (int, any, *rapiErr)
 		if e := q.needs(http.MethodGet); e != nil {
 			return 0, nil, e
 		}
-		return s.submitted(q, "instances_name_info", false, map[string]any{"OP_ID": "OP_INSTANCE_QUERY_DATA", "use_locking": false,
-			"instances": []any{i.Name}, "static": q.flag("static")})
+		return h.submitted("instances_name_info", false, map[string]any{"OP_ID": "OP_INSTANCE_QUERY_DATA", "use_locking": false,
+			"instances": []any{i["name"]}, "static": q.flag("static")})
 	}
 	return 0, nil, errNotFound
 }
 
 // submitted queues a one-opcode job and answers its id.
-func (s *Server) submitted(q *rapiRequest, reason string, dry bool, op map[string]any) (int, any, *rapiErr) {
-	j := s.submit(reason, dry, op)
-	s.flushEvents()
-	_ = s.saveLocked()
-	return 200, j.ID, nil
+func (h *Handler) submitted(reason string, dry bool, op map[string]any) (int, any, *rapiErr) {
+	return 200, h.c.Submit(reason, dry, op), nil
 }
 
 func merge(ms ...map[string]any) map[string]any {
@@ -486,3 +488,6 @@ func merge(ms ...map[string]any) map[string]any {
 	}
 	return out
 }
+
+func opStr(op map[string]any, k string) string { s, _ := op[k].(string); return s }
+func opBool(op map[string]any, k string) bool  { b, _ := op[k].(bool); return b }

@@ -1,4 +1,4 @@
-package server
+package sshd
 
 import (
 	"context"
@@ -7,9 +7,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,11 +26,36 @@ import (
 	"github.com/rokflow/rokflow/internal/pki"
 )
 
-// Files the SSH side writes for clients.
+// Node is a machine the room serves: its name and the listener of its
+// own port.
+type Node struct {
+	Name     string
+	Listener net.Listener
+}
 
-// sshServer serves every node on its own loopback port.
-type sshServer struct {
-	s        *Server
+// Cluster is what the room needs of the simulated cluster.
+type Cluster interface {
+	// On says whether a node is powered on; a connection to a node that
+	// is off is closed unanswered.
+	On(node string) bool
+	// Exec runs one command line of an exec request on a node, with the
+	// variables the session set, and returns its exit status. It returns
+	// ErrKilled for a command killed by a signal, and another error when
+	// the node went away (the connection then drops without a status).
+	Exec(ctx context.Context, node, line string, env map[string]string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
+}
+
+// ErrKilled is Exec's error for a command killed by a signal (the
+// session's signal request, kill(1) or a node powered off): the client
+// sees exit-signal KILL.
+var ErrKilled = errors.New("killed")
+
+// envName is a variable name an env request may set.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Server serves every node on its own loopback port.
+type Server struct {
+	c        Cluster
 	client   ssh.PublicKey
 	mu       sync.Mutex
 	lns      []net.Listener
@@ -38,44 +65,47 @@ type sshServer struct {
 	sessions sync.WaitGroup
 }
 
-func newSSHServer(s *Server) (*sshServer, error) {
-	client, err := ensureClientKey(s.dir)
+// Start serves each node on its listener, with the host keys and the
+// client key of simDir (made the first time), and writes the known_hosts
+// file there. It closes the listeners when it fails.
+func Start(simDir string, nodes []Node, c Cluster) (*Server, error) {
+	srv := &Server{c: c, conns: map[string]map[net.Conn]bool{}}
+	for _, n := range nodes {
+		srv.lns = append(srv.lns, n.Listener)
+	}
+	client, err := ensureClientKey(simDir)
 	if err != nil {
+		srv.Close()
 		return nil, err
 	}
-	srv := &sshServer{s: s, client: client, conns: map[string]map[net.Conn]bool{}}
+	srv.client = client
 	var known []string
-	for _, n := range s.st.Nodes {
-		signer, err := ensureHostKey(s.dir, n.Name)
+	for _, n := range nodes {
+		signer, err := ensureHostKey(simDir, n.Name)
 		if err != nil {
-			srv.close()
+			srv.Close()
 			return nil, err
 		}
-		l, err := listen(&n.SSHPort, "SSH server of "+n.Name)
-		if err != nil {
-			srv.close()
-			return nil, err
-		}
-		srv.lns = append(srv.lns, l)
+		port := n.Listener.Addr().(*net.TCPAddr).Port
 		cfg := &ssh.ServerConfig{
 			PublicKeyCallback: srv.authorize,
 			ServerVersion:     "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3",
 		}
 		cfg.AddHostKey(signer)
-		known = append(known, knownhosts.Line([]string{net.JoinHostPort("127.0.0.1", strconv.Itoa(n.SSHPort))}, signer.PublicKey()))
+		known = append(known, knownhosts.Line([]string{net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, signer.PublicKey()))
 		srv.wg.Add(1)
-		go srv.accept(l, n.Name, cfg)
+		go srv.accept(n.Listener, n.Name, cfg)
 	}
 	sort.Strings(known)
-	if err := pki.WriteFile(filepath.Join(s.dir, sim.KnownHostsFile), []byte(strings.Join(known, "\n")+"\n"), 0o644); err != nil {
-		srv.close()
+	if err := pki.WriteFile(filepath.Join(simDir, sim.KnownHostsFile), []byte(strings.Join(known, "\n")+"\n"), 0o644); err != nil {
+		srv.Close()
 		return nil, err
 	}
 	return srv, nil
 }
 
 // authorize admits root with the simulator's client key.
-func (srv *sshServer) authorize(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+func (srv *Server) authorize(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 	if meta.User() != "root" {
 		return nil, fmt.Errorf("user %s is not allowed (only root)", meta.User())
 	}
@@ -85,18 +115,14 @@ func (srv *sshServer) authorize(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.
 	return &ssh.Permissions{}, nil
 }
 
-func (srv *sshServer) accept(l net.Listener, name string, cfg *ssh.ServerConfig) {
+func (srv *Server) accept(l net.Listener, name string, cfg *ssh.ServerConfig) {
 	defer srv.wg.Done()
 	for {
 		conn, err := l.Accept()
 		if err != nil {
 			return
 		}
-		srv.s.mu.Lock()
-		n := srv.s.st.node(name)
-		on := n != nil && n.On
-		srv.s.mu.Unlock()
-		if !on || !srv.track(name, conn, true) {
+		if !srv.c.On(name) || !srv.track(name, conn, true) {
 			// A powered-off machine: nothing answers.
 			conn.Close()
 			continue
@@ -111,7 +137,7 @@ func (srv *sshServer) accept(l net.Listener, name string, cfg *ssh.ServerConfig)
 }
 
 // track records (or forgets) an open connection; false once closed.
-func (srv *sshServer) track(name string, conn net.Conn, add bool) bool {
+func (srv *Server) track(name string, conn net.Conn, add bool) bool {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if add {
@@ -129,8 +155,9 @@ func (srv *sshServer) track(name string, conn net.Conn, add bool) bool {
 	return true
 }
 
-// drop closes every connection to a node, as its power going off does.
-func (srv *sshServer) drop(name string) {
+// Drop closes every connection to a node, as its power going off does. A
+// nil Server ignores it.
+func (srv *Server) Drop(name string) {
 	if srv == nil {
 		return
 	}
@@ -141,7 +168,7 @@ func (srv *sshServer) drop(name string) {
 	}
 }
 
-func (srv *sshServer) serveConn(conn net.Conn, name string, cfg *ssh.ServerConfig) {
+func (srv *Server) serveConn(conn net.Conn, name string, cfg *ssh.ServerConfig) {
 	_ = conn.SetDeadline(time.Now().Add(15 * time.Second))
 	sc, chans, reqs, err := ssh.NewServerConn(conn, cfg)
 	if err != nil {
@@ -169,7 +196,7 @@ func (srv *sshServer) serveConn(conn net.Conn, name string, cfg *ssh.ServerConfi
 
 // session serves one session channel: env requests, then one exec; a
 // signal request kills the running command.
-func (srv *sshServer) session(ch ssh.Channel, reqs <-chan *ssh.Request, name string) {
+func (srv *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request, name string) {
 	defer ch.Close()
 	env := map[string]string{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -196,9 +223,9 @@ func (srv *sshServer) session(ch ssh.Channel, reqs <-chan *ssh.Request, name str
 			go func() {
 				defer close(done)
 				defer ch.Close()
-				code, err := srv.s.exec(ctx, name, p.Command, env, ch, ch, ch.Stderr())
+				code, err := srv.c.Exec(ctx, name, p.Command, env, ch, ch, ch.Stderr())
 				switch {
-				case errors.Is(err, errKilled):
+				case errors.Is(err, ErrKilled):
 					_, _ = ch.SendRequest("exit-signal", false, ssh.Marshal(struct {
 						Signal     string
 						CoreDumped bool
@@ -235,7 +262,9 @@ func (srv *sshServer) session(ch ssh.Channel, reqs <-chan *ssh.Request, name str
 	}
 }
 
-func (srv *sshServer) close() {
+// Close stops listening, drops every connection and waits for the
+// sessions to end.
+func (srv *Server) Close() {
 	srv.mu.Lock()
 	srv.closed = true
 	for _, l := range srv.lns {

@@ -1,4 +1,4 @@
-package server
+package rapi
 
 import (
 	"encoding/json"
@@ -12,14 +12,13 @@ import (
 
 // The RAPI's job resources and instance queries.
 
-func (s *Server) routeJobs(q *rapiRequest, p []string) (int, any, *rapiErr) {
-	g := s.st.Ganeti
+func (h *Handler) routeJobs(q *rapiRequest, p []string) (int, any, *rapiErr) {
 	if len(p) == 0 {
 		if e := q.needs(http.MethodGet); e != nil {
 			return 0, nil, e
 		}
 		out := []any{}
-		for _, j := range g.Jobs {
+		for _, j := range h.c.Jobs() {
 			if q.flag("bulk") {
 				v := j.view(j.ID)
 				delete(v, "oplog")
@@ -35,7 +34,7 @@ func (s *Server) routeJobs(q *rapiRequest, p []string) (int, any, *rapiErr) {
 	if err != nil {
 		return 0, nil, badRequest("Invalid job ID '%s'", p[0])
 	}
-	j := g.job(id)
+	j := h.c.Job(id)
 	if len(p) == 1 {
 		switch q.r.Method {
 		case http.MethodGet:
@@ -44,16 +43,10 @@ func (s *Server) routeJobs(q *rapiRequest, p []string) (int, any, *rapiErr) {
 			if e := q.needs(http.MethodDelete); e != nil {
 				return 0, nil, e
 			}
-			if j == nil || j.Status != jobQueued {
+			if !j.cancel() {
 				return 200, []any{false, fmt.Sprintf("Job %d not found in queue", id)}, nil
 			}
-			j.Status = jobCanceled
-			for k := range j.OpStatus {
-				j.OpStatus[k] = jobCanceled
-				j.OpResult[k] = execError("Job canceled by request").result()
-			}
-			j.EndTS = timestamp(time.Now())
-			_ = s.saveLocked()
+			h.c.Save()
 			return 200, []any{true, fmt.Sprintf("Job %d canceled", id)}, nil
 		}
 		return 0, nil, q.needs(http.MethodGet, http.MethodDelete)
@@ -65,14 +58,14 @@ func (s *Server) routeJobs(q *rapiRequest, p []string) (int, any, *rapiErr) {
 		if !q.writer {
 			return 0, nil, errUnauthorized
 		}
-		return s.waitJob(q, id)
+		return h.waitJob(q, id)
 	}
 	return 0, nil, errNotFound
 }
 
-// waitJob is the /2/jobs/ID/wait long poll. The caller holds s.mu; it
-// is released while waiting.
-func (s *Server) waitJob(q *rapiRequest, id int) (int, any, *rapiErr) {
+// waitJob is the /2/jobs/ID/wait long poll. The caller holds the
+// cluster's lock; it is released while waiting.
+func (h *Handler) waitJob(q *rapiRequest, id int) (int, any, *rapiErr) {
 	var req struct {
 		Fields            []string `json:"fields"`
 		PreviousJobInfo   []any    `json:"previous_job_info"`
@@ -86,10 +79,10 @@ func (s *Server) waitJob(q *rapiRequest, id int) (int, any, *rapiErr) {
 		serial = *req.PreviousLogSerial
 	}
 	prev := jsonClone(req.PreviousJobInfo)
-	deadline := time.NewTimer(s.st.Spec.WaitTimeout.D())
+	deadline := time.NewTimer(h.c.WaitTimeout())
 	defer deadline.Stop()
 	for {
-		j := s.st.Ganeti.job(id)
+		j := h.c.Job(id)
 		if j == nil {
 			return 0, nil, errNotFound
 		}
@@ -99,26 +92,26 @@ func (s *Server) waitJob(q *rapiRequest, id int) (int, any, *rapiErr) {
 		}
 		logs := j.logsAfter(serial)
 		cur := jsonClone(info)
-		if req.PreviousJobInfo == nil || !reflect.DeepEqual(cur, prev) || len(logs) > 0 || final(j.Status) {
+		if req.PreviousJobInfo == nil || !reflect.DeepEqual(cur, prev) || len(logs) > 0 || j.Final() {
 			return 200, map[string]any{"job_info": cur, "log_entries": logs}, nil
 		}
-		changed := s.changesLocked()
-		s.mu.Unlock()
+		changed := h.c.Changed()
+		h.c.Unlock()
 		select {
 		case <-changed:
-			s.mu.Lock()
+			h.c.Lock()
 		case <-deadline.C:
-			s.mu.Lock()
+			h.c.Lock()
 			return 200, nil, nil
-		case <-s.stopping:
-			s.mu.Lock()
+		case <-h.stopping:
+			h.c.Lock()
 			return 200, nil, nil
 		}
 	}
 }
 
 // queryInstances is /2/query/instance (GET ?fields= or PUT with a body).
-func (s *Server) queryInstances(q *rapiRequest) (int, any, *rapiErr) {
+func (h *Handler) queryInstances(q *rapiRequest) (int, any, *rapiErr) {
 	var fields []string
 	var filter []any
 	switch q.r.Method {
@@ -158,8 +151,8 @@ func (s *Server) queryInstances(q *rapiRequest) (int, any, *rapiErr) {
 		desc = append(desc, map[string]any{"name": f, "title": t[0], "kind": t[1], "doc": t[2]})
 	}
 	data := []any{}
-	for _, i := range s.st.Ganeti.Instances {
-		v := s.st.instanceView(i)
+	for _, name := range h.c.Instances() {
+		v := h.c.InstanceView(name)
 		if len(filter) == 3 && filter[0] == "=" {
 			if fv, _ := filter[1].(string); fmt.Sprint(v[fv]) != fmt.Sprint(filter[2]) {
 				continue
@@ -176,4 +169,14 @@ func (s *Server) queryInstances(q *rapiRequest) (int, any, *rapiErr) {
 		data = append(data, row)
 	}
 	return 200, map[string]any{"data": data, "fields": desc}, nil
+}
+
+// jsonClone round-trips v through JSON, so that a view never aliases the
+// cluster's state once the lock is released, and compares with what a
+// client sent back.
+func jsonClone(v any) any {
+	data, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(data, &out)
+	return out
 }

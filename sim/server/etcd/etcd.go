@@ -1,8 +1,7 @@
-package server
+package etcd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,18 +22,20 @@ import (
 	"github.com/rokflow/rokflow/internal/pki"
 )
 
-// Files of the etcd PKI, under DIR/etcd.
+// Files of the etcd PKI and data, relative to the simulator's directory.
 const (
-	etcdDir = "etcd"
-	// EtcdCAFile is the CA that signs the server and client certificates.
-	EtcdCAFile = "etcd/ca.crt"
-	// EtcdClientCert and EtcdClientKey are the cluster's client
-	// certificate (CN rok): what the playbook proves etcd admits.
-	EtcdClientCert = "etcd/client.crt"
-	EtcdClientKey  = "etcd/client.key"
-	// EtcdRootCert and EtcdRootKey are a CN=root client certificate.
-	EtcdRootCert = "etcd/root.crt"
-	EtcdRootKey  = "etcd/root.key"
+	// Dir holds the PKI, the data directory and etcd's log.
+	Dir = "etcd"
+	// CAFile is the CA that signs the server and client certificates.
+	CAFile = "etcd/ca.crt"
+	// ClientCert and ClientKey are the cluster's client certificate
+	// (CN rok): what the playbook proves etcd admits.
+	ClientCert = "etcd/client.crt"
+	ClientKey  = "etcd/client.key"
+	// RootCert and RootKey are a CN=root client certificate, the one the
+	// simulator itself writes with.
+	RootCert = "etcd/root.crt"
+	RootKey  = "etcd/root.key"
 )
 
 // etcdUser is the CN of the cluster's client certificate and the etcd
@@ -44,9 +45,9 @@ const (
 	rokPrefix = "/rok/"
 )
 
-// etcdServer is a real embedded etcd with TLS and client-certificate
+// Server is a real embedded etcd with TLS and client-certificate
 // authentication, plus a client acting as root.
-type etcdServer struct {
+type Server struct {
 	e        *embed.Etcd
 	cli      *clientv3.Client
 	endpoint string
@@ -55,13 +56,16 @@ type etcdServer struct {
 	wg       sync.WaitGroup
 }
 
-func startEtcd(s *Server) (*etcdServer, error) {
-	dir := filepath.Join(s.dir, etcdDir)
-	if err := ensureEtcdPKI(dir); err != nil {
+// Start starts etcd for the simulator in simDir, making its PKI under
+// simDir/etcd the first time. A port that is 0 is set to a free one, so
+// that the caller can record it and a restarted simulator is found where
+// it was. Start returns once etcd is ready.
+func Start(simDir string, clientPort, peerPort *int) (*Server, error) {
+	dir := filepath.Join(simDir, Dir)
+	if err := ensurePKI(dir); err != nil {
 		return nil, err
 	}
-	p := &s.st.Ports
-	for _, port := range []*int{&p.Etcd, &p.EtcdPeer} {
+	for _, port := range []*int{clientPort, peerPort} {
 		if *port == 0 {
 			var err error
 			if *port, err = freePort(); err != nil {
@@ -69,8 +73,8 @@ func startEtcd(s *Server) (*etcdServer, error) {
 			}
 		}
 	}
-	cu := url.URL{Scheme: "https", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Etcd))}
-	pu := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.EtcdPeer))}
+	cu := url.URL{Scheme: "https", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(*clientPort))}
+	pu := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(*peerPort))}
 	cfg := embed.NewConfig()
 	cfg.Name = "sim"
 	cfg.Dir = filepath.Join(dir, "data")
@@ -121,13 +125,13 @@ func startEtcd(s *Server) (*etcdServer, error) {
 		e.Close()
 		return nil, err
 	}
-	es := &etcdServer{e: e, cli: cli, endpoint: cu.String(), snap: make(chan []byte, 1), stop: make(chan struct{})}
+	es := &Server{e: e, cli: cli, endpoint: cu.String(), snap: make(chan []byte, 1), stop: make(chan struct{})}
 	es.wg.Add(1)
 	go es.publishLoop()
 	return es, nil
 }
 
-func ensureEtcdPKI(dir string) error {
+func ensurePKI(dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, "client.key")); err == nil {
 		return nil
 	}
@@ -157,9 +161,13 @@ func ensureEtcdPKI(dir string) error {
 	return nil
 }
 
-// publish hands the latest cluster snapshot to the writer goroutine; only
-// the newest one is kept.
-func (es *etcdServer) publish(data []byte) {
+// Endpoint is the client URL, https://127.0.0.1:PORT.
+func (es *Server) Endpoint() string { return es.endpoint }
+
+// Publish hands the latest cluster snapshot to the writer goroutine, which
+// puts it at /rok/cluster; only the newest one is kept. A nil Server
+// ignores it.
+func (es *Server) Publish(data []byte) {
 	if es == nil {
 		return
 	}
@@ -175,7 +183,7 @@ func (es *etcdServer) publish(data []byte) {
 
 // publishLoop mirrors the cluster state to etcd under /rok/, where the
 // real cluster keeps it.
-func (es *etcdServer) publishLoop() {
+func (es *Server) publishLoop() {
 	defer es.wg.Done()
 	for {
 		select {
@@ -189,10 +197,10 @@ func (es *etcdServer) publishLoop() {
 	}
 }
 
-// enableAuth creates the root user and role and a certificate-only user
+// EnableAuth creates the root user and role and a certificate-only user
 // for the cluster's certificate, then enables authentication, following
 // the procedure of etcd's RBAC guide; each step tolerates a re-run.
-func (es *etcdServer) enableAuth(ctx context.Context, out io.Writer) error {
+func (es *Server) EnableAuth(ctx context.Context, out io.Writer) error {
 	step := func(what string, f func() error, okIf ...error) error {
 		fmt.Fprintf(out, " - %s... ", what)
 		err := f()
@@ -233,22 +241,21 @@ func (es *etcdServer) enableAuth(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-func (es *etcdServer) close() {
+// Close stops the writer, the root client and etcd.
+func (es *Server) Close() {
 	close(es.stop)
 	es.wg.Wait()
 	es.cli.Close()
 	es.e.Close()
 }
 
-// snapshot is the cluster as mirrored to etcd.
-func (st *state) snapshot() []byte {
-	doc := map[string]any{
-		"name":                 st.Cluster.Name,
-		"master":               st.Cluster.Master,
-		"shared_state_version": st.Cluster.SharedState,
-		"config":               st.Cluster.Config,
-		"members":              st.memberList(),
+// freePort finds a free loopback port: etcd's configuration needs one
+// before it listens.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
 	}
-	data, _ := json.Marshal(doc)
-	return data
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
