@@ -5,11 +5,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"maps"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,26 +209,18 @@ func mustEd25519(t *testing.T) ed25519.PrivateKey {
 	return k
 }
 
-// schemes summarises endpoint schemes as sim status does: "tcp", "http",
-// or per file.
-func schemes(m map[string]string) string {
-	seen := map[string]bool{}
+// onlyScheme reports whether every endpoint of m that is set uses scheme,
+// and one is.
+func onlyScheme(m map[string]string, scheme string) bool {
+	n := 0
 	for _, v := range m {
-		if v != "none" && v != "missing" {
-			seen[v] = true
+		switch v {
+		case "none", "missing":
+		case scheme:
+			n++
+		default:
+			return false
 		}
 	}
-	if len(seen) == 1 {
-		for k := range seen {
-			return k
-		}
-	}
-	if len(seen) == 0 {
-		return "-"
-	}
-	var parts []string
-	for _, f := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, filepath.Base(f)+"="+m[f])
-	}
-	return strings.Join(parts, ",")
+	return n > 0
 }
