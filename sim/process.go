@@ -19,6 +19,11 @@ const (
 	// ProgramEnv names the environment variable that says where the
 	// program is, before the directory of the running program and PATH.
 	ProgramEnv = "ROKFLOW_SIM"
+	// SpecEnv carries the cluster to create, a Spec in JSON, from rokflow
+	// to rokflow-sim: the environment, unlike the command line, is not
+	// readable by other users of the machine, and a Spec may hold the
+	// cluster's passwords.
+	SpecEnv = "ROKFLOW_SIM_SPEC"
 )
 
 // FindProgram returns the path of rokflow-sim: $ROKFLOW_SIM when set, the
@@ -45,8 +50,9 @@ func FindProgram() (string, error) {
 }
 
 // ServeCommand returns the command that runs rokflow-sim serving dir,
-// creating spec's cluster there unless one exists; its Stdout, Stderr and
-// SysProcAttr are the caller's to set.
+// creating spec's cluster there unless one exists (spec travels in the
+// command's environment, SpecEnv); its Stdout, Stderr and SysProcAttr are
+// the caller's to set.
 func ServeCommand(dir string, spec Spec) (*exec.Cmd, error) {
 	prog, err := FindProgram()
 	if err != nil {
@@ -56,7 +62,9 @@ func ServeCommand(dir string, spec Spec) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	return exec.Command(prog, "serve", "--dir", dir, "--spec", string(data)), nil
+	cmd := exec.Command(prog, "serve", "--dir", dir)
+	cmd.Env = append(os.Environ(), SpecEnv+"="+string(data))
+	return cmd, nil
 }
 
 // ErrNotReady says a simulator did not become ready in time.

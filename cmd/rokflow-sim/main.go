@@ -5,6 +5,7 @@
 // PATH; it is a program of its own so that rokflow links no etcd server.
 //
 //	rokflow-sim serve --dir DIR [--spec JSON]   serve DIR until interrupted or stopped
+//	                                           (the spec also comes in $ROKFLOW_SIM_SPEC)
 //	rokflow-sim status --dir DIR                the status of the cluster in DIR, as JSON
 //	rokflow-sim version
 package main
@@ -43,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rokflow-sim "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", ".rokflow/sim", "the directory holding the simulated cluster")
-	specJSON := fs.String("spec", "", "the cluster to create when DIR holds none, as a sim.Spec in JSON")
+	specJSON := fs.String("spec", "", "the cluster to create when DIR holds none, as a sim.Spec in JSON (rokflow passes it in "+sim.SpecEnv+" instead, which other users cannot read)")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
 		if err == nil {
 			fmt.Fprintf(stderr, "rokflow-sim %s: unexpected argument %q\n", args[0], fs.Arg(0))
@@ -53,6 +54,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		var spec sim.Spec
+		if *specJSON == "" {
+			*specJSON = os.Getenv(sim.SpecEnv)
+			os.Unsetenv(sim.SpecEnv)
+		}
 		if *specJSON != "" {
 			if err := json.Unmarshal([]byte(*specJSON), &spec); err != nil {
 				fmt.Fprintf(stderr, "rokflow-sim: --spec: %s\n", err)

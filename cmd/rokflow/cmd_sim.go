@@ -249,7 +249,7 @@ func (c *SimServeCmd) Run(a *App) error {
 		return &exitError{code: exitFailed, msg: err.Error()}
 	}
 	fmt.Fprintf(a.Stderr, "rokflow %s: simulator starting in %s (pid %d)\n", Version, c.Dir, os.Getpid())
-	if err := syscall.Exec(cmd.Path, cmd.Args, os.Environ()); err != nil {
+	if err := syscall.Exec(cmd.Path, cmd.Args, cmd.Env); err != nil {
 		return &exitError{code: exitFailed, msg: fmt.Sprintf("simulator: %s", err)}
 	}
 	return nil

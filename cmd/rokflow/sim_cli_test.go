@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,5 +72,15 @@ func TestSimStartReleases(t *testing.T) {
 	}
 	if _, text, _ := run(t, nil, "sim", "status", "--dir", dir); !strings.Contains(text, "started at 0.10.2, upgrades to 0.11.0, then 0.12.0") {
 		t.Errorf("status text:\n%s", text)
+	}
+	// The spec, which may hold the cluster's passwords, reaches the
+	// simulator through its environment, not its command line, which
+	// every user of the machine can read.
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.PID))
+	if err != nil {
+		t.Fatalf("the simulator's command line: %v", err)
+	}
+	if args := strings.ReplaceAll(string(cmdline), "\x00", " "); !strings.Contains(args, "rokflow-sim serve --dir") || strings.Contains(args, "password") || strings.Contains(args, "{") {
+		t.Errorf("the simulator's command line: %s", args)
 	}
 }
