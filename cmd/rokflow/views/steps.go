@@ -79,7 +79,8 @@ func writeBlockDoc(w io.Writer, c palette, b *schema.Block, indent string) {
 		} else {
 			notes = append(notes, "optional")
 		}
-		if a.Default != cty.NilVal && !a.Default.IsNull() {
+		if a.Default != cty.NilVal && !a.Default.IsNull() && !a.Sensitive {
+			// A sensitive argument's default is not shown, as in steps --json.
 			notes = append(notes, "default "+steps.Display(a.Default))
 		}
 		if a.Sensitive {

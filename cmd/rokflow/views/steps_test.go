@@ -31,7 +31,7 @@ func docSchema() *steps.Schema {
 			Attributes: map[string]*schema.Attribute{
 				"unit":     {Type: cty.String, Required: true, Description: "The systemd unit."},
 				"retries":  {Type: cty.Number, Default: cty.NumberIntVal(3)},
-				"password": {Type: cty.String, Sensitive: true},
+				"password": {Type: cty.String, Sensitive: true, Default: cty.StringVal("hunter2-default")},
 			},
 			Blocks: map[string]*schema.NestedBlock{
 				"check": {Nesting: schema.NestingList, Description: "A probe.", Block: schema.Block{
@@ -74,7 +74,7 @@ func TestKindDoc(t *testing.T) {
 		"Target: runs on the host named by `on`",
 		"Secrets: given a sensitive value other than as a credential (password), every\noutput but pid is sensitive, and output lines are withheld\n",
 		"Timeout: the step's `timeout`; 5m when the step sets none\n",
-		"  password string (optional, sensitive)\n",
+		"  password string (optional, sensitive)\n", // its default is not shown
 		"  retries number (optional, default 3)\n",
 		"  unit string (required)\n      The systemd unit.\n",
 		"  check { … } (blocks, any number)\n      A probe.\n      url list(string) (optional)\n",
@@ -83,6 +83,9 @@ func TestKindDoc(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("no %q in:\n%s", want, got)
 		}
+	}
+	if strings.Contains(got, "hunter2") {
+		t.Errorf("a sensitive argument's default is shown:\n%s", got)
 	}
 }
 
