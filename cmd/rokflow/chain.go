@@ -250,7 +250,7 @@ func (c *ApplyCmd) applyChain(a *App) error {
 	}
 	defer backend.Close()
 	h := holder("apply " + filepath.Base(ch.dir) + " --to " + ch.target)
-	sess, err := c.lock(a, backend, h)
+	sess, err := c.lock(a, backend, h, c.Path)
 	if err != nil {
 		return err
 	}

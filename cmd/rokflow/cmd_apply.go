@@ -78,21 +78,23 @@ func (c *ApplyCmd) Run(a *App) error {
 	}
 	defer backend.Close()
 	h := holder("apply " + l.pb.Meta.Name)
-	sess, err := c.lock(a, backend, h)
+	sess, err := c.lock(a, backend, h, path)
 	if err != nil {
 		return err
 	}
 	defer sess.Unlock(context.WithoutCancel(ctx))
-	return c.applyLoaded(a, l, c.Path, hash, saved, approve, backend, sess, h)
+	// Hints name the playbook, also when the operator gave a plan file.
+	return c.applyLoaded(a, l, path, hash, saved, approve, backend, sess, h)
 }
 
-// lock takes the run lock of backend for h.
-func (c *ApplyCmd) lock(a *App, backend state.Backend, h state.Holder) (state.Session, error) {
+// lock takes the run lock of backend for h; path names the playbook in
+// the hint of a lock held.
+func (c *ApplyCmd) lock(a *App, backend state.Backend, h state.Holder, path string) (state.Session, error) {
 	sess, err := backend.Lock(a.Ctx, h)
 	if err != nil {
 		var le *state.LockedError
 		if errors.As(err, &le) {
-			return nil, &exitError{code: exitFailed, msg: fmt.Sprintf("%s; wait for it, or if it is gone for good run: rokflow unlock %s", le.Error(), c.Path)}
+			return nil, &exitError{code: exitFailed, msg: fmt.Sprintf("%s; wait for it, or if it is gone for good run: rokflow unlock%s %s", le.Error(), c.StateFlags.hint(), posixsh.Word(path))}
 		}
 		return nil, &exitError{code: exitFailed, msg: fmt.Sprintf("cannot take the run lock: %s", err)}
 	}

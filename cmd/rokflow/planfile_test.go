@@ -190,3 +190,20 @@ func TestPlanFileFactsAreJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanFileHintsNameThePlaybook: the hints of an apply given a plan
+// file name the playbook, which state show and unlock read, not the file.
+func TestPlanFileHintsNameThePlaybook(t *testing.T) {
+	dir := writePlaybook(t, "step \"a\" {\n  uses    = \"exec\"\n  command = [\"false\"]\n}\n")
+	planPath := filepath.Join(t.TempDir(), "my.plan")
+	if code, out, stderr := run(t, nil, "plan", dir, "--out", planPath); code != 0 {
+		t.Fatalf("plan: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr := run(t, nil, "apply", planPath, "--yes")
+	if code != 1 || !strings.Contains(stderr, "see rokflow state show "+dir) || strings.Contains(stderr, "my.plan") {
+		t.Errorf("apply of a plan file: exit %d\n%s%s", code, out, stderr)
+	}
+	if code, out, stderr := run(t, nil, "state", "show", dir); code != 0 || !strings.Contains(out, "step.a  FAILED") {
+		t.Errorf("the hint's state show: exit %d\n%s%s", code, out, stderr)
+	}
+}
