@@ -27,6 +27,9 @@ func (e *executor) complete(r result) {
 		return
 	}
 	inst := e.p.plan.Instances[i]
+	if inst.Gate && e.checkStopped(inst, r) {
+		return
+	}
 	if inst.Gate && e.checkEnded(inst) {
 		return
 	}

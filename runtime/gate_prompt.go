@@ -97,9 +97,20 @@ func (e *executor) interruptGate(g *gateWait) {
 	e.event(Event{Type: EventGateEnd, Run: e.run, Addr: g.inst.Address, Status: GateInterrupted, Summary: "interrupted: the gate still waits; the run stops"})
 }
 
-// interruptGates ends every active wait at the first interrupt.
+// interruptGates ends every active wait at the first interrupt, and every
+// gate's check: waiting for a node to come back is not work an interrupt
+// lets finish. The gate still waits; the run that resumes waits again.
 func (e *executor) interruptGates() {
 	for _, addr := range sortedKeys(e.gates) {
-		e.interruptGate(e.gates[addr])
+		g := e.gates[addr]
+		if g.check != nil {
+			if !g.stopped {
+				g.stopped = true
+				g.check()
+				e.event(Event{Type: EventGateEnd, Run: e.run, Addr: addr, Status: GateInterrupted, Summary: "interrupted: the gate still waits; the run stops"})
+			}
+			continue
+		}
+		e.interruptGate(g)
 	}
 }

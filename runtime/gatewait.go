@@ -74,6 +74,8 @@ type gateWait struct {
 	// check ends the gate's check, for a gate with one whose check runs:
 	// approvals pass such a gate too.
 	check context.CancelFunc
+	// stopped: an interrupt ended the check; the gate still waits.
+	stopped bool
 	// prompting cancels the question being asked, if one is; asked is
 	// closed once the question has returned, and printed its last word.
 	prompting context.CancelFunc
@@ -305,6 +307,20 @@ func (e *executor) checkContext(inst *plan.Instance) context.Context {
 	ctx, cancel := context.WithCancel(e.ctx)
 	e.gates[inst.Address] = &gateWait{inst: inst, rule: gateRuleOf(inst), evented: map[string]bool{}, check: cancel}
 	return ctx
+}
+
+// checkStopped takes the end of a gate's check that an interrupt cut
+// short (interruptGates): the gate still waits, as the journal says since
+// it began. A check that passed as it was stopped passes the gate.
+func (e *executor) checkStopped(inst *plan.Instance, r result) bool {
+	g := e.gates[inst.Address]
+	if g == nil || !g.stopped || !r.diags.HasErrors() {
+		return false
+	}
+	delete(e.gates, inst.Address)
+	st := e.state(inst.Address)
+	st.status, st.waiting = state.Waiting, true
+	return true
 }
 
 // checkEnded takes the end of a gate's check: it reports whether approvals

@@ -323,3 +323,53 @@ func TestGateWithCheckApprovedFromElsewhere(t *testing.T) {
 		t.Errorf("ledger %q", got)
 	}
 }
+
+// TestGateWithCheckInterrupted: the first interrupt ends a gate's check
+// (waiting for a node is not work to let finish): the run stops at once
+// with the gate still waiting, neither failed nor compensated, and the
+// next apply waits at it again.
+func TestGateWithCheckInterrupted(t *testing.T) {
+	f := gateFixture(t, `check {
+    command  = ["false"]
+    interval = "50ms"
+  }`)
+	h := &gateHook{}
+	stop := make(chan struct{})
+	h.onStart = func(ev runtime.Event) {
+		if ev.Addr == "step.gate" {
+			close(stop)
+		}
+	}
+	done := make(chan *runtime.Result, 1)
+	go func() { done <- f.apply(func(o *runtime.ApplyOptions) { o.Hook, o.Stop = h, stop }) }()
+	var res *runtime.Result
+	select {
+	case res = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run did not stop at the interrupt: the gate's check kept it waiting")
+	}
+	h.wait()
+	if res.Status != runtime.RunStopped || !slices.Equal(res.Waiting, []string{"step.gate"}) || len(res.Failed) != 0 {
+		t.Fatalf("after the interrupt: %+v %v", res, f.diags)
+	}
+	if got, want := h.gate(), []string{"gate_end interrupted 0/0"}; !slices.Equal(got, want) {
+		t.Errorf("gate events %q, want %q", got, want)
+	}
+	recs, err := f.backend.Records(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := state.Fold(recs).Last().Step("step.gate"); s == nil || s.Status != state.Waiting {
+		t.Errorf("the journal says the gate is %+v, want waiting", s)
+	}
+	h2 := &gateHook{}
+	h2.onStart = func(ev runtime.Event) {
+		if ev.Addr == "step.gate" {
+			approveAs(t, f.backend, "erin", ev.Addr)
+		}
+	}
+	if res := f.apply(func(o *runtime.ApplyOptions) { o.Hook = h2 }); res.Status != runtime.RunSucceeded {
+		t.Fatalf("the resumed run: %+v %v", res, f.diags)
+	}
+	h2.wait()
+}
