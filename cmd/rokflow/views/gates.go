@@ -40,6 +40,10 @@ func gateLine(c palette, ev runtime.Event) (string, bool) {
 		switch {
 		case ev.Status == runtime.GateApproved && ev.How == runtime.HowCheck:
 			return fmt.Sprintf("  %s %s completed by its check; the run continues", c.green("✓"), ev.Addr), true
+		case ev.Status == runtime.GateApproved && ev.Needed > 1:
+			// Each approval was told with its own way (gate_approval);
+			// the last one's is not the others'.
+			return fmt.Sprintf("  %s %s approved by %s; the run continues", c.green("✓"), ev.Addr, ev.By), true
 		case ev.Status == runtime.GateApproved:
 			return fmt.Sprintf("  %s %s approved by %s (%s); the run continues", c.green("✓"), ev.Addr, ev.By, howText(ev.How)), true
 		}

@@ -29,6 +29,9 @@ func TestGateLine(t *testing.T) {
 		"approved at the prompt": {
 			runtime.Event{Type: runtime.EventGateEnd, Addr: "gate.boot", Status: runtime.GateApproved, By: "bob", How: runtime.HowPrompt},
 			"  ✓ gate.boot approved by bob (at the prompt); the run continues", true},
+		"approved by two, each told how before": {
+			runtime.Event{Type: runtime.EventGateEnd, Addr: "gate.boot", Status: runtime.GateApproved, By: "alice, bob", How: runtime.HowApprove, Needed: 2, Approvals: 2},
+			"  ✓ gate.boot approved by alice, bob; the run continues", true},
 		"completed by its check": {
 			runtime.Event{Type: runtime.EventGateEnd, Addr: "gate.boot", Status: runtime.GateApproved, How: runtime.HowCheck},
 			"  ✓ gate.boot completed by its check; the run continues", true},
