@@ -111,8 +111,8 @@ func (term *terminal) exitCode() int {
 
 // TestApplyOnTerminal runs apply on a pseudo-terminal as an operator
 // would: it asks before the first change, draws the status area while a
-// gate waits for its check, says what a second Ctrl-C does, exits 130
-// when interrupted, and, run again, resumes and ends with the recap.
+// gate waits for its check, stops at the first Ctrl-C with the gate still
+// waiting, exits 130, and, run again, resumes and ends with the recap.
 func TestApplyOnTerminal(t *testing.T) {
 	dir := t.TempDir()
 	swapped := filepath.Join(dir, "swapped")
@@ -154,12 +154,13 @@ step "after" {
 	at = term.waitFor(at, "rokflow approve "+dir+" step.swap_disk")
 	// The area is redrawn in place: erased before each new drawing.
 	at = term.waitFor(at, "\x1b[J")
+	// The first Ctrl-C ends the wait: a gate's check is not work to let
+	// finish. The gate still waits, and the run resumes there.
 	term.send("\x03")
-	at = term.waitFor(at, "Press Ctrl-C again to cancel them.")
-	term.send("\x03")
-	term.waitFor(at, "step.swap_disk cancelled")
+	at = term.waitFor(at, "step.swap_disk interrupted: the gate still waits; the run stops")
+	term.waitFor(at, "stopped by an interrupt; run apply again to resume")
 	if code := term.exitCode(); code != exitInterrupted {
-		t.Fatalf("apply interrupted twice exited %d:\n%s", code, term.screen())
+		t.Fatalf("apply interrupted exited %d:\n%s", code, term.screen())
 	}
 
 	if err := os.WriteFile(swapped, nil, 0o644); err != nil {
@@ -187,5 +188,36 @@ step "after" {
 		if strings.Contains(term.screen(), "Apply these changes?") {
 			t.Errorf("%v asked:\n%s", args, term.screen())
 		}
+	}
+}
+
+// TestApplyCtrlCTwice: at the first Ctrl-C a running step goes on and the
+// terminal says what a second one does; the second cancels it, the step
+// says cancelled, and apply exits 130.
+func TestApplyCtrlCTwice(t *testing.T) {
+	dir := t.TempDir()
+	started := filepath.Join(dir, "started")
+	src := `
+step "long" {
+  uses   = "shell"
+  script = "touch \"$1\"; exec sleep 300"
+  args   = ["` + started + `"]
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	term := startOnTerminal(t, "apply", dir, "--yes")
+	at := term.waitFor(0, "… step.long on local")
+	waitfor.Condition(t, 20*time.Second, "the step to start", func() bool {
+		_, err := os.Stat(started)
+		return err == nil
+	})
+	term.send("\x03")
+	at = term.waitFor(at, "Press Ctrl-C again to cancel them.")
+	term.send("\x03")
+	term.waitFor(at, "step.long cancelled")
+	if code := term.exitCode(); code != exitInterrupted {
+		t.Fatalf("apply interrupted twice exited %d:\n%s", code, term.screen())
 	}
 }
